@@ -1,0 +1,306 @@
+/**
+ * Public types of the test host, named and shaped like AdminForth's own (`types/Back.ts`,
+ * `types/Common.ts`; contract §1–§5). Only what the plugin, the CLI and the demo touch.
+ */
+import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+
+export enum AdminForthDataTypes {
+  STRING = 'string',
+  INTEGER = 'integer',
+  FLOAT = 'float',
+  DECIMAL = 'decimal',
+  BOOLEAN = 'boolean',
+  DATE = 'date',
+  DATETIME = 'datetime',
+  TIME = 'time',
+  TEXT = 'text',
+  JSON = 'json',
+  RICHTEXT = 'richtext',
+}
+
+/** Lowercase operator strings, contract §2.1 (`types/Common.ts:18-33`). */
+export enum AdminForthFilterOperators {
+  EQ = 'eq',
+  NE = 'ne',
+  GT = 'gt',
+  LT = 'lt',
+  GTE = 'gte',
+  LTE = 'lte',
+  LIKE = 'like',
+  ILIKE = 'ilike',
+  IN = 'in',
+  NIN = 'nin',
+  IS_EMPTY = 'isEmpty',
+  IS_NOT_EMPTY = 'isNotEmpty',
+  AND = 'and',
+  OR = 'or',
+}
+
+export enum AdminForthSortDirections {
+  asc = 'asc',
+  desc = 'desc',
+}
+
+export interface IAdminForthSingleFilter {
+  field: string;
+  operator: AdminForthFilterOperators | `${AdminForthFilterOperators}`;
+  value?: any;
+  rightField?: string;
+}
+export interface IAdminForthAndOrFilter {
+  operator: 'and' | 'or' | AdminForthFilterOperators.AND | AdminForthFilterOperators.OR;
+  subFilters: IAdminForthFilter[];
+}
+export type IAdminForthFilter = IAdminForthSingleFilter | IAdminForthAndOrFilter;
+export type IAdminForthFilterInput = IAdminForthFilter | IAdminForthFilter[] | undefined;
+
+export interface IAdminForthSort {
+  field: string;
+  direction: AdminForthSortDirections | 'asc' | 'desc';
+}
+
+export interface AdminUser {
+  pk: string;
+  username: string;
+  dbUser: Record<string, any>;
+  isExternalUser?: boolean;
+  /** Present when the user came from a verified JWT (contract §3.3). */
+  t?: string;
+  iat?: number;
+  exp?: number;
+}
+
+export interface AdminForthComponentDeclarationFull {
+  file: string;
+  meta?: Record<string, any>;
+}
+export type AdminForthComponentDeclaration = string | AdminForthComponentDeclarationFull;
+
+export type AllowedActionValue =
+  | boolean
+  | ((args: { adminUser: AdminUser; source?: string; meta?: any }) => boolean | Promise<boolean>);
+
+export interface AdminForthResourceColumnInput {
+  name: string;
+  label?: string;
+  type?: AdminForthDataTypes | `${AdminForthDataTypes}`;
+  primaryKey?: boolean;
+  virtual?: boolean;
+  required?: boolean | { create?: boolean; edit?: boolean };
+  isUnique?: boolean;
+  enum?: { value: any; label?: string }[];
+  fillOnCreate?: (args: { initialRecord: Record<string, any>; adminUser: AdminUser | null }) => any;
+  normalize?: (value: any) => any;
+  showIn?: Record<string, boolean> | string[];
+  foreignResource?: Record<string, any>;
+  backendOnly?: boolean;
+  [key: string]: any;
+}
+
+/** A column after discovery: the declared settings over the discovered ones (contract §1.3, §5). */
+export interface AdminForthResourceColumn extends AdminForthResourceColumnInput {
+  type: AdminForthDataTypes;
+  /** The database's own type name as discovered (`_underlineType` in AdminForth). */
+  _underlineType?: string;
+}
+
+export interface BeforeSaveFunction {
+  (args: { resource: AdminForthResource; record: any; adminUser: AdminUser; recordId?: any; oldRecord?: any; [k: string]: any }):
+    | Promise<{ ok: boolean; error?: string | null }>
+    | { ok: boolean; error?: string | null };
+}
+export type AfterSaveFunction = BeforeSaveFunction;
+
+export interface ResourceHooks {
+  create: { beforeSave: BeforeSaveFunction[]; afterSave: AfterSaveFunction[] };
+  edit: { beforeSave: BeforeSaveFunction[]; afterSave: AfterSaveFunction[] };
+  delete: { beforeSave: BeforeSaveFunction[]; afterSave: AfterSaveFunction[] };
+  [k: string]: any;
+}
+
+export interface AdminForthResourceInput {
+  dataSource: string;
+  table: string;
+  resourceId?: string;
+  label?: string;
+  columns: AdminForthResourceColumnInput[];
+  options?: Record<string, any>;
+  hooks?: Partial<Record<'create' | 'edit' | 'delete' | 'show' | 'list', Partial<Record<'beforeSave' | 'afterSave' | 'beforeDatasourceRequest' | 'afterDatasourceRequest', any>>>>;
+  plugins?: AdminForthPluginLike[];
+  [key: string]: any;
+}
+
+export interface AdminForthResource {
+  dataSource: string;
+  table: string;
+  resourceId: string;
+  label: string;
+  columns: AdminForthResourceColumn[];
+  /** Non-virtual declared columns: what a row read through the resource API contains. */
+  dataSourceColumns: AdminForthResourceColumn[];
+  hooks: ResourceHooks;
+  plugins: AdminForthPluginLike[];
+  options: Record<string, any>;
+  [key: string]: any;
+}
+
+export interface AdminForthDataSource {
+  id: string;
+  url: string;
+  connectionRecovery?: any;
+}
+
+export interface AdminForthInputConfig {
+  baseUrl?: string;
+  auth?: {
+    usersResourceId: string;
+    usernameField: string;
+    passwordHashField: string;
+    rememberMeDuration?: string;
+    loginBackgroundImage?: string;
+    loginBackgroundPosition?: string;
+    loginPromptHTML?: any;
+    loginRateLimits?: string[];
+    websocketTopicAuth?: (topic: string, adminUser: AdminUser | null) => Promise<boolean>;
+    websocketSubscribed?: (topic: string, adminUser: AdminUser | null) => void | Promise<void>;
+    [key: string]: any;
+  };
+  customization?: {
+    brandName?: string;
+    customComponentsDir?: string;
+    globalInjections?: Partial<Record<'userMenu' | 'header' | 'sidebar' | 'sidebarTop' | 'everyPageBottom', AdminForthComponentDeclaration | AdminForthComponentDeclaration[]>>;
+    [key: string]: any;
+  };
+  dataSources: AdminForthDataSource[];
+  resources: AdminForthResourceInput[];
+  menu?: any[];
+  globalPlugins?: AdminForthPluginLike[];
+  componentsToExplicitRegister?: AdminForthComponentDeclarationFull[];
+  [key: string]: any;
+}
+
+export interface AdminForthConfig {
+  baseUrl: string;
+  dataSources: AdminForthDataSource[];
+  menu?: any[];
+  globalPlugins?: AdminForthPluginLike[];
+  componentsToExplicitRegister?: AdminForthComponentDeclarationFull[];
+  [key: string]: any;
+  resources: AdminForthResource[];
+  customization: {
+    brandName: string;
+    brandNameSlug: string;
+    customComponentsDir?: string;
+    globalInjections: Record<'userMenu' | 'header' | 'sidebar' | 'sidebarTop' | 'everyPageBottom', AdminForthComponentDeclarationFull[]>;
+    [key: string]: any;
+  };
+  auth?: AdminForthInputConfig['auth'] & {
+    websocketTopicAuth: (topic: string, adminUser: AdminUser | null) => Promise<boolean>;
+  };
+}
+
+/** What core reads from a plugin (duck-typed, contract §1.2). */
+export interface AdminForthPluginLike {
+  pluginOptions: any;
+  pluginInstanceId: string;
+  className: string;
+  pluginsScope: 'resource' | 'global';
+  activationOrder: number;
+  customFolderPath: string;
+  modifyResourceConfig?(adminforth: IAdminForth, resourceConfig: AdminForthResource, allPluginInstances?: any[]): void | Promise<void>;
+  modifyGlobalConfig?(adminforth: IAdminForth): void | Promise<void>;
+  validateConfigAfterDiscover?(adminforth: IAdminForth, resourceConfig: AdminForthResource): void | Promise<void>;
+  setupEndpoints(server: IHttpServer): void;
+  [key: string]: any;
+}
+
+/** `tr(msg, category, params?, plural?)` (contract §3.1). */
+export type TranslateFunction = (msg: string, category?: string, params?: any, plural?: any) => Promise<string>;
+
+export interface IAdminForthEndpointHandlerInput {
+  body: any;
+  query: Record<string, any>;
+  headers: Record<string, any>;
+  cookies: { key: string; value: string }[];
+  adminUser: AdminUser;
+  response: {
+    setHeader(name: string, value: string): void;
+    setStatus(code: number, message?: string): void;
+    blobStream(): ServerResponse;
+  };
+  requestUrl: string;
+  _raw_express_req: IncomingMessage & { params: Record<string, string>; [k: string]: any };
+  _raw_express_res: ServerResponse & { [k: string]: any };
+  tr: TranslateFunction;
+  abortSignal: AbortSignal;
+}
+
+export interface IAdminForthEndpointOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  handler: (input: IAdminForthEndpointHandlerInput) => any;
+  noAuth?: boolean;
+  description?: string;
+  /** A zod schema (converted to JSON Schema and checked with AJV in AdminForth; contract §3.1). */
+  request_schema?: any;
+  response_schema?: any;
+  target?: 'json' | 'upload';
+  meta?: any;
+  agent?: any;
+}
+
+export interface IHttpServer {
+  endpoint(options: IAdminForthEndpointOptions): void;
+}
+
+export interface IOperationalResource {
+  get(filter?: IAdminForthFilterInput): Promise<Record<string, any> | null>;
+  list(filter?: IAdminForthFilterInput, limit?: number | null, offset?: number | null, sort?: IAdminForthSort | IAdminForthSort[]): Promise<Record<string, any>[]>;
+  count(filter?: IAdminForthFilterInput): Promise<number>;
+  create(record: Record<string, any>): Promise<{ ok: true; createdRecord: Record<string, any>; error?: undefined } | { ok: false; error: string; createdRecord?: undefined }>;
+  update(primaryKey: any, record: Record<string, any>): Promise<any>;
+  delete(primaryKey: any): Promise<boolean>;
+  dataConnector: { client: any; [k: string]: any };
+}
+
+export interface IWebSocketBroker {
+  publish(topic: string, data: any, filterUsers?: (adminUser: AdminUser | null) => Promise<boolean> | boolean): Promise<void>;
+  /** Host seam: accept `/afws` upgrades on the server `serve()` created (contract §4). */
+  attach?(httpServer: Server): void;
+  /** Host teardown: terminate every socket and stop accepting upgrades. */
+  close?(): Promise<void>;
+}
+
+export interface IAdminForthAuth {
+  issueJWT(payload: Record<string, any>, type: string, expiresIn?: string | number): string;
+  verify(jwt: string, mustHaveType: string, decodeUser?: boolean): Promise<AdminUser | null>;
+  setAuthCookie(args: { response: any; username: string; pk: string; expireInDuration?: string }): void;
+  getCookieName(): string;
+  [k: string]: any;
+}
+
+export interface IExpressHttpServer extends IHttpServer {
+  serve(app: any): void;
+  listen(port: number, host?: string | (() => void), cb?: () => void): Server;
+  authorize(handler: (req: any, res: any, next?: any) => any): (req: any, res: any, next: any) => Promise<void>;
+  /** The node http.Server created by `serve()` (undefined before). */
+  server?: Server;
+  /** Host teardown: closes the websocket server and the http server, destroying open connections. */
+  close?(): Promise<void>;
+}
+
+export interface IAdminForth {
+  config: AdminForthConfig;
+  statuses: { dbDiscover: 'running' | 'done' | undefined };
+  activatedPlugins: AdminForthPluginLike[];
+  pluginsById: Record<string, AdminForthPluginLike>;
+  resource(resourceId: string): IOperationalResource;
+  getPluginByClassName<T>(className: string): T;
+  getPluginsByClassName<T>(className: string): T[];
+  getPluginById<T>(id: string): T;
+  websocket: IWebSocketBroker;
+  auth: IAdminForthAuth;
+  express: IExpressHttpServer;
+  discoverDatabases(): Promise<void>;
+  [k: string]: any;
+}
