@@ -1,0 +1,117 @@
+/**
+ * The af-jobs demo: an AdminForth app written as a user writes one (create-app's layout, the
+ * plugin's documented samples), running on SQLite.
+ *
+ *   npm run demo                      # http://127.0.0.1:3500, database ./demo.sqlite
+ *   PORT=4000 DEMO_DB=/tmp/x.sqlite npm run demo
+ */
+import express from 'express';
+import path from 'path';
+import fs from 'fs';
+import { fileURLToPath } from 'url';
+import Database from 'better-sqlite3';
+import AdminForth, { Filters } from 'adminforth';
+import type BackgroundJobsPlugin from '@adminforth/background-jobs';
+import adminuserResource from './resources/adminuser.js';
+import jobs_resource from './resources/jobs.js';
+import { registerJobHandlers } from './jobs/index.js';
+import { createJobRoute } from './api.js';
+
+export const ADMIN_BASE_URL = '';
+const DEMO_DB = path.resolve(process.env.DEMO_DB ?? './demo.sqlite');
+
+export const admin = new AdminForth({
+  baseUrl: ADMIN_BASE_URL,
+  auth: {
+    usersResourceId: 'adminuser',
+    usernameField: 'email',
+    passwordHashField: 'password_hash',
+    rememberMeDuration: '30d',
+    loginPromptHTML: async () => {
+      const adminforthUserExists = await admin.resource('adminuser').count(Filters.EQ('email', 'adminforth')) > 0;
+      if (adminforthUserExists) {
+        return 'Please use <b>adminforth</b> as username and <b>adminforth</b> as password';
+      }
+    },
+  },
+  customization: {
+    brandName: 'af-jobs demo',
+  },
+  componentsToExplicitRegister: [
+    {
+      file: '@@/JobCustomComponent.vue',
+      meta: {
+        label: 'Job Custom Component',
+      },
+    },
+  ],
+  dataSources: [{ id: 'maindb', url: `sqlite://${DEMO_DB}` }],
+  resources: [adminuserResource, jobs_resource],
+  menu: [
+    { label: 'Jobs', icon: 'flowbite:list-outline', resourceId: 'jobs' },
+    { label: 'Admin Users', icon: 'flowbite:user-solid', resourceId: 'adminuser' },
+  ],
+});
+
+// Handlers are registered at start, before discovery: unfinished jobs resume once it is done.
+registerJobHandlers(admin);
+
+/** Creates the demo's own tables (an app made with create-app has them from its migrations). */
+function createTables(file: string): void {
+  const db = new Database(file);
+  db.exec(fs.readFileSync(fileURLToPath(new URL('./schema.sql', import.meta.url)), 'utf8'));
+  db.close();
+}
+
+async function seedUsers(): Promise<void> {
+  const users = admin.resource('adminuser');
+  for (const [email, password, role] of [['adminforth', 'adminforth', 'superadmin'], ['viewer', 'viewer', 'user']]) {
+    if (await users.count(Filters.EQ('email', email)) === 0) {
+      await users.create({ email, password_hash: await AdminForth.Utils.generatePasswordHash(password), role });
+    }
+  }
+}
+
+if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  process.env.ADMINFORTH_SECRET ??= 'af-jobs-demo-secret-change-me';
+  const port = Number(process.env.PORT ?? 3500);
+  const host = process.env.HOST ?? '127.0.0.1';
+  createTables(DEMO_DB);
+
+  const app = express();
+  app.use(express.json());
+  app.post(`${ADMIN_BASE_URL}/api/create-job/`, admin.express.authorize(createJobRoute(admin)));
+
+  admin.express.serve(app);
+  await admin.discoverDatabases();
+  await seedUsers();
+
+  const plugin = admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin');
+  const shutdown = async (signal: string) => {
+    console.log(`\n${signal}: letting running tasks finish (up to 5 s)...`);
+    await plugin.stop({ graceMs: 5000 });
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  admin.express.listen(port, host, () => {
+    const url = `http://${host}:${port}${ADMIN_BASE_URL}`;
+    console.log(`
+af-jobs demo is running at ${url}  (database: ${DEMO_DB})
+
+  Log in as adminforth / adminforth (superadmin) or viewer / viewer (user).
+
+  Try next:
+    curl -s -c /tmp/af.cookies -H 'content-type: application/json' \\
+      -d '{"username":"adminforth","password":"adminforth"}' ${url}/adminapi/v1/login
+    curl -s -b /tmp/af.cookies -H 'content-type: application/json' -X POST ${url}/api/create-job/
+    curl -s -b /tmp/af.cookies -H 'content-type: application/json' \\
+      -d '{"handler":"demo_job","tasks":1000,"taskMs":20,"failTasks":[3]}' ${url}/api/create-job/
+
+  The first job runs the documentation's example handler (6 steps, 3 s each); the second runs
+  1,000 demo tasks, one of them failing. Stop with Ctrl-C: running tasks finish, the rest resume
+  on the next start.
+`);
+  });
+}

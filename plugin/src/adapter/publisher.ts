@@ -1,0 +1,81 @@
+/**
+ * Maps engine events to AdminForth websocket topics (contract §7.2; the seed's task topic) and to
+ * writes of the jobs resource row. Every publish is filtered to the users who may see the job.
+ */
+import type { EngineEvent } from '../events.js';
+import type { ResourceMirror } from './mirror.js';
+
+export interface PublishTarget {
+  publish(topic: string, data: unknown, filterUsers?: (adminUser: any) => Promise<boolean> | boolean): unknown;
+}
+
+export interface PublisherConfig {
+  websocket: () => PublishTarget | undefined;
+  mirror: ResourceMirror;
+  columns: { status: string; progress: string; finishedAt: string; state: string };
+  mayView: (adminUser: any, startedBy: string | null) => Promise<boolean> | boolean;
+  customComponent: (handler: string) => unknown;
+}
+
+export const JOB_TOPIC = '/background-jobs-job-update';
+export const taskTopic = (jobId: string) => `/background-jobs-task-update/${jobId}`;
+export const jobStateTopic = (jobId: string, field: string) => `/background-jobs-state-update/${jobId}/${encodeURIComponent(field)}`;
+export const taskStateTopic = (jobId: string, field: string) => `/background-jobs-task-state-update/${jobId}/${encodeURIComponent(field)}`;
+
+export function createPublisher(config: PublisherConfig): (event: EngineEvent) => void {
+  const { mirror, columns } = config;
+  return (event) => {
+    const ws = config.websocket();
+    const filter = (adminUser: any) => config.mayView(adminUser, event.startedBy);
+    const send = (topic: string, data: unknown) => {
+      if (ws) void Promise.resolve(ws.publish(topic, data, filter)).catch(() => {});
+    };
+    switch (event.type) {
+      case 'job:created':
+        send(JOB_TOPIC, { jobId: event.jobId, status: event.status, name: event.name, progress: 0, createdAt: event.createdAt, customComponent: config.customComponent(event.handler) });
+        break;
+      case 'job:started':
+        mirror.update(event.jobId, { [columns.status]: 'IN_PROGRESS' });
+        send(JOB_TOPIC, { jobId: event.jobId, status: 'IN_PROGRESS', name: event.name, progress: event.progress, createdAt: event.createdAt, customComponent: config.customComponent(event.handler) });
+        break;
+      case 'job:progress':
+        mirror.update(event.jobId, { [columns.progress]: event.progress });
+        send(JOB_TOPIC, { jobId: event.jobId, progress: event.progress });
+        break;
+      case 'job:finished':
+        mirror.update(event.jobId, { [columns.status]: event.status, [columns.finishedAt]: event.finishedAt, [columns.progress]: event.progress });
+        if (event.status === 'CANCELLED') send(JOB_TOPIC, { jobId: event.jobId, status: 'CANCELLED' });
+        else if (event.status === 'DONE_WITH_ERRORS') send(JOB_TOPIC, { jobId: event.jobId, status: event.status, finishedAt: event.finishedAt, error: event.error });
+        else send(JOB_TOPIC, { jobId: event.jobId, status: event.status, finishedAt: event.finishedAt });
+        break;
+      case 'job:retried':
+        mirror.update(event.jobId, { [columns.status]: event.status, [columns.finishedAt]: null });
+        send(JOB_TOPIC, { jobId: event.jobId, status: event.status });
+        break;
+      case 'job:state':
+        mirror.update(event.jobId, { [columns.state]: event.state });
+        send(jobStateTopic(event.jobId, event.field), { jobId: event.jobId, fieldName: event.field, value: event.value });
+        break;
+      case 'task:started':
+        send(taskTopic(event.jobId), { taskIndex: event.taskIndex, status: 'IN_PROGRESS' });
+        break;
+      case 'task:done':
+        send(taskTopic(event.jobId), { taskIndex: event.taskIndex, status: 'DONE' });
+        break;
+      case 'task:failed':
+        send(taskTopic(event.jobId), event.willRetry
+          ? { taskIndex: event.taskIndex, status: 'SCHEDULED', error: event.error }
+          : { taskIndex: event.taskIndex, status: 'FAILED', error: event.error });
+        break;
+      case 'task:cancelled':
+        send(taskTopic(event.jobId), { taskIndex: event.taskIndex, status: 'CANCELLED' });
+        break;
+      case 'task:state':
+        send(taskTopic(event.jobId), { taskIndex: event.taskIndex, state: event.state });
+        for (const [field, value] of Object.entries(event.fields)) {
+          send(taskStateTopic(event.jobId, field), { jobId: event.jobId, taskIndex: event.taskIndex, fieldName: field, value });
+        }
+        break;
+    }
+  };
+}

@@ -1,0 +1,31 @@
+import type { JobCounters } from '../store/job-store.js';
+
+/** What a runner knows of its job. */
+export interface RunnerJob {
+  jobKey: number;
+  jobId: string;
+  handler: string;
+  name: string;
+  startedBy: string | null;
+}
+
+/** Job-state access shared by every task of a job (atomic in the store). */
+export interface JobStateAccess {
+  set(job: RunnerJob, field: string, value: unknown): Promise<void>;
+  get(job: RunnerJob): Promise<Record<string, any>>;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string) => void;
+
+/** What the engine gives each of its runners. */
+export interface JobEngineHooks {
+  owner: string;
+  leaseMs: number;
+  pollMs: number;
+  progressIntervalMs: number;
+  jobState: JobStateAccess;
+  log: Logger;
+  onJobFinished(job: RunnerJob, counters: JobCounters): Promise<void>;
+  onTaskFailed(job: RunnerJob, error: string): void;
+}

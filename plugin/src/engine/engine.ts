@@ -1,0 +1,418 @@
+/**
+ * The job engine: handler registry, job creation, one runner per job this process works on,
+ * heartbeats, the lease recovery pass, queue promotion, cancellation, retries and shutdown.
+ * It knows only the JobStore interface, the clock and an event sink: no AdminForth here.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { EventSink } from '../events.js';
+import type { JobCounters, JobRow, JobStore, TaskRow, WorkerInfo } from '../store/job-store.js';
+import type { JobStatus, TaskStatus } from '../statuses.js';
+import { isFinishedJobStatus } from '../statuses.js';
+import { JobsError, errorMessage } from '../errors.js';
+import type { NewTask, TaskHandlerDefinition, TaskSource } from '../types.js';
+import { JobRunner } from './job-runner.js';
+import type { JobEngineHooks, JobStateAccess, Logger, RunnerJob } from './engine-types.js';
+import { toJson } from './task-context.js';
+
+export interface EngineOptions {
+  store: JobStore;
+  emit: EventSink;
+  log?: Logger;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  pollMs?: number;
+  progressIntervalMs?: number;
+}
+
+export interface CreateJobInput {
+  name: string;
+  startedBy: string | null;
+  tasks: TaskSource;
+  handler: string;
+  initialState?: Record<string, unknown>;
+  queued?: boolean;
+  /** Writes the job's row where users see it (the resource) and returns its primary key. */
+  createRow(status: 'IN_PROGRESS' | 'QUEUED'): Promise<{ jobId: string; createdAt: string }>;
+  /** Removes that row again when the job could not be completed. */
+  deleteRow(jobId: string): Promise<void>;
+}
+
+export type RetryScope = 'failed' | 'unfinished' | number[];
+
+/** Owners of engines alive in this process: a same-pid owner not listed here is a previous incarnation. */
+const liveOwners: Set<string> = ((globalThis as any).__afJobsLiveOwners ??= new Set<string>());
+
+const APPEND_BATCH = 5000;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class Engine {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly store: JobStore;
+  private readonly emit: EventSink;
+  private readonly handlers = new Map<string, TaskHandlerDefinition>();
+  private readonly runners = new Map<number, JobRunner>();
+  private readonly waitingHandlersLogged = new Set<string>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly hooks: JobEngineHooks;
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly pollMs: number;
+  private started = false;
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.emit = options.emit;
+    this.log = options.log ?? ((level, message) => console[level](message));
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
+    this.pollMs = options.pollMs ?? 1000;
+    const jobState: JobStateAccess = {
+      set: (job, field, value) => this.setJobStateField(job, field, value),
+      get: async (job) => (await this.store.getJobByKey(job.jobKey))?.state ?? {},
+    };
+    this.hooks = {
+      owner: this.owner,
+      leaseMs: this.leaseMs,
+      pollMs: this.pollMs,
+      progressIntervalMs: options.progressIntervalMs ?? 250,
+      jobState,
+      log: this.log,
+      onJobFinished: (job, counters) => this.onJobFinished(job, counters),
+      onTaskFailed: (job, error) => {
+        this.setJobStateField(job, 'error', error).catch((e) => this.log('error', `background-jobs: could not record the error of job ${job.jobId}: ${errorMessage(e)}`));
+      },
+    };
+  }
+
+  /** Recover what dead processes left, resume unfinished jobs, and start the background timers. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    liveOwners.add(this.owner);
+    await this.heartbeat();
+    await this.recoverExpiredLeases();
+    await this.resumeJobs();
+    const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
+      const timer = setInterval(() => {
+        fn().catch((error) => this.log('error', `background-jobs: ${what} failed: ${errorMessage(error)}`));
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.heartbeatMs, () => this.heartbeat(), 'heartbeat');
+    every(Math.max(500, Math.floor(this.leaseMs / 2)), () => this.recoverExpiredLeases(), 'lease recovery');
+    every(this.pollMs, () => this.resumeJobs(), 'poll');
+  }
+
+  get isStarted(): boolean {
+    return this.started && !this.stopped;
+  }
+
+  register(definition: TaskHandlerDefinition): void {
+    validateHandlerDefinition(definition);
+    const name = definition.jobHandlerName;
+    this.handlers.set(name, definition);
+    this.waitingHandlersLogged.delete(name);
+    if (this.isStarted) {
+      this.resumeJobs().catch((error) => this.log('error', `background-jobs: could not resume jobs of '${name}': ${errorMessage(error)}`));
+    }
+  }
+
+  handler(name: string): TaskHandlerDefinition | undefined {
+    return this.handlers.get(name);
+  }
+
+  async createJob(input: CreateJobInput): Promise<string> {
+    this.assertRunning();
+    const definition = this.handlers.get(input.handler);
+    if (!definition) {
+      const known = [...this.handlers.keys()];
+      throw new JobsError('NO_HANDLER', `No handler registered for '${input.handler}': call registerTaskHandler({ jobHandlerName: '${input.handler}', handler }) before starting a job with it${known.length ? ` (registered: ${known.join(', ')})` : ''}.`);
+    }
+    if (typeof input.name !== 'string') throw new JobsError('INVALID_INPUT', `The job name must be a string, got ${typeof input.name}`);
+    const initialState = input.initialState ?? {};
+    toJson(initialState, 'The initial job state');
+    const jobKey = await this.store.createDraft({
+      handler: input.handler, name: input.name, startedBy: input.startedBy, state: initialState, owner: this.owner, now: Date.now(),
+    });
+    let jobId: string | null = null;
+    let status: 'IN_PROGRESS' | 'QUEUED';
+    let total = 0;
+    let createdAt: string;
+    try {
+      total = await this.appendTasks(jobKey, input.tasks);
+      if (total === 0) throw new JobsError('INVALID_INPUT', `Job '${input.name}' has no tasks: pass at least one task ({ state: {...} }) to startNewJob.`);
+      status = input.queued || Number.isFinite(definition.concurrencyLimit ?? Infinity) ? 'QUEUED' : 'IN_PROGRESS';
+      ({ jobId, createdAt } = await input.createRow(status));
+      await this.store.activateDraft(jobKey, jobId, status, total);
+    } catch (error) {
+      // Nothing half-written: no tasks without a job row, no job row without its tasks.
+      await this.store.discardDraft(jobKey).catch((e) => this.log('error', `background-jobs: could not discard the draft of job '${input.name}': ${errorMessage(e)}`));
+      if (jobId !== null) await input.deleteRow(jobId).catch((e) => this.log('error', `background-jobs: could not remove the row of job ${jobId}: ${errorMessage(e)}`));
+      throw error;
+    }
+    const job: RunnerJob = { jobKey, jobId, handler: input.handler, name: input.name, startedBy: input.startedBy };
+    this.emit({ type: 'job:created', jobId, handler: job.handler, startedBy: job.startedBy, name: job.name, status, createdAt, total });
+    if (status === 'IN_PROGRESS') this.startRunner(job);
+    else await this.promote(input.handler);
+    return jobId;
+  }
+
+  private async appendTasks(jobKey: number, tasks: TaskSource): Promise<number> {
+    if (tasks === null || typeof tasks !== 'object' || (!(Symbol.iterator in tasks) && !(Symbol.asyncIterator in tasks))) {
+      throw new JobsError('INVALID_INPUT', `Tasks must be an array or an (async) iterable of { state: {...} }, got ${tasks === null ? 'null' : typeof tasks}`);
+    }
+    let total = 0;
+    let batch: string[] = [];
+    const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+    const prepare = (task: NewTask): string => {
+      if (task === null || typeof task !== 'object' || Array.isArray(task)) {
+        throw new JobsError('INVALID_INPUT', `Task ${total} must be an object like { state: {...} }, got ${describe(task)}`);
+      }
+      const state = task.state ?? {};
+      if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+        throw new JobsError('INVALID_INPUT', `The state of task ${total} must be an object, got ${describe(state)}`);
+      }
+      return toJson(state, `The state of task ${total}`);
+    };
+    const flushBatch = async () => {
+      const chunk = batch;
+      batch = [];
+      await this.store.appendTasks(jobKey, total - chunk.length, chunk);
+    };
+    if (Symbol.asyncIterator in tasks) {
+      for await (const task of tasks as AsyncIterable<NewTask>) {
+        batch.push(prepare(task));
+        total++;
+        if (batch.length >= APPEND_BATCH) await flushBatch();
+      }
+    } else {
+      for (const task of tasks as Iterable<NewTask>) {
+        batch.push(prepare(task));
+        total++;
+        if (batch.length >= APPEND_BATCH) await flushBatch();
+      }
+    }
+    if (batch.length > 0) await flushBatch();
+    return total;
+  }
+
+  async getJob(jobId: string): Promise<JobRow> {
+    const job = await this.store.getJob(String(jobId));
+    if (!job || job.status === 'DRAFT') throw new JobsError('NOT_FOUND', `Job ${jobId} not found.`);
+    return job;
+  }
+
+  async getTasks(jobId: string, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
+    const job = await this.getJob(jobId);
+    return this.store.getTasks(job.jobKey, opts);
+  }
+
+  async cancelJob(jobId: string): Promise<{ changed: boolean; status: JobStatus }> {
+    const job = await this.getJob(jobId);
+    const result = await this.store.cancelJob(job.jobKey, Date.now());
+    const status = result.status as JobStatus;
+    if (result.changed) {
+      this.runners.get(job.jobKey)?.cancel();
+      this.emit({
+        type: 'job:finished', jobId: String(job.jobId), handler: job.handler, startedBy: job.startedBy,
+        status: 'CANCELLED', finishedAt: new Date().toISOString(), progress: progressOf(await this.store.getJobByKey(job.jobKey) ?? job),
+      });
+      await this.promote(job.handler);
+    }
+    return { changed: result.changed, status };
+  }
+
+  async retryJob(jobId: string, scope: RetryScope = 'failed'): Promise<{ status: JobStatus; tasks: number }> {
+    this.assertRunning();
+    const job = await this.getJob(jobId);
+    if (!isFinishedJobStatus(job.status)) {
+      throw new JobsError('INVALID_STATE', `Job ${jobId} is ${job.status}: only a finished job (DONE, DONE_WITH_ERRORS, CANCELLED) can be retried.`);
+    }
+    const definition = this.handlers.get(job.handler);
+    const status = Number.isFinite(definition?.concurrencyLimit ?? Infinity) ? 'QUEUED' : 'IN_PROGRESS';
+    const tasks = await this.store.retryJob(job.jobKey, scope, status);
+    if (tasks === 0) {
+      throw new JobsError('INVALID_STATE', `Job ${jobId} has no ${Array.isArray(scope) ? 'such finished' : scope === 'failed' ? 'failed' : 'failed or cancelled'} tasks to retry.`);
+    }
+    const runnerJob = toRunnerJob(job);
+    this.emit({ type: 'job:retried', jobId: runnerJob.jobId, handler: job.handler, startedBy: job.startedBy, status, tasks });
+    if (status === 'IN_PROGRESS') this.startRunner(runnerJob);
+    else await this.promote(job.handler);
+    return { status, tasks };
+  }
+
+  /** Remove a job and its tasks (its row was deleted): running tasks are aborted first. */
+  async deleteJob(jobId: string): Promise<void> {
+    const job = await this.store.getJob(String(jobId));
+    if (!job) return;
+    await this.store.cancelJob(job.jobKey, Date.now());
+    const runner = this.runners.get(job.jobKey);
+    runner?.cancel();
+    await this.store.deleteJob(job.jobKey);
+  }
+
+  async setJobStateField(job: RunnerJob, field: string, value: unknown): Promise<void> {
+    toJson({ [field]: value }, `Job state field '${field}'`);
+    const state = await this.store.updateJobState(job.jobKey, (s) => ({ ...s, [field]: value }));
+    this.emit({ type: 'job:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy, field, value, state });
+  }
+
+  /** Stop claiming, let running tasks finish within `graceMs`, abort the rest and release their leases. */
+  async stop({ graceMs = 10_000 }: { graceMs?: number } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.all([...this.runners.values()].map((runner) => runner.stop(graceMs)));
+    this.runners.clear();
+    try {
+      if (this.started) await this.store.releaseOwner(this.owner);
+    } finally {
+      liveOwners.delete(this.owner);
+    }
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new JobsError('INVALID_STATE', 'The background-jobs engine was stopped: no new work is accepted.');
+  }
+
+  private async heartbeat(): Promise<void> {
+    const worker: WorkerInfo = { owner: this.owner, host: hostname(), pid: process.pid, heartbeatAt: Date.now() };
+    await this.store.heartbeat(worker, this.leaseMs);
+    // A cancel made by another process reaches this one here, within one heartbeat.
+    for (const [jobKey, runner] of this.runners) {
+      const job = await this.store.getJobByKey(jobKey);
+      if (!job || job.status === 'CANCELLED') runner.cancel();
+    }
+  }
+
+  /**
+   * The recovery pass: tasks leased by a process that is gone go back to SCHEDULED. A process is
+   * gone when its lease expired, or at once when it ran on this host and its pid is dead (or is
+   * ours but not one of this process's engines: a restarted container) — so the usual single-process
+   * restart resumes within a few seconds while another live process's lease is respected.
+   */
+  async recoverExpiredLeases(): Promise<number> {
+    const now = Date.now();
+    const host = hostname();
+    const workers = await this.store.listWorkers();
+    const dead = workers
+      .filter((w) => w.owner !== this.owner)
+      .filter((w) => (w.host === host && (w.pid === process.pid ? !liveOwners.has(w.owner) : !pidAlive(w.pid)))
+        || w.heartbeatAt < now - 2 * this.leaseMs)
+      .map((w) => w.owner);
+    const recovered = await this.store.recoverExpiredLeases(now, dead);
+    await this.store.discardStaleDrafts(dead, now - 24 * 3600_000);
+    if (recovered > 0) {
+      this.log('info', `background-jobs: recovered ${recovered} task(s) from stopped process(es)`);
+      if (this.isStarted) await this.resumeJobs();
+    }
+    return recovered;
+  }
+
+  /** Start a runner for every IN_PROGRESS job this process can run, and fill free queue slots. */
+  private async resumeJobs(): Promise<void> {
+    if (!this.isStarted) return;
+    for (const name of this.handlers.keys()) await this.promote(name);
+    const jobs = await this.store.listRunnableJobs();
+    for (const job of jobs) {
+      if (job.jobId === null) continue;
+      if (!this.handlers.has(job.handler)) {
+        if (!this.waitingHandlersLogged.has(job.handler)) {
+          this.waitingHandlersLogged.add(job.handler);
+          this.log('warn', `background-jobs: job ${job.jobId} waits for its handler '${job.handler}': register it with registerTaskHandler({ jobHandlerName: '${job.handler}', ... }) and it starts.`);
+        }
+        continue;
+      }
+      this.startRunner(toRunnerJob(job));
+    }
+  }
+
+  private async promote(handler: string): Promise<void> {
+    const definition = this.handlers.get(handler);
+    if (!definition || !this.isStarted) return;
+    const promoted = await this.store.promoteQueued(handler, definition.concurrencyLimit ?? Infinity);
+    for (const job of promoted) {
+      const runnerJob = toRunnerJob(job);
+      this.emit({ type: 'job:started', jobId: runnerJob.jobId, handler, startedBy: job.startedBy, name: job.name, createdAt: new Date(job.createdAt).toISOString(), progress: progressOf(job) });
+      this.startRunner(runnerJob);
+    }
+  }
+
+  private startRunner(job: RunnerJob): void {
+    if (!this.isStarted) return;
+    const existing = this.runners.get(job.jobKey);
+    if (existing) {
+      existing.wake();
+      return;
+    }
+    const definition = this.handlers.get(job.handler);
+    if (!definition) return;
+    const runner = new JobRunner(job, definition, this.store, this.emit, this.hooks);
+    this.runners.set(job.jobKey, runner);
+    void runner.whenEnded.then(() => {
+      if (this.runners.get(job.jobKey) === runner) this.runners.delete(job.jobKey);
+    });
+    runner.start();
+  }
+
+  private async onJobFinished(job: RunnerJob, counters: JobCounters): Promise<void> {
+    const row = await this.store.getJobByKey(job.jobKey);
+    this.emit({
+      type: 'job:finished', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy,
+      status: counters.status as JobStatus, finishedAt: new Date(row?.finishedAt ?? Date.now()).toISOString(), progress: 100,
+      ...(counters.failed > 0 && row?.lastError ? { error: row.lastError } : {}),
+    });
+    await this.promote(job.handler).catch((error) => this.log('error', `background-jobs: could not start queued jobs of '${job.handler}': ${errorMessage(error)}`));
+    const onAllTasksDone = this.handlers.get(job.handler)?.onAllTasksDone;
+    if (onAllTasksDone) {
+      try {
+        await onAllTasksDone({ jobId: job.jobId, failedTasks: counters.failed, succeededTasks: counters.done });
+      } catch (error) {
+        this.log('error', `background-jobs: onAllTasksDone of '${job.handler}' failed for job ${job.jobId}: ${errorMessage(error)}`);
+      }
+    }
+  }
+}
+
+/** Checks a handler definition; throws an error that names the fix. */
+export function validateHandlerDefinition(definition: TaskHandlerDefinition): void {
+  const name = definition?.jobHandlerName;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new JobsError('INVALID_INPUT', 'registerTaskHandler needs a jobHandlerName (a non-empty string)');
+  }
+  if (typeof definition.handler !== 'function') {
+    throw new JobsError('INVALID_INPUT', `registerTaskHandler({ jobHandlerName: '${name}' }) needs a handler function`);
+  }
+  for (const key of ['parallelLimit', 'concurrencyLimit', 'maxAttempts'] as const) {
+    const value = definition[key];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1) && value !== Infinity) {
+      throw new JobsError('INVALID_INPUT', `${key} of handler '${name}' must be an integer of at least 1, got ${value}`);
+    }
+  }
+  if (definition.timeoutMs !== undefined && !(typeof definition.timeoutMs === 'number' && definition.timeoutMs > 0)) {
+    throw new JobsError('INVALID_INPUT', `timeoutMs of handler '${name}' must be a positive number of milliseconds, got ${definition.timeoutMs}`);
+  }
+}
+
+function toRunnerJob(job: JobRow): RunnerJob {
+  return { jobKey: job.jobKey, jobId: String(job.jobId), handler: job.handler, name: job.name, startedBy: job.startedBy };
+}
+
+/** 0–100: finished tasks over all tasks; 100 only when every task has finished. */
+export function progressOf(job: Pick<JobRow, 'total' | 'done' | 'failed' | 'cancelled'>): number {
+  const finished = job.done + job.failed + job.cancelled;
+  if (job.total === 0 || finished >= job.total) return 100;
+  return Math.floor((finished / job.total) * 100);
+}

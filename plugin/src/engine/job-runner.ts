@@ -1,0 +1,318 @@
+/**
+ * Runs the tasks of one job in this process. Claims, completions and state writes are group
+ * committed: every task that finishes (or writes state) within one turn of the event loop lands in
+ * the same `store.flush`, which also claims the next tasks. A runner holds at most `parallelLimit`
+ * tasks, so memory does not depend on the size of the job.
+ */
+import type { ClaimedTask, FlushResult, JobStore, RescheduledTask, FinishedTask } from '../store/job-store.js';
+import type { EventSink } from '../events.js';
+import type { TaskHandlerDefinition } from '../types.js';
+import { UnrecoverableError, errorMessage } from '../errors.js';
+import { createTaskContext } from './task-context.js';
+import type { JobEngineHooks, RunnerJob } from './engine-types.js';
+import { backoffDelay } from './backoff.js';
+
+/** The reason a signal is aborted with, so the runner can tell a cancel from a handler error. */
+export class TaskAbort extends Error {
+  constructor(readonly kind: 'cancelled' | 'timeout' | 'shutdown', message: string) {
+    super(message);
+    this.name = kind === 'timeout' ? 'TimeoutError' : 'AbortError';
+  }
+}
+
+interface RunningTask {
+  controller: AbortController;
+}
+
+export class JobRunner {
+  private readonly running = new Map<number, RunningTask>();
+  private states = new Map<number, string>();
+  private finished: FinishedTask[] = [];
+  private rescheduled: RescheduledTask[] = [];
+  private lastError: string | null = null;
+  /** Resolvers of `setTaskStateField` calls waiting for their write to be committed. */
+  private commitWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private pumping: Promise<void> | null = null;
+  private again = false;
+  private flushQueued = false;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private progressTimer: NodeJS.Timeout | null = null;
+  private lastProgressAt = 0;
+  private lastProgress = -1;
+  private stopping = false;
+  private cancelled = false;
+  private ended = false;
+  private failures = 0;
+  private readonly endedPromise: Promise<void>;
+  private resolveEnded!: () => void;
+
+  constructor(
+    readonly job: RunnerJob,
+    private readonly definition: TaskHandlerDefinition,
+    private readonly store: JobStore,
+    private readonly emit: EventSink,
+    private readonly hooks: JobEngineHooks,
+  ) {
+    this.endedPromise = new Promise((resolve) => { this.resolveEnded = resolve; });
+  }
+
+  get parallelLimit(): number {
+    return Math.max(1, this.definition.parallelLimit ?? 3);
+  }
+
+  /** Resolves when the runner has nothing left to do here (job finished, cancelled or stopped). */
+  get whenEnded(): Promise<void> {
+    return this.endedPromise;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  start(): void {
+    this.requestFlush();
+  }
+
+  /** Look for claimable tasks again (poll tick, retry due, lease recovered). */
+  wake(): void {
+    if (!this.ended) this.requestFlush();
+  }
+
+  /** The job was cancelled: abort running tasks at once; their results are still recorded. */
+  cancel(): void {
+    this.cancelled = true;
+    for (const task of this.running.values()) {
+      task.controller.abort(new TaskAbort('cancelled', `Job ${this.job.jobId} was cancelled`));
+    }
+    this.requestFlush();
+  }
+
+  /** Stop claiming; after `graceMs` abort what still runs. Resolves when every task has settled and been flushed. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.clearTimers();
+    if (this.running.size > 0) {
+      const grace = new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, graceMs);
+        t.unref?.();
+      });
+      await Promise.race([this.waitIdle(), grace]);
+      for (const task of this.running.values()) {
+        task.controller.abort(new TaskAbort('shutdown', 'The process is shutting down'));
+      }
+      await this.waitIdle();
+    }
+    await this.flushNow();
+    this.end();
+  }
+
+  private async waitIdle(): Promise<void> {
+    while (this.running.size > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.wakeTimer = null;
+    this.progressTimer = null;
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.clearTimers();
+    this.resolveEnded();
+  }
+
+  /** Coalesce every completion of this turn of the event loop into one flush. */
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.requestFlush();
+    });
+  }
+
+  private requestFlush(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = this.pump().finally(() => { this.pumping = null; });
+  }
+
+  private async flushNow(): Promise<void> {
+    while (this.pumping) await this.pumping;
+    this.requestFlush();
+    while (this.pumping) await this.pumping;
+  }
+
+  private async pump(): Promise<void> {
+    do {
+      this.again = false;
+      const states = this.states;
+      const finished = this.finished;
+      const rescheduled = this.rescheduled;
+      const waiters = this.commitWaiters;
+      const lastError = this.lastError;
+      this.states = new Map();
+      this.finished = [];
+      this.rescheduled = [];
+      this.commitWaiters = [];
+      this.lastError = null;
+      const claim = this.stopping || this.cancelled || this.ended ? 0 : this.parallelLimit - this.running.size;
+      let result: FlushResult;
+      try {
+        result = await this.store.flush({
+          jobKey: this.job.jobKey,
+          owner: this.hooks.owner,
+          now: Date.now(),
+          states,
+          finished,
+          rescheduled,
+          claim,
+          parallelLimit: this.parallelLimit,
+          leaseMs: this.hooks.leaseMs,
+          lastError,
+        });
+        this.failures = 0;
+      } catch (error) {
+        // Keep everything for the next attempt; the tasks' leases keep them ours meanwhile.
+        for (const [i, s] of states) if (!this.states.has(i)) this.states.set(i, s);
+        this.finished.unshift(...finished);
+        this.rescheduled.unshift(...rescheduled);
+        this.commitWaiters.unshift(...waiters);
+        this.lastError ??= lastError;
+        this.failures++;
+        this.hooks.log('error', `background-jobs: could not save progress of job ${this.job.jobId} (attempt ${this.failures}): ${errorMessage(error)}`);
+        this.wakeAfter(Math.min(5000, 100 * 2 ** this.failures));
+        return;
+      }
+      for (const w of waiters) w.resolve();
+      this.afterFlush(result);
+    } while (this.again && !this.ended);
+  }
+
+  private afterFlush(result: FlushResult): void {
+    for (const task of result.claimed) this.runTask(task);
+    this.reportProgress(result, result.finishedJob);
+    if (result.finishedJob) {
+      void this.hooks.onJobFinished(this.job, result.counters);
+    }
+    const jobOpen = result.counters.status === 'IN_PROGRESS';
+    if (this.running.size === 0 && result.claimed.length === 0) {
+      if (!jobOpen || this.stopping) {
+        this.end();
+        return;
+      }
+      // Nothing claimable now: tasks wait for a backoff, or run in another process.
+      const delay = result.nextRunAt !== null ? Math.max(0, result.nextRunAt - Date.now()) : this.hooks.pollMs;
+      this.wakeAfter(Math.min(delay, this.hooks.pollMs));
+    } else if (jobOpen && result.nextRunAt !== null && !this.stopping) {
+      this.wakeAfter(Math.max(0, result.nextRunAt - Date.now()));
+    }
+  }
+
+  private wakeAfter(ms: number): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.wake();
+    }, ms);
+  }
+
+  private reportProgress(result: FlushResult, final: boolean): void {
+    const { total, done, failed, cancelled } = result.counters;
+    const finishedCount = done + failed + cancelled;
+    const progress = total === 0 ? 100 : finishedCount >= total ? 100 : Math.floor((finishedCount / total) * 100);
+    if (progress === this.lastProgress && !final) return;
+    const now = Date.now();
+    const publish = () => {
+      this.lastProgressAt = Date.now();
+      this.lastProgress = progress;
+      this.emit({ type: 'job:progress', jobId: this.job.jobId, handler: this.job.handler, startedBy: this.job.startedBy, progress, total, done, failed, cancelled });
+    };
+    if (this.progressTimer) {
+      clearTimeout(this.progressTimer);
+      this.progressTimer = null;
+    }
+    if (final || now - this.lastProgressAt >= this.hooks.progressIntervalMs) {
+      publish();
+    } else {
+      // Trailing update so the last value before a quiet period is not lost.
+      this.progressTimer = setTimeout(() => { this.progressTimer = null; publish(); }, this.hooks.progressIntervalMs - (now - this.lastProgressAt));
+    }
+  }
+
+  private runTask(claimed: ClaimedTask): void {
+    const controller = new AbortController();
+    this.running.set(claimed.index, { controller });
+    const { jobId, handler, startedBy } = this.job;
+    const state = JSON.parse(claimed.state) as Record<string, unknown>;
+    this.emit({ type: 'task:started', jobId, handler, startedBy, taskIndex: claimed.index, attempt: claimed.attempt });
+    const context = createTaskContext({
+      job: this.job,
+      taskIndex: claimed.index,
+      attempt: claimed.attempt,
+      signal: controller.signal,
+      state,
+      persistState: (json) => {
+        this.states.set(claimed.index, json);
+        this.scheduleFlush();
+        return new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
+      },
+      emit: this.emit,
+      jobState: this.hooks.jobState,
+    });
+    const timeoutMs = this.definition.timeoutMs;
+    let timer: NodeJS.Timeout | null = null;
+    const attempt = new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(controller.signal.reason);
+      controller.signal.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs && timeoutMs > 0) {
+        timer = setTimeout(() => controller.abort(new TaskAbort('timeout', `Task ${claimed.index} timed out after ${timeoutMs} ms`)), timeoutMs);
+      }
+      Promise.resolve()
+        .then(() => this.definition.handler(context))
+        .then(() => resolve(), reject);
+    });
+    attempt.then(
+      () => this.settle(claimed, state, null),
+      (error: unknown) => this.settle(claimed, state, error),
+    ).finally(() => { if (timer) clearTimeout(timer); });
+  }
+
+  private settle(claimed: ClaimedTask, state: Record<string, unknown>, error: unknown): void {
+    const { jobId, handler, startedBy } = this.job;
+    const index = claimed.index;
+    this.running.delete(index);
+    if (error === null) {
+      this.finished.push({ index, status: 'DONE' });
+      this.emit({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt });
+    } else if (error instanceof TaskAbort && error.kind === 'cancelled') {
+      this.finished.push({ index, status: 'CANCELLED' });
+      this.emit({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: index });
+    } else if (error instanceof TaskAbort && error.kind === 'shutdown') {
+      // Not a failure: the lease is released on stop and another process runs the task again.
+    } else {
+      const message = errorMessage(error);
+      const maxAttempts = Math.max(1, this.definition.maxAttempts ?? 1);
+      const willRetry = !(error instanceof UnrecoverableError) && claimed.attempt < maxAttempts && !this.cancelled;
+      this.emit({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, error: message, willRetry });
+      if (willRetry) {
+        this.rescheduled.push({ index, error: message, runAfter: Date.now() + backoffDelay(claimed.attempt, this.definition.backoff) });
+      } else {
+        // As the official plugin: the task keeps its error in its state, the job its last error.
+        state.error = message;
+        this.states.set(index, JSON.stringify(state));
+        this.finished.push({ index, status: 'FAILED', error: message });
+        this.lastError = message;
+        this.hooks.onTaskFailed(this.job, message);
+      }
+    }
+    this.scheduleFlush();
+  }
+}

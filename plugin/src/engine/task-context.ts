@@ -1,0 +1,69 @@
+/**
+ * The context object a handler gets for one task. The task's state lives in memory while the task
+ * runs (this process holds its lease, nobody else writes it); writes are persisted by the runner's
+ * next group commit, and the returned promise resolves once they are.
+ */
+import type { EventSink } from '../events.js';
+import { JobsError } from '../errors.js';
+import type { GetStateField, SetStateField, TaskContext } from '../types.js';
+import type { JobStateAccess, RunnerJob } from './engine-types.js';
+
+export interface TaskContextInput {
+  job: RunnerJob;
+  taskIndex: number;
+  attempt: number;
+  signal: AbortSignal;
+  state: Record<string, unknown>;
+  persistState: (json: string) => Promise<void>;
+  emit: EventSink;
+  jobState: JobStateAccess;
+}
+
+/** JSON text of a value, or a clear error naming what could not be serialised. */
+export function toJson(value: unknown, what: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new JobsError('INVALID_INPUT', `${what} must be JSON-serialisable: ${(error as Error).message}`, { cause: error });
+  }
+  if (json === undefined) throw new JobsError('INVALID_INPUT', `${what} must be JSON-serialisable, got ${typeof value}`);
+  return json;
+}
+
+const clone = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+
+export function createTaskContext(input: TaskContextInput): TaskContext {
+  const { job, taskIndex, state } = input;
+
+  const setTaskStateField = (async (fieldOrFields: string | Record<string, unknown>, value?: unknown) => {
+    let fields: Record<string, unknown>;
+    if (typeof fieldOrFields === 'string') fields = { [fieldOrFields]: value };
+    else if (fieldOrFields !== null && typeof fieldOrFields === 'object' && !Array.isArray(fieldOrFields)) fields = fieldOrFields;
+    else throw new JobsError('INVALID_INPUT', `setTaskStateField takes (field, value) or an object of fields, got ${Array.isArray(fieldOrFields) ? 'an array' : typeof fieldOrFields}`);
+    // Check before touching the state so a bad value leaves it as it was.
+    const fieldsJson = toJson(fields, `Task state of task ${taskIndex} of job ${job.jobId}`);
+    Object.assign(state, JSON.parse(fieldsJson));
+    const json = JSON.stringify(state);
+    input.emit({
+      type: 'task:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy,
+      taskIndex, state: JSON.parse(json), fields: JSON.parse(fieldsJson),
+    });
+    await input.persistState(json);
+  }) as SetStateField;
+
+  const getTaskStateField = (async (field?: string) => (field === undefined ? clone(state) : clone(state[field]))) as GetStateField;
+
+  return {
+    jobId: job.jobId,
+    taskIndex,
+    attempt: input.attempt,
+    signal: input.signal,
+    setTaskStateField,
+    getTaskStateField,
+    getState: async () => clone(state) as Record<string, any>,
+    setJobStateField: (field, value) => input.jobState.set(job, field, value),
+    getJobStateField: async (field) => (await input.jobState.get(job))[field],
+    getJobState: () => input.jobState.get(job),
+  };
+}

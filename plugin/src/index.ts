@@ -1,0 +1,275 @@
+/**
+ * BackgroundJobsPlugin: the AdminForth adapter. It wires the engine (engine/), the store (store/)
+ * and the websocket/resource mirror (adapter/) into AdminForth's plugin lifecycle (contract §1).
+ */
+import { AdminForthPlugin } from 'adminforth';
+import type { AdminForthComponentDeclarationFull, AdminForthResource, AdminUser, IAdminForth } from 'adminforth';
+import { Engine, validateHandlerDefinition, type RetryScope } from './engine/engine.js';
+import type { Logger } from './engine/engine-types.js';
+import { SqliteJobStore } from './store/sqlite-store.js';
+import type { JobRow, TaskRow } from './store/job-store.js';
+import { JobsError, errorMessage } from './errors.js';
+import { ResourceMirror } from './adapter/mirror.js';
+import { createPublisher } from './adapter/publisher.js';
+import { checkColumnOptions, databaseOf } from './adapter/options.js';
+import { createDefaultAlias } from './adapter/default-alias.js';
+import { waitForResource, reconcileRows } from './adapter/startup.js';
+import type { JobStatus, TaskStatus } from './statuses.js';
+import type { AdminUserLike, PluginOptions, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
+
+export type * from './types.js';
+export type { JobStatus, TaskStatus } from './statuses.js';
+export { JOB_STATUSES, TASK_STATUSES } from './statuses.js';
+export { UnrecoverableError, JobsError } from './errors.js';
+export type { EngineEvent, EngineEventMap } from './events.js';
+
+const log: Logger = (level, message) => console[level](message);
+
+export default class BackgroundJobsPlugin extends AdminForthPlugin {
+  options: PluginOptions;
+  private engine: Engine | null = null;
+  private readonly definitions = new Map<string, TaskHandlerDefinition>();
+  private readonly customComponents = new Map<string, AdminForthComponentDeclarationFull>();
+  private readonly mirror: ResourceMirror;
+  private readonly readyPromise: Promise<Engine>;
+  private resolveReady!: (engine: Engine) => void;
+  private rejectReady!: (error: unknown) => void;
+  private stopped = false;
+
+  constructor(options: PluginOptions) {
+    super(options, import.meta.url);
+    this.options = options;
+    this.shouldHaveSingleInstancePerWholeApp = () => true;
+    this.readyPromise = new Promise<Engine>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    // A start-up failure is reported where it happens (log) and to every later caller; it must not
+    // also crash the app as an unhandled rejection.
+    this.readyPromise.catch(() => {});
+    this.mirror = new ResourceMirror((jobId, patch) => this.writeRow(jobId, patch), log);
+  }
+
+  /** The same id as the official plugin on the same resource (contract §1.1). */
+  override instanceUniqueRepresentation(): string {
+    return 'BackgroundJobsPlugin';
+  }
+
+  override modifyResourceConfig(adminforth: IAdminForth, resourceConfig: AdminForthResource): void {
+    super.modifyResourceConfig(adminforth, resourceConfig);
+    // Deleting a job's row in the admin UI cancels the job and removes its tasks.
+    resourceConfig.hooks.delete.beforeSave.push(async ({ recordId }: { recordId?: unknown }) => {
+      if (this.engine && recordId !== undefined) await this.engine.deleteJob(String(recordId));
+      return { ok: true };
+    });
+    // Setting the status to CANCELLED in the admin UI cancels the job; other status edits would
+    // contradict the engine's truth, so they are refused.
+    resourceConfig.hooks.edit.beforeSave.push(async (args: any) => {
+      const updates = args.updates ?? args.record ?? {};
+      const status = updates[this.options.statusField];
+      const oldStatus = args.oldRecord?.[this.options.statusField];
+      if (status === undefined || status === oldStatus) return { ok: true };
+      if (status !== 'CANCELLED') {
+        return { ok: false, error: `The status of a job is set by its tasks; the only change you can make is to CANCELLED.` };
+      }
+      if (this.engine && args.recordId !== undefined) await this.engine.cancelJob(String(args.recordId)).catch(() => {});
+      return { ok: true };
+    });
+    if (this.options.registerDefaultAlias !== false) {
+      adminforth.config.globalPlugins ??= [];
+      adminforth.config.globalPlugins.push(createDefaultAlias(this));
+    }
+  }
+
+  /**
+   * Checks the options (a missing column fails start-up, naming option and column), then starts
+   * the engine in the background once the resource API answers (contract §1.3: this hook is not
+   * awaited and runs before `resource()` works).
+   */
+  validateConfigAfterDiscover(adminforth: IAdminForth, resourceConfig: AdminForthResource): void {
+    checkColumnOptions(this.options, resourceConfig);
+    const database = databaseOf(adminforth.config.dataSources, resourceConfig);
+    this.startEngine(database).then(this.resolveReady, (error) => {
+      log('error', `background-jobs: could not start: ${errorMessage(error)}`);
+      this.rejectReady(error);
+    });
+  }
+
+  private async startEngine(database: 'sqlite'): Promise<Engine> {
+    const resource = await waitForResource(this.adminforth, this.resourceConfig.resourceId);
+    const client = resource.dataConnector.client;
+    const store = database === 'sqlite' ? new SqliteJobStore(client, { tune: this.options.sqliteTuning }) : null;
+    if (!store) throw new Error(`No store for ${database}`);
+    await store.migrate();
+    const engine = new Engine({
+      store,
+      log,
+      leaseMs: this.options.leaseMs,
+      heartbeatMs: this.options.heartbeatMs,
+      pollMs: this.options.pollMs,
+      progressIntervalMs: this.options.progressIntervalMs,
+      emit: createPublisher({
+        websocket: () => this.adminforth.websocket,
+        mirror: this.mirror,
+        columns: {
+          status: this.options.statusField, progress: this.options.progressField,
+          finishedAt: this.options.finishedAtField, state: this.options.stateField,
+        },
+        mayView: (adminUser, startedBy) => this.mayView(adminUser, startedBy),
+        customComponent: (handler) => this.customComponents.get(handler),
+      }),
+    });
+    for (const definition of this.definitions.values()) engine.register(definition);
+    await reconcileRows({ resource, store, options: this.options, primaryKey: this.primaryKey(), log });
+    if (this.stopped) throw new JobsError('INVALID_STATE', 'The plugin was stopped before it started.');
+    await engine.start();
+    this.engine = engine;
+    return engine;
+  }
+
+  /** Resolves when the engine runs (after discovery and the store's migrations). */
+  whenReady(): Promise<Engine> {
+    return this.readyPromise;
+  }
+
+  /** Registers the function that runs each task of jobs with this handler name. */
+  registerTaskHandler(definition: TaskHandlerDefinition): void {
+    validateHandlerDefinition(definition);
+    this.definitions.set(definition.jobHandlerName, definition);
+    this.engine?.register(definition);
+  }
+
+  /** The component the job details mount for jobs of this handler (the seed's custom renderer). */
+  registerTaskDetailsComponent({ jobHandlerName, component }: { jobHandlerName: string; component: AdminForthComponentDeclarationFull }): void {
+    if (!component || typeof component.file !== 'string') {
+      throw new JobsError('INVALID_INPUT', `registerTaskDetailsComponent({ jobHandlerName: '${jobHandlerName}' }) needs component: { file: '@@/YourComponent.vue' }`);
+    }
+    this.customComponents.set(jobHandlerName, component);
+  }
+
+  /** The component registered for a handler, if any. */
+  getTaskDetailsComponent(jobHandlerName: string): AdminForthComponentDeclarationFull | undefined {
+    return this.customComponents.get(jobHandlerName);
+  }
+
+  /**
+   * Creates a job of `tasks` (an array or an async iterable of `{ state }`) run by `jobHandlerName`,
+   * started by `adminUser` (or `null` for system jobs). Resolves to the job's id once every task is
+   * stored; the tasks then run in the background.
+   */
+  async startNewJob(
+    jobName: string,
+    adminUser: AdminUserLike | AdminUser | null,
+    tasks: TaskSource,
+    jobHandlerName: string,
+    initialState: Record<string, unknown> = {},
+    options: StartJobOptions = {},
+  ): Promise<any> {
+    const engine = await this.readyPromise;
+    const startedBy = adminUser?.pk !== undefined && adminUser?.pk !== null ? String(adminUser.pk) : null;
+    const resource = () => this.adminforth.resource(this.resourceConfig.resourceId);
+    const jobId = await engine.createJob({
+      name: jobName, startedBy, tasks, handler: jobHandlerName, initialState, queued: options.queued,
+      createRow: async (status) => {
+        const o = this.options;
+        const record: Record<string, unknown> = {
+          [o.nameField]: jobName, [o.startedByField]: startedBy, [o.progressField]: 0,
+          [o.statusField]: status, [o.jobHandlerField]: jobHandlerName, [o.stateField]: initialState,
+        };
+        const progressColumn = this.resourceConfig.columns.find((c) => c.name === o.progressField);
+        if (progressColumn?.type === 'string' || progressColumn?.type === 'text') record[o.progressField] = '0';
+        const createdAtColumn = this.resourceConfig.columns.find((c) => c.name === o.createdAtField);
+        if (!createdAtColumn?.fillOnCreate) record[o.createdAtField] = new Date().toISOString();
+        const result = await resource().create(record);
+        if (!result.ok) throw new Error(`Could not create the row of job '${jobName}' in resource '${this.resourceConfig.resourceId}': ${result.error}`);
+        const created = result.createdRecord;
+        return { jobId: String(created[this.primaryKey()]), createdAt: String(created[o.createdAtField] ?? new Date().toISOString()) };
+      },
+      deleteRow: async (id) => { await resource().delete(this.rowId(id)); },
+    });
+    return this.rowId(jobId);
+  }
+
+  /** `startNewJob` with `{ queued: true }`: waits for a free concurrency slot of its handler. */
+  queueNewJob(jobName: string, adminUser: AdminUserLike | AdminUser | null, tasks: TaskSource, jobHandlerName: string, initialState: Record<string, unknown> = {}): Promise<any> {
+    return this.startNewJob(jobName, adminUser, tasks, jobHandlerName, initialState, { queued: true });
+  }
+
+  /** Cancels a job: running tasks' signals abort, scheduled tasks are cancelled. */
+  async cancelJob(jobId: unknown): Promise<{ changed: boolean; status: JobStatus }> {
+    return (await this.readyPromise).cancelJob(String(jobId));
+  }
+
+  /** Runs a finished job's failed tasks (or all unfinished ones, or the given indexes) again. */
+  async retryJob(jobId: unknown, { scope = 'failed' }: { scope?: RetryScope } = {}): Promise<{ status: JobStatus; tasks: number }> {
+    return (await this.readyPromise).retryJob(String(jobId), scope);
+  }
+
+  async setJobStateField(jobId: unknown, field: string, value: unknown): Promise<void> {
+    const engine = await this.readyPromise;
+    const job = await engine.getJob(String(jobId));
+    await engine.setJobStateField({ jobKey: job.jobKey, jobId: String(jobId), handler: job.handler, name: job.name, startedBy: job.startedBy }, field, value);
+  }
+
+  async getJobStateField(jobId: unknown, field: string): Promise<any> {
+    return (await this.getJobState(jobId))[field];
+  }
+
+  async getJobState(jobId: unknown): Promise<Record<string, any>> {
+    return (await (await this.readyPromise).getJob(String(jobId))).state;
+  }
+
+  /** The engine's view of a job: status, counters, state. */
+  async getJob(jobId: unknown): Promise<JobRow> {
+    return (await this.readyPromise).getJob(String(jobId));
+  }
+
+  async getJobTasks(jobId: unknown, opts: { status?: TaskStatus[]; limit?: number; offset?: number } = {}): Promise<{ tasks: TaskRow[]; total: number }> {
+    return (await this.readyPromise).getTasks(String(jobId), { status: opts.status, limit: opts.limit ?? 100, offset: opts.offset ?? 0 });
+  }
+
+  /**
+   * Graceful shutdown: stop claiming, let running tasks finish within `graceMs`, abort the rest and
+   * release their leases so another replica (or the next start) takes them at once. Call it on
+   * SIGTERM: `process.on('SIGTERM', () => plugin.stop({ graceMs: 10_000 }).then(() => process.exit(0)))`.
+   */
+  async stop({ graceMs = 10_000 }: { graceMs?: number } = {}): Promise<void> {
+    this.stopped = true;
+    await this.engine?.stop({ graceMs });
+    await this.mirror.idle();
+  }
+
+  /** Whether this user may see (and, by default, manage) jobs started by `startedBy`. */
+  async mayView(adminUser: AdminUserLike | null | undefined, startedBy: string | null): Promise<boolean> {
+    if (!adminUser) return false;
+    if (await this.isAdmin(adminUser)) return true;
+    return startedBy !== null && String(adminUser.pk) === startedBy;
+  }
+
+  async isAdmin(adminUser: AdminUserLike): Promise<boolean> {
+    if (this.options.isAdmin) return Boolean(await this.options.isAdmin(adminUser));
+    return adminUser.dbUser?.role === 'superadmin';
+  }
+
+  private primaryKey(): string {
+    const pk = this.resourceConfig.columns.find((c) => c.primaryKey)?.name;
+    if (!pk) throw new Error(`BackgroundJobsPlugin: resource '${this.resourceConfig.resourceId}' has no primary key column.`);
+    return pk;
+  }
+
+  /** The row id in the type of the resource's primary key column. */
+  private rowId(jobId: string): string | number {
+    const pk = this.resourceConfig.columns.find((c) => c.primaryKey);
+    return pk && (pk.type === 'integer' || pk.type === 'float' || pk.type === 'decimal') ? Number(jobId) : jobId;
+  }
+
+  private async writeRow(jobId: string, patch: Record<string, unknown>): Promise<void> {
+    // The seed declares progress as a STRING column: write "42", not the float 42.0 SQLite would keep.
+    const progressColumn = this.resourceConfig.columns.find((c) => c.name === this.options.progressField);
+    const progress = patch[this.options.progressField];
+    if (typeof progress === 'number' && (progressColumn?.type === 'string' || progressColumn?.type === 'text')) {
+      patch = { ...patch, [this.options.progressField]: String(progress) };
+    }
+    await this.adminforth.resource(this.resourceConfig.resourceId).update(this.rowId(jobId), patch);
+  }
+}

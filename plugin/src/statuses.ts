@@ -1,0 +1,41 @@
+/**
+ * The job and task state machines, written down once (docs/job-lifecycle.md mirrors this file).
+ */
+
+export const JOB_STATUSES = ['QUEUED', 'IN_PROGRESS', 'DONE', 'DONE_WITH_ERRORS', 'CANCELLED'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const TASK_STATUSES = ['SCHEDULED', 'IN_PROGRESS', 'DONE', 'FAILED', 'CANCELLED'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ['DONE', 'DONE_WITH_ERRORS', 'CANCELLED'];
+export const UNFINISHED_TASK_STATUSES: readonly TaskStatus[] = ['SCHEDULED', 'IN_PROGRESS'];
+
+/** Every job transition the engine makes, and why. */
+export const JOB_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
+  // a concurrency slot of its handler frees up → IN_PROGRESS; cancel → CANCELLED
+  QUEUED: ['IN_PROGRESS', 'CANCELLED'],
+  // every task finished → DONE / DONE_WITH_ERRORS (any FAILED); cancel → CANCELLED
+  IN_PROGRESS: ['DONE', 'DONE_WITH_ERRORS', 'CANCELLED'],
+  // retry puts the chosen tasks back to SCHEDULED and the job back in line
+  DONE: ['IN_PROGRESS', 'QUEUED'],
+  DONE_WITH_ERRORS: ['IN_PROGRESS', 'QUEUED'],
+  CANCELLED: ['IN_PROGRESS', 'QUEUED'],
+};
+
+/** Every task transition. IN_PROGRESS → SCHEDULED happens on a retry with backoff and when a lease is recovered. */
+export const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
+  SCHEDULED: ['IN_PROGRESS', 'CANCELLED'],
+  IN_PROGRESS: ['DONE', 'FAILED', 'SCHEDULED', 'CANCELLED'],
+  DONE: ['SCHEDULED'],
+  FAILED: ['SCHEDULED'],
+  CANCELLED: ['SCHEDULED'],
+};
+
+export function isFinishedJobStatus(status: string): boolean {
+  return (FINISHED_JOB_STATUSES as readonly string[]).includes(status);
+}
+
+export function canTransitionJob(from: JobStatus, to: JobStatus): boolean {
+  return JOB_TRANSITIONS[from].includes(to);
+}

@@ -1,0 +1,156 @@
+/**
+ * The storage contract of the engine. Every store (SQLite, PostgreSQL, MySQL) implements it over
+ * plugin-owned tables and passes the same contract suite (test/plugin/store-contract.test.ts).
+ *
+ * Two keys name a job: `jobKey`, the store's own integer key, which exists from the first task
+ * written, and `jobId`, the primary key of the row in the app's jobs resource, linked when the job
+ * is activated. Tasks reference `jobKey`, so linking a 100,000-task job is one row update.
+ */
+import type { JobStatus, TaskStatus } from '../statuses.js';
+
+export type StoreKind = 'sqlite' | 'postgres' | 'mysql';
+
+export interface JobRow {
+  jobKey: number;
+  jobId: string | null;
+  handler: string;
+  name: string;
+  status: JobStatus | 'DRAFT';
+  startedBy: string | null;
+  total: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+  /** JSON object: the job's state (`setJobStateField`). */
+  state: Record<string, unknown>;
+  lastError: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export interface TaskRow {
+  index: number;
+  status: TaskStatus;
+  state: Record<string, unknown>;
+  attempt: number;
+  error: string | null;
+}
+
+export interface ClaimedTask {
+  index: number;
+  /** JSON text of the task state as stored. */
+  state: string;
+  /** 1 for the first run. */
+  attempt: number;
+}
+
+export interface FinishedTask {
+  index: number;
+  status: 'DONE' | 'FAILED' | 'CANCELLED';
+  error?: string | null;
+}
+
+export interface RescheduledTask {
+  index: number;
+  error: string;
+  /** Epoch ms before which the task is not claimed again. */
+  runAfter: number;
+}
+
+/** One group commit of a job runner: everything since the last one, in one transaction. */
+export interface FlushInput {
+  jobKey: number;
+  owner: string;
+  now: number;
+  /** Latest state per task (JSON text), for tasks this owner holds. */
+  states: Map<number, string>;
+  finished: FinishedTask[];
+  rescheduled: RescheduledTask[];
+  /** How many more tasks to claim (0: none). */
+  claim: number;
+  /** Tasks of this job that may be IN_PROGRESS at once, across every process. */
+  parallelLimit: number;
+  leaseMs: number;
+  /** Last error to keep in the job (its state `error` and `lastError`). */
+  lastError?: string | null;
+}
+
+export interface JobCounters {
+  status: JobStatus | 'DRAFT';
+  total: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface FlushResult {
+  claimed: ClaimedTask[];
+  counters: JobCounters;
+  /** True when this flush moved the job to DONE/DONE_WITH_ERRORS (exactly one flush does). */
+  finishedJob: boolean;
+  /** Earliest `runAfter` of a SCHEDULED task not yet due, when none was claimable. */
+  nextRunAt: number | null;
+  /** Tasks of the job IN_PROGRESS anywhere after this flush. */
+  running: number;
+}
+
+export interface NewJob {
+  handler: string;
+  name: string;
+  startedBy: string | null;
+  state: Record<string, unknown>;
+  owner: string;
+  now: number;
+}
+
+export interface WorkerInfo {
+  owner: string;
+  host: string;
+  pid: number;
+  heartbeatAt: number;
+}
+
+export interface JobStore {
+  readonly kind: StoreKind;
+  /** Create or upgrade the plugin-owned tables (numbered, idempotent, safe with two replicas). */
+  migrate(): Promise<void>;
+
+  /** A job in `DRAFT`: invisible to runners until activated. */
+  createDraft(job: NewJob): Promise<number>;
+  /** Append tasks (JSON states) to a draft, starting at `firstIndex`. */
+  appendTasks(jobKey: number, firstIndex: number, states: string[]): Promise<void>;
+  /** Link the draft to its resource row and make it runnable. */
+  activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void>;
+  /** Remove a draft and its tasks (creation failed). */
+  discardDraft(jobKey: number): Promise<void>;
+
+  getJob(jobId: string): Promise<JobRow | null>;
+  getJobByKey(jobKey: number): Promise<JobRow | null>;
+  /** Jobs this process may run: IN_PROGRESS ones. */
+  listRunnableJobs(): Promise<JobRow[]>;
+  countJobs(handler: string, status: JobStatus): Promise<number>;
+  /** Move the oldest QUEUED jobs of a handler to IN_PROGRESS while fewer than `limit` run. */
+  promoteQueued(handler: string, limit: number): Promise<JobRow[]>;
+
+  flush(input: FlushInput): Promise<FlushResult>;
+  getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }>;
+  getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>>;
+
+  /** Read-modify-write of the job's state, atomic against every other writer. Returns the new state. */
+  updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>>;
+
+  /** Cancel: job → CANCELLED, SCHEDULED tasks → CANCELLED. False when the job had already finished. */
+  cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }>;
+  /** Retry: chosen finished tasks → SCHEDULED, job → IN_PROGRESS. Returns the number of tasks rescheduled. */
+  retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number>;
+  deleteJob(jobKey: number): Promise<void>;
+
+  heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void>;
+  listWorkers(): Promise<WorkerInfo[]>;
+  /** Put back to SCHEDULED every IN_PROGRESS task whose lease expired or whose owner is in `deadOwners`. */
+  recoverExpiredLeases(now: number, deadOwners: string[]): Promise<number>;
+  /** Give up this owner's leases at once (graceful stop), and forget the worker. */
+  releaseOwner(owner: string): Promise<void>;
+  /** Drafts left by dead owners (creation interrupted by a crash). */
+  discardStaleDrafts(deadOwners: string[], olderThan: number): Promise<number>;
+}

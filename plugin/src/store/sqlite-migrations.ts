@@ -1,0 +1,57 @@
+/**
+ * Numbered migrations of the plugin-owned tables on SQLite. Each runs once, inside a transaction,
+ * recorded in `af_bj_migrations`; `BEGIN IMMEDIATE` takes the write lock first, so two processes
+ * starting at once apply each migration exactly once.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'jobs, tasks and workers',
+    sql: `
+      CREATE TABLE af_bj_jobs (
+        job_key INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT UNIQUE,
+        handler TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_by TEXT,
+        total INTEGER NOT NULL DEFAULT 0,
+        done INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        cancelled INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT '{}',
+        last_error TEXT,
+        owner TEXT,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE INDEX af_bj_jobs_by_status ON af_bj_jobs (status, handler, job_key);
+      CREATE TABLE af_bj_tasks (
+        job_key INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires INTEGER,
+        run_after INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        PRIMARY KEY (job_key, idx)
+      ) WITHOUT ROWID;
+      CREATE INDEX af_bj_tasks_by_status ON af_bj_tasks (job_key, status, idx);
+      CREATE INDEX af_bj_tasks_leased ON af_bj_tasks (lease_owner, lease_expires) WHERE status = 'IN_PROGRESS';
+      CREATE TABLE af_bj_workers (
+        owner TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      );
+    `,
+  },
+];

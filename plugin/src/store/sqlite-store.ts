@@ -1,0 +1,341 @@
+/**
+ * JobStore on SQLite, through the better-sqlite3 `Database` that AdminForth's sqlite connector
+ * holds (`dataConnector.client`, contract §2). better-sqlite3 is synchronous: each method runs in
+ * one `transaction()` and returns a settled promise, so nothing interleaves with the connector's
+ * own statements on the same handle.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { JobStatus, TaskStatus } from '../statuses.js';
+import { TASK_STATUSES } from '../statuses.js';
+import type {
+  FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+} from './job-store.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+
+interface RawJob {
+  job_key: number; job_id: string | null; handler: string; name: string; status: JobStatus | 'DRAFT';
+  started_by: string | null; total: number; done: number; failed: number; cancelled: number;
+  state: string; last_error: string | null; created_at: number; finished_at: number | null;
+}
+
+export function jobFromRaw(raw: RawJob): JobRow {
+  return {
+    jobKey: Number(raw.job_key),
+    jobId: raw.job_id === null ? null : String(raw.job_id),
+    handler: raw.handler,
+    name: raw.name,
+    status: raw.status,
+    startedBy: raw.started_by,
+    total: Number(raw.total),
+    done: Number(raw.done),
+    failed: Number(raw.failed),
+    cancelled: Number(raw.cancelled),
+    state: typeof raw.state === 'string' ? JSON.parse(raw.state) : (raw.state ?? {}),
+    lastError: raw.last_error,
+    createdAt: Number(raw.created_at),
+    finishedAt: raw.finished_at === null ? null : Number(raw.finished_at),
+  };
+}
+
+export function emptyTaskCounts(): Record<TaskStatus, number> {
+  return Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+}
+
+export class SqliteJobStore implements JobStore {
+  readonly kind = 'sqlite' as const;
+  private readonly stmts = new Map<string, Statement>();
+
+  constructor(private readonly db: Database, private readonly options: { tune?: boolean } = {}) {}
+
+  /** Prepared once per SQL text: the hot path (flush) reuses its statements. */
+  private st(sql: string): Statement {
+    let stmt = this.stmts.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.stmts.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  async migrate(): Promise<void> {
+    if (this.options.tune !== false) {
+      // WAL lets the admin UI read while tasks commit; NORMAL sync is durable against a process
+      // crash (the case the engine guarantees) though not against power loss. busy_timeout makes a
+      // second process wait for the write lock instead of failing.
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+    }
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS af_bj_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    for (const migration of SQLITE_MIGRATIONS) {
+      const apply = this.db.transaction(() => {
+        const done = this.db.prepare('SELECT 1 FROM af_bj_migrations WHERE version = ?').get(migration.version);
+        if (done) return;
+        this.db.exec(migration.sql);
+        this.db.prepare('INSERT INTO af_bj_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.version, migration.name, Date.now());
+      });
+      apply.immediate();
+    }
+  }
+
+  async createDraft(job: NewJob): Promise<number> {
+    const info = this.st(`INSERT INTO af_bj_jobs (handler, name, status, started_by, state, owner, created_at)
+      VALUES (?, ?, 'DRAFT', ?, ?, ?, ?)`)
+      .run(job.handler, job.name, job.startedBy, JSON.stringify(job.state), job.owner, job.now);
+    return Number(info.lastInsertRowid);
+  }
+
+  async appendTasks(jobKey: number, firstIndex: number, states: string[]): Promise<void> {
+    const insert = this.st(`INSERT INTO af_bj_tasks (job_key, idx, status, state) VALUES (?, ?, 'SCHEDULED', ?)`);
+    this.db.transaction(() => {
+      for (let i = 0; i < states.length; i++) insert.run(jobKey, firstIndex + i, states[i]);
+    })();
+  }
+
+  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void> {
+    this.st(`UPDATE af_bj_jobs SET job_id = ?, status = ?, total = ?, owner = NULL WHERE job_key = ? AND status = 'DRAFT'`)
+      .run(jobId, status, total, jobKey);
+  }
+
+  async discardDraft(jobKey: number): Promise<void> {
+    this.db.transaction(() => {
+      this.st('DELETE FROM af_bj_tasks WHERE job_key = ?').run(jobKey);
+      this.st(`DELETE FROM af_bj_jobs WHERE job_key = ? AND status = 'DRAFT'`).run(jobKey);
+    })();
+  }
+
+  async getJob(jobId: string): Promise<JobRow | null> {
+    const raw = this.st('SELECT * FROM af_bj_jobs WHERE job_id = ?').get(String(jobId)) as RawJob | undefined;
+    return raw ? jobFromRaw(raw) : null;
+  }
+
+  async getJobByKey(jobKey: number): Promise<JobRow | null> {
+    const raw = this.st('SELECT * FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as RawJob | undefined;
+    return raw ? jobFromRaw(raw) : null;
+  }
+
+  async listRunnableJobs(): Promise<JobRow[]> {
+    const rows = this.st(`SELECT * FROM af_bj_jobs WHERE status = 'IN_PROGRESS' ORDER BY job_key`).all() as RawJob[];
+    return rows.map(jobFromRaw);
+  }
+
+  async countJobs(handler: string, status: JobStatus): Promise<number> {
+    const row = this.st('SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = ? AND handler = ?').get(status, handler) as { n: number };
+    return Number(row.n);
+  }
+
+  async promoteQueued(handler: string, limit: number): Promise<JobRow[]> {
+    return this.db.transaction(() => {
+      const running = (this.st(`SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = 'IN_PROGRESS' AND handler = ?`)
+        .get(handler) as { n: number }).n;
+      const free = Number.isFinite(limit) ? limit - running : Number.MAX_SAFE_INTEGER;
+      if (free <= 0) return [];
+      const queued = this.st(`SELECT * FROM af_bj_jobs WHERE status = 'QUEUED' AND handler = ? ORDER BY job_key LIMIT ?`)
+        .all(handler, Math.min(free, 1_000_000)) as RawJob[];
+      const promote = this.st(`UPDATE af_bj_jobs SET status = 'IN_PROGRESS' WHERE job_key = ? AND status = 'QUEUED'`);
+      for (const job of queued) {
+        promote.run(job.job_key);
+        job.status = 'IN_PROGRESS';
+      }
+      return queued.map(jobFromRaw);
+    }).immediate();
+  }
+
+  async flush(input: FlushInput): Promise<FlushResult> {
+    return this.db.transaction(() => this.flushSync(input)).immediate();
+  }
+
+  // The claim names its index: without statistics SQLite would walk the primary key from the first
+  // (long finished) task for ORDER BY idx, making each claim O(tasks done).
+  private flushSync(input: FlushInput): FlushResult {
+    const { jobKey, owner, now } = input;
+    if (input.states.size > 0) {
+      const setState = this.st(`UPDATE af_bj_tasks SET state = ? WHERE job_key = ? AND idx = ? AND lease_owner = ?`);
+      for (const [index, state] of input.states) setState.run(state, jobKey, index, owner);
+    }
+    let done = 0;
+    let failed = 0;
+    let cancelled = 0;
+    if (input.finished.length > 0) {
+      const finish = this.st(`UPDATE af_bj_tasks SET status = ?, error = ?, lease_owner = NULL, lease_expires = NULL
+        WHERE job_key = ? AND idx = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`);
+      for (const task of input.finished) {
+        // A task whose lease was lost (recovered by another process) is not ours to finish.
+        if (finish.run(task.status, task.error ?? null, jobKey, task.index, owner).changes === 0) continue;
+        if (task.status === 'DONE') done++;
+        else if (task.status === 'FAILED') failed++;
+        else cancelled++;
+      }
+    }
+    if (input.rescheduled.length > 0) {
+      const reschedule = this.st(`UPDATE af_bj_tasks SET status = 'SCHEDULED', error = ?, run_after = ?, lease_owner = NULL, lease_expires = NULL
+        WHERE job_key = ? AND idx = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`);
+      for (const task of input.rescheduled) reschedule.run(task.error, task.runAfter, jobKey, task.index, owner);
+    }
+    if (done + failed + cancelled > 0 || input.lastError) {
+      this.st(`UPDATE af_bj_jobs SET done = done + ?, failed = failed + ?, cancelled = cancelled + ?,
+        last_error = COALESCE(?, last_error) WHERE job_key = ?`)
+        .run(done, failed, cancelled, input.lastError ?? null, jobKey);
+    }
+
+    let finishedJob = false;
+    if (done + failed + cancelled > 0) {
+      finishedJob = this.st(`UPDATE af_bj_jobs SET status = CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END,
+        finished_at = ? WHERE job_key = ? AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total`)
+        .run(now, jobKey).changes === 1;
+    }
+    const counters = this.st('SELECT status, total, done, failed, cancelled FROM af_bj_jobs WHERE job_key = ?')
+      .get(jobKey) as JobCounters | undefined;
+    if (!counters) {
+      return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
+    }
+
+    let running = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS'`)
+      .get(jobKey) as { n: number }).n;
+    let claimed: FlushResult['claimed'] = [];
+    let nextRunAt: number | null = null;
+    const want = counters.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running) : 0;
+    if (want > 0) {
+      claimed = (this.st(`UPDATE af_bj_tasks SET status = 'IN_PROGRESS', attempt = attempt + 1, lease_owner = ?, lease_expires = ?
+        WHERE job_key = ? AND idx IN (
+          SELECT idx FROM af_bj_tasks INDEXED BY af_bj_tasks_by_status
+          WHERE job_key = ? AND status = 'SCHEDULED' AND run_after <= ? ORDER BY idx LIMIT ?)
+        RETURNING idx AS "index", state, attempt`)
+        .all(owner, now + input.leaseMs, jobKey, jobKey, now, want) as FlushResult['claimed']);
+      claimed.sort((a, b) => a.index - b.index);
+      running += claimed.length;
+      if (claimed.length < want) {
+        const next = this.st(`SELECT MIN(run_after) AS t FROM af_bj_tasks WHERE job_key = ? AND status = 'SCHEDULED'`)
+          .get(jobKey) as { t: number | null };
+        nextRunAt = next.t === null ? null : Number(next.t);
+      }
+    }
+    return { claimed, counters, finishedJob, nextRunAt, running };
+  }
+
+  async getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
+    const statuses = opts.status && opts.status.length > 0 ? opts.status : null;
+    const where = statuses ? `job_key = ? AND status IN (${statuses.map(() => '?').join(', ')})` : 'job_key = ?';
+    const params = statuses ? [jobKey, ...statuses] : [jobKey];
+    const rows = this.db.prepare(`SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT ? OFFSET ?`)
+      .all(...params, opts.limit, opts.offset) as { idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }[];
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE ${where}`).get(...params) as { n: number }).n;
+    return {
+      tasks: rows.map((r) => ({ index: r.idx, status: r.status, state: JSON.parse(r.state), attempt: r.attempt, error: r.error })),
+      total,
+    };
+  }
+
+  async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
+    const counts = emptyTaskCounts();
+    const rows = this.st('SELECT status, COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? GROUP BY status').all(jobKey) as { status: TaskStatus; n: number }[];
+    for (const row of rows) counts[row.status] = Number(row.n);
+    return counts;
+  }
+
+  async updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.db.transaction(() => {
+      const row = this.st('SELECT state FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { state: string } | undefined;
+      const next = mutate(row ? JSON.parse(row.state) : {});
+      this.st('UPDATE af_bj_jobs SET state = ? WHERE job_key = ?').run(JSON.stringify(next), jobKey);
+      return next;
+    }).immediate();
+  }
+
+  async cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+    return this.db.transaction(() => {
+      const changed = this.st(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = ?
+        WHERE job_key = ? AND status IN ('IN_PROGRESS', 'QUEUED')`).run(now, jobKey).changes === 1;
+      if (changed) {
+        const n = this.st(`UPDATE af_bj_tasks SET status = 'CANCELLED' WHERE job_key = ? AND status = 'SCHEDULED'`).run(jobKey).changes;
+        this.st('UPDATE af_bj_jobs SET cancelled = cancelled + ? WHERE job_key = ?').run(n, jobKey);
+      }
+      const row = this.st('SELECT status FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { status: JobStatus } | undefined;
+      return { changed, status: row?.status ?? 'CANCELLED' };
+    }).immediate();
+  }
+
+  async retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number> {
+    return this.db.transaction(() => {
+      let n: number;
+      const reset = `SET status = 'SCHEDULED', error = NULL, run_after = 0, lease_owner = NULL, lease_expires = NULL`;
+      if (scope === 'failed') {
+        n = this.st(`UPDATE af_bj_tasks ${reset} WHERE job_key = ? AND status = 'FAILED'`).run(jobKey).changes;
+      } else if (scope === 'unfinished') {
+        n = this.st(`UPDATE af_bj_tasks ${reset} WHERE job_key = ? AND status IN ('FAILED', 'CANCELLED')`).run(jobKey).changes;
+      } else {
+        const one = this.st(`UPDATE af_bj_tasks ${reset} WHERE job_key = ? AND idx = ? AND status IN ('DONE', 'FAILED', 'CANCELLED')`);
+        n = 0;
+        for (const index of scope) n += one.run(jobKey, index).changes;
+      }
+      const scheduled = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'SCHEDULED'`).get(jobKey) as { n: number }).n;
+      if (scheduled === 0) return 0;
+      this.st(`UPDATE af_bj_jobs SET status = ?, finished_at = NULL,
+          done = (SELECT COUNT(*) FROM af_bj_tasks t WHERE t.job_key = af_bj_jobs.job_key AND t.status = 'DONE'),
+          failed = (SELECT COUNT(*) FROM af_bj_tasks t WHERE t.job_key = af_bj_jobs.job_key AND t.status = 'FAILED'),
+          cancelled = (SELECT COUNT(*) FROM af_bj_tasks t WHERE t.job_key = af_bj_jobs.job_key AND t.status = 'CANCELLED')
+        WHERE job_key = ?`).run(status, jobKey);
+      return n;
+    }).immediate();
+  }
+
+  async deleteJob(jobKey: number): Promise<void> {
+    this.db.transaction(() => {
+      this.st('DELETE FROM af_bj_tasks WHERE job_key = ?').run(jobKey);
+      this.st('DELETE FROM af_bj_jobs WHERE job_key = ?').run(jobKey);
+    }).immediate();
+  }
+
+  async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {
+    this.db.transaction(() => {
+      this.st(`INSERT INTO af_bj_workers (owner, host, pid, heartbeat_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`)
+        .run(worker.owner, worker.host, worker.pid, worker.heartbeatAt);
+      this.st(`UPDATE af_bj_tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'IN_PROGRESS'`)
+        .run(worker.heartbeatAt + leaseMs, worker.owner);
+    }).immediate();
+  }
+
+  async listWorkers(): Promise<WorkerInfo[]> {
+    const rows = this.st('SELECT owner, host, pid, heartbeat_at FROM af_bj_workers').all() as { owner: string; host: string; pid: number; heartbeat_at: number }[];
+    return rows.map((r) => ({ owner: r.owner, host: r.host, pid: Number(r.pid), heartbeatAt: Number(r.heartbeat_at) }));
+  }
+
+  async recoverExpiredLeases(now: number, deadOwners: string[]): Promise<number> {
+    return this.db.transaction(() => {
+      const ownerList = deadOwners.length > 0 ? `OR lease_owner IN (${deadOwners.map(() => '?').join(', ')})` : '';
+      const lost = `status = 'IN_PROGRESS' AND (lease_expires < ? ${ownerList})`;
+      // Tasks of a cancelled job are not run again: they end CANCELLED and count as such.
+      const cancelledRows = this.db.prepare(`UPDATE af_bj_tasks SET status = 'CANCELLED', lease_owner = NULL, lease_expires = NULL
+        WHERE ${lost} AND job_key IN (SELECT job_key FROM af_bj_jobs WHERE status = 'CANCELLED') RETURNING job_key`)
+        .all(now, ...deadOwners) as { job_key: number }[];
+      const bump = this.st('UPDATE af_bj_jobs SET cancelled = cancelled + 1 WHERE job_key = ?');
+      for (const row of cancelledRows) bump.run(row.job_key);
+      const rescheduled = this.db.prepare(`UPDATE af_bj_tasks SET status = 'SCHEDULED', lease_owner = NULL, lease_expires = NULL WHERE ${lost}`)
+        .run(now, ...deadOwners).changes;
+      if (deadOwners.length > 0) {
+        this.db.prepare(`DELETE FROM af_bj_workers WHERE owner IN (${deadOwners.map(() => '?').join(', ')})`).run(...deadOwners);
+      }
+      return rescheduled + cancelledRows.length;
+    }).immediate();
+  }
+
+  async releaseOwner(owner: string): Promise<void> {
+    await this.recoverExpiredLeases(0, [owner]);
+  }
+
+  async discardStaleDrafts(deadOwners: string[], olderThan: number): Promise<number> {
+    return this.db.transaction(() => {
+      const ownerList = deadOwners.length > 0 ? `OR owner IN (${deadOwners.map(() => '?').join(', ')})` : '';
+      const drafts = this.db.prepare(`SELECT job_key FROM af_bj_jobs WHERE status = 'DRAFT' AND (created_at < ? ${ownerList})`)
+        .all(olderThan, ...deadOwners) as { job_key: number }[];
+      for (const { job_key } of drafts) {
+        this.st('DELETE FROM af_bj_tasks WHERE job_key = ?').run(job_key);
+        this.st('DELETE FROM af_bj_jobs WHERE job_key = ?').run(job_key);
+      }
+      return drafts.length;
+    }).immediate();
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Public types of @adminforth/background-jobs.
+ */
+
+/** Plugin options: the 8 column names of the seed's jobs resource, plus the engine's settings. */
+export interface PluginOptions {
+  /** Column holding when the job was created (DATETIME). */
+  createdAtField: string;
+  /** Column holding when the job finished (DATETIME, null until then). */
+  finishedAtField: string;
+  /** Column holding the primary key of the admin user who started the job. */
+  startedByField: string;
+  /** Column holding the job's state (JSON): `setJobStateField` values and the last `error`. */
+  stateField: string;
+  /** Column holding the progress, 0–100 (finished tasks / all tasks). */
+  progressField: string;
+  /** Column holding the job status (`QUEUED`, `IN_PROGRESS`, `DONE`, `DONE_WITH_ERRORS`, `CANCELLED`). */
+  statusField: string;
+  /** Column holding the job's name. */
+  nameField: string;
+  /** Column holding the name of the handler that runs the job's tasks. */
+  jobHandlerField: string;
+  /** Registers the instance for `admin.getPluginById(id)`. */
+  id?: string;
+  /** Accepted for compatibility with the official plugin, which kept tasks in LevelDB there; unused. */
+  levelDbPath?: string;
+  /**
+   * Who counts as an admin: admins see and manage every job, other users only the jobs they
+   * started. Default: `adminUser.dbUser.role === 'superadmin'`.
+   */
+  isAdmin?: (adminUser: AdminUserLike) => boolean | Promise<boolean>;
+  /** How long a claimed task stays leased without a heartbeat before another process may take it. Default 30 000 ms. */
+  leaseMs?: number;
+  /** How often leases are renewed and cancellations from other processes are noticed. Default leaseMs / 3. */
+  heartbeatMs?: number;
+  /** How often this process looks for work started elsewhere (other replicas, retries due). Default 1 000 ms. */
+  pollMs?: number;
+  /** Progress is written to the resource and published at most this often (and once at the end). Default 250 ms. */
+  progressIntervalMs?: number;
+  /** SQLite only: switch the database to WAL with synchronous=NORMAL at start-up (default true). */
+  sqliteTuning?: boolean;
+  /**
+   * Also answer `admin.getPluginByClassName('default')`, the lookup some samples of the official
+   * docs use (an anonymous class is named `default`). Default true; turn off if another anonymous
+   * plugin of your app needs that name.
+   */
+  registerDefaultAlias?: boolean;
+}
+
+export interface AdminUserLike {
+  pk: string | number;
+  username?: string;
+  dbUser?: Record<string, any>;
+  [key: string]: any;
+}
+
+/** `setTaskStateField(field, value)` sets one key; `setTaskStateField({...})` merges keys into the state. */
+export interface SetStateField {
+  (field: string, value: unknown): Promise<void>;
+  (fields: Record<string, unknown>): Promise<void>;
+}
+
+/** `getTaskStateField(field)` returns one key; `getTaskStateField()` the whole state. */
+export interface GetStateField {
+  (field: string): Promise<any>;
+  (): Promise<Record<string, any>>;
+}
+
+/** What a handler receives for each task it runs. */
+export interface TaskContext {
+  /** Primary key of the job's resource row. */
+  jobId: string;
+  /** 0-based position of the task in the job. */
+  taskIndex: number;
+  /** 1 on the first run; higher after a retry or after a crashed process's lease was recovered. */
+  attempt: number;
+  /** Aborted when the job is cancelled, the task times out, or the process shuts down. */
+  signal: AbortSignal;
+  setTaskStateField: SetStateField;
+  getTaskStateField: GetStateField;
+  /** The whole task state. */
+  getState: () => Promise<Record<string, any>>;
+  /** Set one key of the job's state (shared by all tasks; also written to the resource's state column). */
+  setJobStateField: (field: string, value: unknown) => Promise<void>;
+  getJobStateField: (field: string) => Promise<any>;
+  getJobState: () => Promise<Record<string, any>>;
+}
+
+export type TaskHandler = (context: TaskContext) => Promise<void> | void;
+
+export interface AllTasksDoneInfo {
+  jobId: string;
+  failedTasks: number;
+  succeededTasks: number;
+}
+
+export interface BackoffOptions {
+  /** Delay before the second attempt. Default 1 000 ms; each further attempt doubles it. */
+  baseMs?: number;
+  /** Longest delay. Default 60 000 ms. */
+  maxMs?: number;
+  /** Random spread, 0–1, so failing tasks do not retry in lockstep. Default 0.2. */
+  jitter?: number;
+}
+
+export interface TaskHandlerDefinition {
+  /** Name stored in the job's `jobHandlerField`. */
+  jobHandlerName: string;
+  handler: TaskHandler;
+  /** Tasks of one job running at once, across all processes. Default 3 (as the official plugin). */
+  parallelLimit?: number;
+  /** Jobs of this handler running at once; more wait as `QUEUED`, started oldest first. Default: no limit. */
+  concurrencyLimit?: number;
+  /** Runs per task before it counts as failed. Default 1 (no retry). */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  /** Abort the signal and fail the attempt after this long. Default: no timeout. */
+  timeoutMs?: number;
+  /** Called once when every task of a job has finished (not when it is cancelled). */
+  onAllTasksDone?: (info: AllTasksDoneInfo) => Promise<void> | void;
+}
+
+/** One task as given to `startNewJob`. */
+export interface NewTask {
+  state: Record<string, any>;
+}
+
+export type TaskSource = Iterable<NewTask> | AsyncIterable<NewTask>;
+
+export interface StartJobOptions {
+  /** Create the job as `QUEUED` even when its handler has a free concurrency slot. */
+  queued?: boolean;
+}

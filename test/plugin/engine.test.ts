@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteEngine, finished, type EngineFixture } from './engine-helpers.js';
+import { UnrecoverableError } from '../../plugin/src/errors.js';
+
+let fx: EngineFixture | null = null;
+afterEach(async () => { await fx?.close(); fx = null; });
+
+describe('engine on SQLite: execution', () => {
+  it('runs every task once, respects parallelLimit, and finishes DONE with progress 100', async () => {
+    fx = await sqliteEngine();
+    await fx.engine.start();
+    let running = 0;
+    let maxRunning = 0;
+    const seen: number[] = [];
+    fx.engine.register({
+      jobHandlerName: 'h', parallelLimit: 4,
+      handler: async ({ taskIndex }) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        seen.push(taskIndex);
+        await new Promise((r) => setTimeout(r, 1));
+        running--;
+      },
+    });
+    const jobId = await fx.start('j', 'h', Array.from({ length: 200 }, (_, i) => ({ state: { i } })));
+    const end = await fx.waitFor(finished(jobId));
+    expect(end).toMatchObject({ status: 'DONE', progress: 100 });
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(maxRunning).toBe(4);
+    const counts = await fx.engine.store.getTaskCounts((await fx.engine.getJob(jobId)).jobKey);
+    expect(counts).toMatchObject({ DONE: 200, SCHEDULED: 0, IN_PROGRESS: 0, FAILED: 0 });
+  });
+
+  it('keeps state writes: set(field, value) sets one key, set({...}) merges, get() returns all', async () => {
+    fx = await sqliteEngine();
+    await fx.engine.start();
+    fx.engine.register({
+      jobHandlerName: 'seed',
+      handler: async ({ setTaskStateField, getTaskStateField }) => {
+        const state = await getTaskStateField();
+        await setTaskStateField({ [state.step]: `Step ${state.step} completed` });
+        await setTaskStateField('extra', await getTaskStateField('step'));
+      },
+    });
+    const jobId = await fx.start('seed', 'seed', [1, 2, 3].map((step) => ({ state: { step } })));
+    await fx.waitFor(finished(jobId));
+    const { tasks } = await fx.engine.getTasks(jobId, { limit: 10, offset: 0 });
+    expect(tasks.map((t) => t.state)).toEqual([1, 2, 3].map((n) => ({ step: n, [n]: `Step ${n} completed`, extra: n })));
+  });
+
+  it('records failures: DONE_WITH_ERRORS, the error in the task state and in the job state', async () => {
+    fx = await sqliteEngine();
+    await fx.engine.start();
+    fx.engine.register({
+      jobHandlerName: 'f', handler: async ({ taskIndex }) => {
+        if (taskIndex === 1) throw new Error('boom');
+        if (taskIndex === 2) throw 'not an error';
+      },
+    });
+    const jobId = await fx.start('f', 'f', [0, 1, 2, 3].map(() => ({ state: {} })));
+    const end = await fx.waitFor(finished(jobId));
+    expect(end).toMatchObject({ status: 'DONE_WITH_ERRORS' });
+    const { tasks } = await fx.engine.getTasks(jobId, { limit: 10, offset: 0 });
+    expect(tasks.map((t) => t.status)).toEqual(['DONE', 'FAILED', 'FAILED', 'DONE']);
+    expect(tasks[1].state).toEqual({ error: 'boom' });
+    expect(tasks[2].state).toEqual({ error: 'not an error' });
+    await expect.poll(async () => (await fx!.engine.getJob(jobId)).state.error).toMatch(/boom|not an error/);
+  });
+
+  it('retries with maxAttempts, stops at UnrecoverableError, and passes attempt', async () => {
+    fx = await sqliteEngine();
+    await fx.engine.start();
+    const attempts: Record<number, number[]> = {};
+    fx.engine.register({
+      jobHandlerName: 'r', maxAttempts: 3, backoff: { baseMs: 5, jitter: 0 },
+      handler: async ({ taskIndex, attempt }) => {
+        (attempts[taskIndex] ??= []).push(attempt);
+        if (taskIndex === 0 && attempt < 3) throw new Error('flaky');
+        if (taskIndex === 1) throw new UnrecoverableError('fatal');
+      },
+    });
+    const jobId = await fx.start('r', 'r', [{ state: {} }, { state: {} }]);
+    const end = await fx.waitFor(finished(jobId));
+    expect(end).toMatchObject({ status: 'DONE_WITH_ERRORS' });
+    expect(attempts).toEqual({ 0: [1, 2, 3], 1: [1] });
+  });
+
+  it('cancels: aborts running signals, cancels scheduled tasks, a late handler cannot flip the job back', async () => {
+    fx = await sqliteEngine();
+    await fx.engine.start();
+    const aborted: number[] = [];
+    let started = 0;
+    fx.engine.register({
+      jobHandlerName: 'c', parallelLimit: 2,
+      handler: async ({ taskIndex, signal }) => {
+        started++;
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => { aborted.push(taskIndex); resolve(); }));
+        // ignores the signal: resolves as if it succeeded
+      },
+    });
+    const jobId = await fx.start('c', 'c', Array.from({ length: 10 }, () => ({ state: {} })));
+    await expect.poll(() => started).toBe(2);
+    const result = await fx.engine.cancelJob(jobId);
+    expect(result).toEqual({ changed: true, status: 'CANCELLED' });
+    expect(aborted.sort()).toEqual([0, 1]);
+    await expect.poll(async () => (await fx!.engine.getJob(jobId)).cancelled + (await fx!.engine.getJob(jobId)).done).toBe(10);
+    expect((await fx.engine.getJob(jobId)).status).toBe('CANCELLED');
+    expect(await fx.engine.cancelJob(jobId)).toEqual({ changed: false, status: 'CANCELLED' });
+  });
+
+  it('rejects bad input without leaving anything behind', async () => {
+    fx = await sqliteEngine();
+    await fx.engine.start();
+    fx.engine.register({ jobHandlerName: 'ok', handler: async () => {} });
+    await expect(fx.start('x', 'missing', [{ state: {} }])).rejects.toThrow(/No handler registered for 'missing'.*registerTaskHandler/);
+    await expect(fx.start('x', 'ok', [])).rejects.toThrow(/has no tasks/);
+    const circular: any = {};
+    circular.self = circular;
+    await expect(fx.start('x', 'ok', [{ state: {} }, { state: circular }])).rejects.toThrow(/state of task 1 must be JSON-serialisable/);
+    await expect(fx.start('x', 'ok', [{ state: { n: 1n } as any }])).rejects.toThrow(/JSON-serialisable/);
+    expect(fx.rows.size).toBe(0);
+    expect(fx.db.prepare('SELECT COUNT(*) AS n FROM af_bj_tasks').get()).toEqual({ n: 0 });
+    expect(fx.db.prepare('SELECT COUNT(*) AS n FROM af_bj_jobs').get()).toEqual({ n: 0 });
+  });
+
+  it('accepts an async iterable of tasks', async () => {
+    fx = await sqliteEngine();
+    await fx.engine.start();
+    let runs = 0;
+    fx.engine.register({ jobHandlerName: 'a', parallelLimit: 10, handler: async () => { runs++; } });
+    async function* gen() { for (let i = 0; i < 12_345; i++) yield { state: { i } }; }
+    const jobId = await fx.start('a', 'a', gen());
+    await fx.waitFor(finished(jobId));
+    expect(runs).toBe(12_345);
+  });
+
+  it('queues jobs beyond concurrencyLimit and starts them oldest first', async () => {
+    fx = await sqliteEngine();
+    await fx.engine.start();
+    const order: string[] = [];
+    fx.engine.register({
+      jobHandlerName: 'q', concurrencyLimit: 1, parallelLimit: 1,
+      handler: async ({ jobId }) => { order.push(jobId); await new Promise((r) => setTimeout(r, 5)); },
+    });
+    const a = await fx.start('a', 'q', [{ state: {} }, { state: {} }]);
+    const b = await fx.start('b', 'q', [{ state: {} }]);
+    const c = await fx.start('c', 'q', [{ state: {} }]);
+    expect((await fx.engine.getJob(b)).status).toBe('QUEUED');
+    await fx.waitFor(finished(c));
+    expect(order).toEqual([a, a, b, c]);
+  });
+});
