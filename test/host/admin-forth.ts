@@ -214,19 +214,20 @@ export default class AdminForth implements IAdminForth {
     }
   }
 
-  /** Global plugins never get `validateConfigAfterDiscover` (contract §1.3 step 3). */
+  /**
+   * Global plugins never get `validateConfigAfterDiscover` (contract §1.3 step 3). It is called
+   * without awaiting: a synchronous throw propagates out of `discoverDatabases()` as in AdminForth
+   * (start-up fails); a rejected promise is caught and recorded (see `pluginErrors`).
+   */
   private postProcessAfterDiscover(resource: AdminForthResource): void {
     for (const plugin of resource.plugins) {
       if (typeof plugin.validateConfigAfterDiscover !== 'function') continue;
-      const record = (error: unknown) => {
-        console.error(`[adminforth host] ${plugin.constructor.name}.validateConfigAfterDiscover on "${resource.resourceId}" failed:`, error);
-        this.pluginErrors.push({ hook: 'validateConfigAfterDiscover', plugin, resourceId: resource.resourceId, error });
-      };
-      try {
-        const result = plugin.validateConfigAfterDiscover(this, resource);
-        if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(undefined, record);
-      } catch (error) {
-        record(error);
+      const result = plugin.validateConfigAfterDiscover(this, resource);
+      if (result && typeof (result as Promise<void>).then === 'function') {
+        (result as Promise<void>).then(undefined, (error: unknown) => {
+          console.error(`[adminforth host] ${plugin.constructor.name}.validateConfigAfterDiscover on "${resource.resourceId}" failed:`, error);
+          this.pluginErrors.push({ hook: 'validateConfigAfterDiscover', plugin, resourceId: resource.resourceId, error });
+        });
       }
     }
   }

@@ -4,77 +4,13 @@
  * `publish` with and without `filterUsers`.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import type { AdminUser } from './types.js';
 import { startHarness, type Harness } from './http/test-harness.js';
+import WebSocket from 'ws';
+import { TestSocket, closeTestSockets } from '../helpers/ws-client.js';
 
 const PASSWORD = 'correct horse battery staple';
-const WAIT_MS = 5_000;
 
-/** A `ws` client that records every frame as text and lets a test wait for one. */
-class TestSocket {
-  readonly frames: string[] = [];
-  private waiters: { match: (f: string) => boolean; resolve: (f: string) => void }[] = [];
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const frame = data.toString();
-      this.frames.push(frame);
-      this.waiters = this.waiters.filter((w) => (w.match(frame) ? (w.resolve(frame), false) : true));
-    });
-  }
-
-  /** Connects and waits for `{"type":"ready"}`. */
-  static async open(url: string, cookie?: string): Promise<TestSocket> {
-    const socket = new TestSocket(new WebSocket(url, { headers: cookie ? { cookie } : {} }));
-    openSockets.add(socket);
-    await socket.next((f) => f === '{"type":"ready"}');
-    return socket;
-  }
-
-  /** The first frame (already received or future) that matches. */
-  next(match: (frame: string) => boolean): Promise<string> {
-    const seen = this.frames.find(match);
-    if (seen !== undefined) {
-      this.frames.splice(this.frames.indexOf(seen), 1);
-      return Promise.resolve(seen);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching frame within ${WAIT_MS} ms; got ${JSON.stringify(this.frames)}`)), WAIT_MS);
-      this.waiters.push({
-        match,
-        resolve: (frame) => {
-          clearTimeout(timer);
-          this.frames.splice(this.frames.indexOf(frame), 1);
-          resolve(frame);
-        },
-      });
-    });
-  }
-
-  send(frame: string | object): void {
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-
-  async error(): Promise<unknown> {
-    return JSON.parse(await this.next((f) => f.includes('"type":"error"')));
-  }
-
-  messagesFor(topic: string): unknown[] {
-    return this.frames.map((f) => JSON.parse(f)).filter((m) => m.type === 'message' && m.topic === topic);
-  }
-
-  close(): Promise<void> {
-    openSockets.delete(this);
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.ws.once('close', () => resolve());
-      this.ws.terminate();
-    });
-  }
-}
-
-const openSockets = new Set<TestSocket>();
 
 /**
  * Subscribing has no ack, and the server checks the topic asynchronously, so the only proof that
@@ -96,9 +32,7 @@ async function publishUntilReceived(h: Harness, socket: TestSocket, topic: strin
   socket.frames.splice(0, socket.frames.length, ...socket.frames.filter((f) => f !== expected));
 }
 
-afterEach(async () => {
-  await Promise.all([...openSockets].map((s) => s.close()));
-});
+afterEach(closeTestSockets);
 
 describe('contract §4 websocket protocol', () => {
   let h: Harness;
