@@ -8,7 +8,7 @@
  */
 import type { JobStatus, TaskStatus } from '../statuses.js';
 
-export type StoreKind = 'sqlite' | 'postgres' | 'mysql';
+export type StoreKind = 'sqlite' | 'postgres' | 'mysql' | 'memory';
 
 export interface JobRow {
   jobKey: number;

@@ -1,0 +1,262 @@
+/**
+ * JobStore in process memory, with the SQLite store's semantics: what the testing entry runs
+ * handlers on (no database needed). Not durable, not shared between processes.
+ */
+import type { JobStatus, TaskStatus } from '../statuses.js';
+import type {
+  ClaimedTask, FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+} from './job-store.js';
+import { emptyTaskCounts } from './sqlite-store.js';
+
+interface MemoryTask {
+  index: number;
+  status: TaskStatus;
+  state: string;
+  attempt: number;
+  leaseOwner: string | null;
+  leaseExpires: number | null;
+  runAfter: number;
+  error: string | null;
+}
+
+interface MemoryJob extends Omit<JobRow, 'state'> {
+  state: string;
+  owner: string | null;
+  tasks: MemoryTask[];
+}
+
+export class MemoryJobStore implements JobStore {
+  readonly kind = 'memory' as const;
+  private readonly jobs = new Map<number, MemoryJob>();
+  private readonly workers = new Map<string, WorkerInfo>();
+  private nextKey = 1;
+
+  async migrate(): Promise<void> {}
+
+  async createDraft(job: NewJob): Promise<number> {
+    const jobKey = this.nextKey++;
+    this.jobs.set(jobKey, {
+      jobKey, jobId: null, handler: job.handler, name: job.name, status: 'DRAFT', startedBy: job.startedBy,
+      total: 0, done: 0, failed: 0, cancelled: 0, state: JSON.stringify(job.state), lastError: null,
+      createdAt: job.now, finishedAt: null, owner: job.owner, tasks: [],
+    });
+    return jobKey;
+  }
+
+  async appendTasks(jobKey: number, firstIndex: number, states: string[]): Promise<void> {
+    const job = this.must(jobKey);
+    states.forEach((state, i) => {
+      job.tasks[firstIndex + i] = { index: firstIndex + i, status: 'SCHEDULED', state, attempt: 0, leaseOwner: null, leaseExpires: null, runAfter: 0, error: null };
+    });
+  }
+
+  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void> {
+    const job = this.must(jobKey);
+    if (job.status !== 'DRAFT') return;
+    Object.assign(job, { jobId, status, total, owner: null });
+  }
+
+  async discardDraft(jobKey: number): Promise<void> {
+    if (this.jobs.get(jobKey)?.status === 'DRAFT') this.jobs.delete(jobKey);
+  }
+
+  async getJob(jobId: string): Promise<JobRow | null> {
+    for (const job of this.jobs.values()) if (job.jobId === String(jobId)) return this.row(job);
+    return null;
+  }
+
+  async getJobByKey(jobKey: number): Promise<JobRow | null> {
+    const job = this.jobs.get(jobKey);
+    return job ? this.row(job) : null;
+  }
+
+  async listRunnableJobs(): Promise<JobRow[]> {
+    return [...this.jobs.values()].filter((j) => j.status === 'IN_PROGRESS').map((j) => this.row(j));
+  }
+
+  async countJobs(handler: string, status: JobStatus): Promise<number> {
+    return [...this.jobs.values()].filter((j) => j.handler === handler && j.status === status).length;
+  }
+
+  async promoteQueued(handler: string, limit: number): Promise<JobRow[]> {
+    let free = (Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER) - (await this.countJobs(handler, 'IN_PROGRESS'));
+    const promoted: JobRow[] = [];
+    for (const job of this.jobs.values()) {
+      if (free <= 0) break;
+      if (job.handler !== handler || job.status !== 'QUEUED') continue;
+      job.status = 'IN_PROGRESS';
+      promoted.push(this.row(job));
+      free--;
+    }
+    return promoted;
+  }
+
+  async flush(input: FlushInput): Promise<FlushResult> {
+    const job = this.jobs.get(input.jobKey);
+    if (!job) return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
+    const held = (index: number) => {
+      const task = job.tasks[index];
+      return task && task.status === 'IN_PROGRESS' && task.leaseOwner === input.owner ? task : null;
+    };
+    for (const [index, state] of input.states) {
+      const task = job.tasks[index];
+      if (task?.leaseOwner === input.owner) task.state = state;
+    }
+    let changed = 0;
+    for (const f of input.finished) {
+      const task = held(f.index);
+      if (!task) continue;
+      Object.assign(task, { status: f.status, error: f.error ?? null, leaseOwner: null, leaseExpires: null });
+      if (f.status === 'DONE') job.done++;
+      else if (f.status === 'FAILED') job.failed++;
+      else job.cancelled++;
+      changed++;
+    }
+    for (const r of input.rescheduled) {
+      const task = held(r.index);
+      if (task) Object.assign(task, { status: 'SCHEDULED', error: r.error, runAfter: r.runAfter, leaseOwner: null, leaseExpires: null });
+    }
+    if (input.lastError) job.lastError = input.lastError;
+    let finishedJob = false;
+    if (changed > 0 && job.status === 'IN_PROGRESS' && job.done + job.failed + job.cancelled >= job.total) {
+      job.status = job.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
+      job.finishedAt = input.now;
+      finishedJob = true;
+    }
+    let running = job.tasks.filter((t) => t.status === 'IN_PROGRESS').length;
+    const claimed: ClaimedTask[] = [];
+    let nextRunAt: number | null = null;
+    const want = job.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running) : 0;
+    if (want > 0) {
+      for (const task of job.tasks) {
+        if (claimed.length >= want) break;
+        if (task.status !== 'SCHEDULED' || task.runAfter > input.now) continue;
+        Object.assign(task, { status: 'IN_PROGRESS', attempt: task.attempt + 1, leaseOwner: input.owner, leaseExpires: input.now + input.leaseMs });
+        claimed.push({ index: task.index, state: task.state, attempt: task.attempt });
+      }
+      running += claimed.length;
+      if (claimed.length < want) {
+        const waiting = job.tasks.filter((t) => t.status === 'SCHEDULED').map((t) => t.runAfter);
+        nextRunAt = waiting.length ? Math.min(...waiting) : null;
+      }
+    }
+    const { status, total, done, failed, cancelled } = job;
+    return { claimed, counters: { status, total, done, failed, cancelled }, finishedJob, nextRunAt, running };
+  }
+
+  async getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
+    const all = (this.jobs.get(jobKey)?.tasks ?? []).filter((t) => !opts.status?.length || opts.status.includes(t.status));
+    return {
+      tasks: all.slice(opts.offset, opts.offset + opts.limit).map((t) => ({ index: t.index, status: t.status, state: JSON.parse(t.state), attempt: t.attempt, error: t.error })),
+      total: all.length,
+    };
+  }
+
+  async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
+    const counts = emptyTaskCounts();
+    for (const task of this.jobs.get(jobKey)?.tasks ?? []) counts[task.status]++;
+    return counts;
+  }
+
+  async updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
+    const job = this.must(jobKey);
+    const next = mutate(JSON.parse(job.state));
+    job.state = JSON.stringify(next);
+    return next;
+  }
+
+  async cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+    const job = this.jobs.get(jobKey);
+    if (!job) return { changed: false, status: 'CANCELLED' };
+    if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { changed: false, status: job.status };
+    job.status = 'CANCELLED';
+    job.finishedAt = now;
+    for (const task of job.tasks) {
+      if (task.status === 'SCHEDULED') {
+        task.status = 'CANCELLED';
+        job.cancelled++;
+      }
+    }
+    return { changed: true, status: 'CANCELLED' };
+  }
+
+  async retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number> {
+    const job = this.must(jobKey);
+    const pick = (t: MemoryTask) => (scope === 'failed' ? t.status === 'FAILED'
+      : scope === 'unfinished' ? t.status === 'FAILED' || t.status === 'CANCELLED'
+        : scope.includes(t.index) && ['DONE', 'FAILED', 'CANCELLED'].includes(t.status));
+    let n = 0;
+    for (const task of job.tasks) {
+      if (!pick(task)) continue;
+      Object.assign(task, { status: 'SCHEDULED', error: null, runAfter: 0, leaseOwner: null, leaseExpires: null });
+      n++;
+    }
+    if (!job.tasks.some((t) => t.status === 'SCHEDULED')) return 0;
+    const count = (s: TaskStatus) => job.tasks.filter((t) => t.status === s).length;
+    Object.assign(job, { status, finishedAt: null, done: count('DONE'), failed: count('FAILED'), cancelled: count('CANCELLED') });
+    return n;
+  }
+
+  async deleteJob(jobKey: number): Promise<void> {
+    this.jobs.delete(jobKey);
+  }
+
+  async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {
+    this.workers.set(worker.owner, { ...worker });
+    for (const job of this.jobs.values()) {
+      for (const task of job.tasks) {
+        if (task.status === 'IN_PROGRESS' && task.leaseOwner === worker.owner) task.leaseExpires = worker.heartbeatAt + leaseMs;
+      }
+    }
+  }
+
+  async listWorkers(): Promise<WorkerInfo[]> {
+    return [...this.workers.values()];
+  }
+
+  async recoverExpiredLeases(now: number, deadOwners: string[]): Promise<number> {
+    let n = 0;
+    for (const job of this.jobs.values()) {
+      for (const task of job.tasks) {
+        if (task.status !== 'IN_PROGRESS' || !((task.leaseExpires ?? 0) < now || deadOwners.includes(task.leaseOwner ?? ''))) continue;
+        if (job.status === 'CANCELLED') {
+          task.status = 'CANCELLED';
+          job.cancelled++;
+        } else {
+          task.status = 'SCHEDULED';
+        }
+        task.leaseOwner = null;
+        task.leaseExpires = null;
+        n++;
+      }
+    }
+    for (const owner of deadOwners) this.workers.delete(owner);
+    return n;
+  }
+
+  async releaseOwner(owner: string): Promise<void> {
+    await this.recoverExpiredLeases(0, [owner]);
+  }
+
+  async discardStaleDrafts(deadOwners: string[], olderThan: number): Promise<number> {
+    let n = 0;
+    for (const [key, job] of this.jobs) {
+      if (job.status === 'DRAFT' && (job.createdAt < olderThan || deadOwners.includes(job.owner ?? ''))) {
+        this.jobs.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private must(jobKey: number): MemoryJob {
+    const job = this.jobs.get(jobKey);
+    if (!job) throw new Error(`No job with key ${jobKey}`);
+    return job;
+  }
+
+  private row(job: MemoryJob): JobRow {
+    const { tasks: _tasks, owner: _owner, state, ...rest } = job;
+    return { ...rest, state: JSON.parse(state) };
+  }
+}
