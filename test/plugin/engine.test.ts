@@ -150,3 +150,58 @@ describe('engine on SQLite: execution', () => {
     expect(order).toEqual([a, a, b, c]);
   });
 });
+
+describe('engine on SQLite: restart and leases', () => {
+  const fixtures: EngineFixture[] = [];
+  afterEach(async () => { for (const f of fixtures.splice(0)) await f.close(); });
+
+  it('a job whose handler is not registered waits, logs once, and starts when it is registered', async () => {
+    const first = await sqliteEngine();
+    fixtures.push(first);
+    await first.engine.start();
+    first.engine.register({ jobHandlerName: 'late', handler: () => new Promise(() => {}) });
+    const jobId = await first.start('late', 'late', [{ state: {} }, { state: {} }]);
+    await first.engine.stop({ graceMs: 0 });
+
+    const logs: string[] = [];
+    const second = await sqliteEngine({ log: (_level, message) => logs.push(message), pollMs: 20 }, first.file);
+    fixtures.push(second);
+    await second.engine.start();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(logs.filter((m) => m.includes(`waits for its handler 'late'`))).toHaveLength(1);
+    expect((await second.engine.getJob(jobId)).done).toBe(0);
+    let runs = 0;
+    second.engine.register({ jobHandlerName: 'late', handler: async () => { runs++; } });
+    await second.waitFor(finished(jobId));
+    expect(runs).toBe(2);
+  });
+
+  it("respects a live process's lease and takes over a dead one's at once", async () => {
+    const a = await sqliteEngine({ leaseMs: 60_000 });
+    fixtures.push(a);
+    await a.engine.start();
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => { release = r; });
+    let aStarted = 0;
+    a.engine.register({ jobHandlerName: 'h', parallelLimit: 2, handler: async () => { aStarted++; await blocked; } });
+    const jobId = await a.start('j', 'h', [{ state: {} }, { state: {} }]);
+    await expect.poll(() => aStarted).toBe(2);
+
+    // A second engine in this process, on the same file: a is alive, so its leases stand.
+    const b = await sqliteEngine({ leaseMs: 60_000, pollMs: 20 }, a.file);
+    fixtures.push(b);
+    let bRuns = 0;
+    b.engine.register({ jobHandlerName: 'h', parallelLimit: 2, handler: async () => { bRuns++; } });
+    await b.engine.start();
+    expect(await b.engine.recoverExpiredLeases()).toBe(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(bRuns).toBe(0);
+
+    // a's process is "gone": its owner is no longer live here; b recovers its leases at once.
+    (globalThis as any).__afJobsLiveOwners.delete(a.engine.owner);
+    expect(await b.engine.recoverExpiredLeases()).toBe(2);
+    await b.waitFor(finished(jobId));
+    expect(bRuns).toBe(2);
+    release();
+  });
+});
