@@ -20,12 +20,33 @@ export class TaskAbort extends Error {
   }
 }
 
-interface RunningTask {
-  controller: AbortController;
+/**
+ * One running attempt. The AbortController is made only when the handler reads `signal` (most
+ * no-op or short handlers never do); an abort before that is replayed onto it.
+ */
+class TaskRun {
+  private controller: AbortController | null = null;
+  private reason: TaskAbort | null = null;
+  rejectAttempt: ((reason: unknown) => void) | null = null;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: TaskAbort): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    this.rejectAttempt?.(reason);
+  }
 }
 
 export class JobRunner {
-  private readonly running = new Map<number, RunningTask>();
+  private readonly running = new Map<number, TaskRun>();
   private states = new Map<number, string>();
   private finished: FinishedTask[] = [];
   private rescheduled: RescheduledTask[] = [];
@@ -81,9 +102,7 @@ export class JobRunner {
   /** The job was cancelled: abort running tasks at once; their results are still recorded. */
   cancel(): void {
     this.cancelled = true;
-    for (const task of this.running.values()) {
-      task.controller.abort(new TaskAbort('cancelled', `Job ${this.job.jobId} was cancelled`));
-    }
+    for (const run of this.running.values()) run.abort(new TaskAbort('cancelled', `Job ${this.job.jobId} was cancelled`));
     this.requestFlush();
   }
 
@@ -97,9 +116,7 @@ export class JobRunner {
         t.unref?.();
       });
       await Promise.race([this.waitIdle(), grace]);
-      for (const task of this.running.values()) {
-        task.controller.abort(new TaskAbort('shutdown', 'The process is shutting down'));
-      }
+      for (const run of this.running.values()) run.abort(new TaskAbort('shutdown', 'The process is shutting down'));
       await this.waitIdle();
     }
     await this.flushNow();
@@ -248,8 +265,8 @@ export class JobRunner {
   }
 
   private runTask(claimed: ClaimedTask): void {
-    const controller = new AbortController();
-    this.running.set(claimed.index, { controller });
+    const run = new TaskRun();
+    this.running.set(claimed.index, run);
     const { jobId, handler, startedBy } = this.job;
     const state = JSON.parse(claimed.state) as Record<string, unknown>;
     this.emit({ type: 'task:started', jobId, handler, startedBy, taskIndex: claimed.index, attempt: claimed.attempt });
@@ -257,7 +274,7 @@ export class JobRunner {
       job: this.job,
       taskIndex: claimed.index,
       attempt: claimed.attempt,
-      signal: controller.signal,
+      signal: () => run.signal,
       state,
       persistState: (json) => {
         this.states.set(claimed.index, json);
@@ -269,23 +286,27 @@ export class JobRunner {
     });
     const timeoutMs = this.definition.timeoutMs;
     let timer: NodeJS.Timeout | null = null;
+    // Settles with the handler, or at once when the task is aborted (a handler that ignores its
+    // signal keeps running, but its task is already decided).
     const attempt = new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(controller.signal.reason);
-      controller.signal.addEventListener('abort', onAbort, { once: true });
+      run.rejectAttempt = reject;
       if (timeoutMs && timeoutMs > 0) {
-        timer = setTimeout(() => controller.abort(new TaskAbort('timeout', `Task ${claimed.index} timed out after ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => run.abort(new TaskAbort('timeout', `Task ${claimed.index} timed out after ${timeoutMs} ms`)), timeoutMs);
       }
-      Promise.resolve()
-        .then(() => this.definition.handler(context))
-        .then(() => resolve(), reject);
+      try {
+        Promise.resolve(this.definition.handler(context)).then(() => resolve(), reject);
+      } catch (error) {
+        reject(error);
+      }
     });
     attempt.then(
-      () => this.settle(claimed, state, null),
-      (error: unknown) => this.settle(claimed, state, error),
-    ).finally(() => { if (timer) clearTimeout(timer); });
+      () => this.settle(claimed, state, null, timer),
+      (error: unknown) => this.settle(claimed, state, error, timer),
+    );
   }
 
-  private settle(claimed: ClaimedTask, state: Record<string, unknown>, error: unknown): void {
+  private settle(claimed: ClaimedTask, state: Record<string, unknown>, error: unknown, timer: NodeJS.Timeout | null): void {
+    if (timer) clearTimeout(timer);
     const { jobId, handler, startedBy } = this.job;
     const index = claimed.index;
     this.running.delete(index);

@@ -12,7 +12,8 @@ export interface TaskContextInput {
   job: RunnerJob;
   taskIndex: number;
   attempt: number;
-  signal: AbortSignal;
+  /** The task's signal, made on first use. */
+  signal: () => AbortSignal;
   state: Record<string, unknown>;
   persistState: (json: string) => Promise<void>;
   emit: EventSink;
@@ -33,37 +34,69 @@ export function toJson(value: unknown, what: string): string {
 
 const clone = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
 
+/**
+ * The context object. Its helpers are made when first read (handlers destructure the ones they
+ * use), so a task whose handler uses none costs no closures.
+ */
+class HandlerContext implements TaskContext {
+  readonly jobId: string;
+  readonly taskIndex: number;
+  readonly attempt: number;
+
+  constructor(private readonly input: TaskContextInput) {
+    this.jobId = input.job.jobId;
+    this.taskIndex = input.taskIndex;
+    this.attempt = input.attempt;
+  }
+
+  get signal(): AbortSignal { return this.input.signal(); }
+
+  get setTaskStateField(): SetStateField {
+    const { job, taskIndex, state } = this.input;
+    const input = this.input;
+    return (async (fieldOrFields: string | Record<string, unknown>, value?: unknown) => {
+      let fields: Record<string, unknown>;
+      if (typeof fieldOrFields === 'string') fields = { [fieldOrFields]: value };
+      else if (fieldOrFields !== null && typeof fieldOrFields === 'object' && !Array.isArray(fieldOrFields)) fields = fieldOrFields;
+      else throw new JobsError('INVALID_INPUT', `setTaskStateField takes (field, value) or an object of fields, got ${Array.isArray(fieldOrFields) ? 'an array' : typeof fieldOrFields}`);
+      // Check before touching the state so a bad value leaves it as it was.
+      const fieldsJson = toJson(fields, `Task state of task ${taskIndex} of job ${job.jobId}`);
+      Object.assign(state, JSON.parse(fieldsJson));
+      const json = JSON.stringify(state);
+      input.emit({
+        type: 'task:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy,
+        taskIndex, state: JSON.parse(json), fields: JSON.parse(fieldsJson),
+      });
+      await input.persistState(json);
+    }) as SetStateField;
+  }
+
+  get getTaskStateField(): GetStateField {
+    const state = this.input.state;
+    return (async (field?: string) => (field === undefined ? clone(state) : clone(state[field]))) as GetStateField;
+  }
+
+  get getState(): () => Promise<Record<string, any>> {
+    const state = this.input.state;
+    return async () => clone(state) as Record<string, any>;
+  }
+
+  get setJobStateField(): TaskContext['setJobStateField'] {
+    const { jobState, job } = this.input;
+    return (field, value) => jobState.set(job, field, value);
+  }
+
+  get getJobStateField(): TaskContext['getJobStateField'] {
+    const { jobState, job } = this.input;
+    return async (field) => (await jobState.get(job))[field];
+  }
+
+  get getJobState(): TaskContext['getJobState'] {
+    const { jobState, job } = this.input;
+    return () => jobState.get(job);
+  }
+}
+
 export function createTaskContext(input: TaskContextInput): TaskContext {
-  const { job, taskIndex, state } = input;
-
-  const setTaskStateField = (async (fieldOrFields: string | Record<string, unknown>, value?: unknown) => {
-    let fields: Record<string, unknown>;
-    if (typeof fieldOrFields === 'string') fields = { [fieldOrFields]: value };
-    else if (fieldOrFields !== null && typeof fieldOrFields === 'object' && !Array.isArray(fieldOrFields)) fields = fieldOrFields;
-    else throw new JobsError('INVALID_INPUT', `setTaskStateField takes (field, value) or an object of fields, got ${Array.isArray(fieldOrFields) ? 'an array' : typeof fieldOrFields}`);
-    // Check before touching the state so a bad value leaves it as it was.
-    const fieldsJson = toJson(fields, `Task state of task ${taskIndex} of job ${job.jobId}`);
-    Object.assign(state, JSON.parse(fieldsJson));
-    const json = JSON.stringify(state);
-    input.emit({
-      type: 'task:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy,
-      taskIndex, state: JSON.parse(json), fields: JSON.parse(fieldsJson),
-    });
-    await input.persistState(json);
-  }) as SetStateField;
-
-  const getTaskStateField = (async (field?: string) => (field === undefined ? clone(state) : clone(state[field]))) as GetStateField;
-
-  return {
-    jobId: job.jobId,
-    taskIndex,
-    attempt: input.attempt,
-    signal: input.signal,
-    setTaskStateField,
-    getTaskStateField,
-    getState: async () => clone(state) as Record<string, any>,
-    setJobStateField: (field, value) => input.jobState.set(job, field, value),
-    getJobStateField: async (field) => (await input.jobState.get(job))[field],
-    getJobState: () => input.jobState.get(job),
-  };
+  return new HandlerContext(input);
 }

@@ -143,8 +143,11 @@ export class SqliteJobStore implements JobStore {
     }).immediate();
   }
 
+  private flushTransaction: ((input: FlushInput) => FlushResult) & { immediate(input: FlushInput): FlushResult } | null = null;
+
   async flush(input: FlushInput): Promise<FlushResult> {
-    return this.db.transaction(() => this.flushSync(input)).immediate();
+    this.flushTransaction ??= this.db.transaction((i: FlushInput) => this.flushSync(i));
+    return this.flushTransaction.immediate(input);
   }
 
   // The claim names its index: without statistics SQLite would walk the primary key from the first
@@ -159,14 +162,25 @@ export class SqliteJobStore implements JobStore {
     let failed = 0;
     let cancelled = 0;
     if (input.finished.length > 0) {
-      const finish = this.st(`UPDATE af_bj_tasks SET status = ?, error = ?, lease_owner = NULL, lease_expires = NULL
-        WHERE job_key = ? AND idx = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`);
-      for (const task of input.finished) {
-        // A task whose lease was lost (recovered by another process) is not ours to finish.
-        if (finish.run(task.status, task.error ?? null, jobKey, task.index, owner).changes === 0) continue;
-        if (task.status === 'DONE') done++;
-        else if (task.status === 'FAILED') failed++;
-        else cancelled++;
+      // A task whose lease was lost (recovered by another process) is not ours to finish: every
+      // update below is conditioned on this owner still holding it, and counts what changed.
+      const succeeded: FlushInput['finished'] = [];
+      const others: FlushInput['finished'] = [];
+      for (const task of input.finished) (task.status === 'DONE' && !task.error ? succeeded : others).push(task);
+      if (succeeded.length > 0) {
+        done = this.st(`UPDATE af_bj_tasks SET status = 'DONE', error = NULL, lease_owner = NULL, lease_expires = NULL
+          WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ? AND idx IN (SELECT value FROM json_each(?))`)
+          .run(jobKey, owner, JSON.stringify(succeeded.map((t) => t.index))).changes;
+      }
+      if (others.length > 0) {
+        const finish = this.st(`UPDATE af_bj_tasks SET status = ?, error = ?, lease_owner = NULL, lease_expires = NULL
+          WHERE job_key = ? AND idx = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`);
+        for (const task of others) {
+          if (finish.run(task.status, task.error ?? null, jobKey, task.index, owner).changes === 0) continue;
+          if (task.status === 'DONE') done++;
+          else if (task.status === 'FAILED') failed++;
+          else cancelled++;
+        }
       }
     }
     if (input.rescheduled.length > 0) {
@@ -174,22 +188,22 @@ export class SqliteJobStore implements JobStore {
         WHERE job_key = ? AND idx = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`);
       for (const task of input.rescheduled) reschedule.run(task.error, task.runAfter, jobKey, task.index, owner);
     }
-    if (done + failed + cancelled > 0 || input.lastError) {
-      this.st(`UPDATE af_bj_jobs SET done = done + ?, failed = failed + ?, cancelled = cancelled + ?,
-        last_error = COALESCE(?, last_error) WHERE job_key = ?`)
-        .run(done, failed, cancelled, input.lastError ?? null, jobKey);
-    }
 
-    let finishedJob = false;
-    if (done + failed + cancelled > 0) {
-      finishedJob = this.st(`UPDATE af_bj_jobs SET status = CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END,
-        finished_at = ? WHERE job_key = ? AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total`)
-        .run(now, jobKey).changes === 1;
-    }
-    const counters = this.st('SELECT status, total, done, failed, cancelled FROM af_bj_jobs WHERE job_key = ?')
+    // Inside this IMMEDIATE transaction no other writer runs, so read-then-write of the counters
+    // is atomic; the job turns DONE/DONE_WITH_ERRORS in exactly one flush.
+    const row = this.st('SELECT status, total, done, failed, cancelled FROM af_bj_jobs WHERE job_key = ?')
       .get(jobKey) as JobCounters | undefined;
-    if (!counters) {
+    if (!row) {
       return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
+    }
+    const changed = done + failed + cancelled;
+    const counters: JobCounters = { status: row.status, total: row.total, done: row.done + done, failed: row.failed + failed, cancelled: row.cancelled + cancelled };
+    const finishedJob = changed > 0 && counters.status === 'IN_PROGRESS' && counters.done + counters.failed + counters.cancelled >= counters.total;
+    if (finishedJob) counters.status = counters.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
+    if (changed > 0 || input.lastError) {
+      this.st(`UPDATE af_bj_jobs SET done = ?, failed = ?, cancelled = ?, last_error = COALESCE(?, last_error),
+        status = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE job_key = ?`)
+        .run(counters.done, counters.failed, counters.cancelled, input.lastError ?? null, counters.status, finishedJob ? 1 : 0, now, jobKey);
     }
 
     let running = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS'`)
