@@ -6,6 +6,7 @@
  */
 import { createConnector, mergeDiscoveredColumns, OperationalResource, type DataConnector } from './connectors/index.js';
 import { validateConfig } from './config-validator.js';
+import { deleteResourceRecord, updateResourceRecord } from './record-operations.js';
 import { AdminForthAuth } from './http/auth.js';
 import { ExpressServer } from './http/express-server.js';
 import { registerCoreEndpoints } from './http/rest-api.js';
@@ -264,6 +265,16 @@ export default class AdminForth implements IAdminForth {
    * Host-only teardown: closes the http server, the websocket and every connector and clears
    * `global.adminforth`. Idempotent.
    */
+  /** Updates a record with the resource's edit hooks (contract §2), as the admin UI's edit does. */
+  updateResourceRecord(args: Parameters<typeof updateResourceRecord>[1]): Promise<{ error: string | null }> {
+    return updateResourceRecord(this.resource(args.resource.resourceId), args);
+  }
+
+  /** Deletes a record with the resource's delete hooks (contract §2), as the admin UI's delete does. */
+  deleteResourceRecord(args: Parameters<typeof deleteResourceRecord>[1]): Promise<{ error: string | null }> {
+    return deleteResourceRecord(this.resource(args.resource.resourceId), args);
+  }
+
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       const errors: unknown[] = [];

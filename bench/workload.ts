@@ -1,0 +1,90 @@
+/**
+ * One bench workload in its own process (so RSS is this workload's alone): an app on the test
+ * host with the seed's jobs resource and the plugin, a no-op handler, one job; prints one JSON line.
+ *
+ *   node --import tsx bench/workload.ts <sqlite|postgres|mysql> <tasks> [parallelLimit] [array|generator]
+ *   node --import tsx bench/workload.ts ceiling <tasks> [parallelLimit]
+ */
+import AdminForth from 'adminforth';
+import type BackgroundJobsPlugin from '@adminforth/background-jobs';
+import { freshDatabase, type DbKind } from '../test/helpers/databases.js';
+import { JOBS_TABLE_SQL, seedJobsResource } from '../test/helpers/jobs-resource.js';
+
+const MB = 1024 * 1024;
+const [kind, tasksArg, parallelArg, sourceArg] = process.argv.slice(2);
+const tasks = Number(tasksArg ?? 100_000);
+const parallelLimit = Number(parallelArg ?? 10);
+
+export interface WorkloadResult {
+  kind: string;
+  tasks: number;
+  parallelLimit: number;
+  tasksPerSec: number;
+  enqueueSec: number;
+  runSec: number;
+  rssGrowthMb: number;
+}
+
+/**
+ * The ceiling: the same no-op tasks through an in-memory promise pool (p-limit, as the issue's
+ * reference figure), no persistence.
+ */
+async function ceiling(): Promise<WorkloadResult> {
+  const { default: pLimit } = await import('p-limit');
+  const limit = pLimit(parallelLimit);
+  const handler = async (_i: number) => {};
+  const start = performance.now();
+  await Promise.all(Array.from({ length: tasks }, (_, i) => limit(() => handler(i))));
+  const runSec = (performance.now() - start) / 1000;
+  return { kind: 'ceiling', tasks, parallelLimit, tasksPerSec: Math.round(tasks / runSec), enqueueSec: 0, runSec, rssGrowthMb: 0 };
+}
+
+async function throughPlugin(dbKind: DbKind): Promise<WorkloadResult> {
+  const db = await freshDatabase(dbKind);
+  await db.exec(JOBS_TABLE_SQL[dbKind]);
+  process.env.ADMINFORTH_SECRET ??= 'bench-secret';
+  const admin = new AdminForth({
+    baseUrl: '',
+    dataSources: [{ id: 'maindb', url: db.url }],
+    resources: [seedJobsResource()],
+  });
+  try {
+    await admin.discoverDatabases();
+    const plugin = admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin');
+    await plugin.whenReady();
+    plugin.registerTaskHandler({ jobHandlerName: 'noop', parallelLimit, handler: async () => {} });
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    let rssPeak = rss0;
+    const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 50);
+    // An array, as most callers pass; a generator for jobs too big to hold in memory.
+    const source = sourceArg === 'generator' || (sourceArg === undefined && tasks > 200_000)
+      ? (function* () { for (let i = 0; i < tasks; i++) yield { state: { i } }; })()
+      : Array.from({ length: tasks }, (_, i) => ({ state: { i } }));
+    const t0 = performance.now();
+    const jobId = await plugin.startNewJob('bench', null, source, 'noop');
+    const t1 = performance.now();
+    for (;;) {
+      const job = await plugin.getJob(jobId);
+      if (job.status === 'DONE') break;
+      if (job.status !== 'IN_PROGRESS') throw new Error(`bench job ended ${job.status}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const t2 = performance.now();
+    clearInterval(sampler);
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    await plugin.stop({ graceMs: 0 });
+    const runSec = (t2 - t1) / 1000;
+    return {
+      kind: dbKind, tasks, parallelLimit,
+      tasksPerSec: Math.round(tasks / runSec), enqueueSec: Number(((t1 - t0) / 1000).toFixed(3)),
+      runSec: Number(runSec.toFixed(3)), rssGrowthMb: Math.round((rssPeak - rss0) / MB),
+    };
+  } finally {
+    await admin.shutdown();
+    await db.drop();
+  }
+}
+
+const result = kind === 'ceiling' ? await ceiling() : await throughPlugin(kind as DbKind);
+process.stdout.write(`${JSON.stringify(result)}\n`);
