@@ -193,6 +193,7 @@ export class JobRunner {
           claim,
           parallelLimit: this.parallelLimit,
           leaseMs: this.hooks.leaseMs,
+          interestTtlMs: 3 * this.hooks.pollMs,
           lastError,
         });
         this.failures = 0;

@@ -71,6 +71,13 @@ export interface FlushInput {
   /** Tasks of this job that may be IN_PROGRESS at once, across every process. */
   parallelLimit: number;
   leaseMs: number;
+  /**
+   * Fair share across processes: a flush that wants tasks records this owner's interest in the
+   * job; interests younger than this count, and each owner claims at most
+   * ceil(parallelLimit / interested owners) — so a second replica gets slots instead of watching
+   * the first keep them all.
+   */
+  interestTtlMs: number;
   /** Last error to keep in the job (its state `error` and `lastError`). */
   lastError?: string | null;
 }

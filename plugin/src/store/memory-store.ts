@@ -29,6 +29,7 @@ export class MemoryJobStore implements JobStore {
   readonly kind = 'memory' as const;
   private readonly jobs = new Map<number, MemoryJob>();
   private readonly workers = new Map<string, WorkerInfo>();
+  private readonly interest = new Map<number, Map<string, number>>();
   private nextKey = 1;
 
   async migrate(): Promise<void> {}
@@ -126,7 +127,16 @@ export class MemoryJobStore implements JobStore {
     let running = job.tasks.filter((t) => t.status === 'IN_PROGRESS').length;
     const claimed: ClaimedTask[] = [];
     let nextRunAt: number | null = null;
-    const want = job.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running) : 0;
+    let want = job.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running) : 0;
+    if (input.claim > 0 && job.status === 'IN_PROGRESS') {
+      const owners = this.interest.get(job.jobKey) ?? new Map<string, number>();
+      this.interest.set(job.jobKey, owners.set(input.owner, input.now));
+      const interested = [...owners.values()].filter((at) => at >= input.now - input.interestTtlMs).length;
+      if (interested > 1) {
+        const mine = job.tasks.filter((t) => t.status === 'IN_PROGRESS' && t.leaseOwner === input.owner).length;
+        want = Math.min(want, Math.ceil(input.parallelLimit / interested) - mine);
+      }
+    }
     if (want > 0) {
       for (const task of job.tasks) {
         if (claimed.length >= want) break;

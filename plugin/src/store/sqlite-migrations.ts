@@ -54,4 +54,16 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'claim interest per job and owner (fair share across replicas)',
+    sql: `
+      CREATE TABLE af_bj_interest (
+        job_key INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (job_key, owner)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

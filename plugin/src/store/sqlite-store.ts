@@ -210,7 +210,18 @@ export class SqliteJobStore implements JobStore {
       .get(jobKey) as { n: number }).n;
     let claimed: FlushResult['claimed'] = [];
     let nextRunAt: number | null = null;
-    const want = counters.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running) : 0;
+    let want = counters.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running) : 0;
+    if (input.claim > 0 && counters.status === 'IN_PROGRESS') {
+      this.st(`INSERT INTO af_bj_interest (job_key, owner, at) VALUES (?, ?, ?) ON CONFLICT (job_key, owner) DO UPDATE SET at = excluded.at`)
+        .run(jobKey, owner, now);
+      const interested = (this.st('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?')
+        .get(jobKey, now - input.interestTtlMs) as { n: number }).n;
+      if (interested > 1) {
+        const mine = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`)
+          .get(jobKey, owner) as { n: number }).n;
+        want = Math.min(want, Math.ceil(input.parallelLimit / interested) - mine);
+      }
+    }
     if (want > 0) {
       claimed = (this.st(`UPDATE af_bj_tasks SET status = 'IN_PROGRESS', attempt = attempt + 1, lease_owner = ?, lease_expires = ?
         WHERE job_key = ? AND idx IN (
@@ -297,6 +308,7 @@ export class SqliteJobStore implements JobStore {
 
   async deleteJob(jobKey: number): Promise<void> {
     this.db.transaction(() => {
+      this.st('DELETE FROM af_bj_interest WHERE job_key = ?').run(jobKey);
       this.st('DELETE FROM af_bj_tasks WHERE job_key = ?').run(jobKey);
       this.st('DELETE FROM af_bj_jobs WHERE job_key = ?').run(jobKey);
     }).immediate();
@@ -330,8 +342,12 @@ export class SqliteJobStore implements JobStore {
       const rescheduled = this.db.prepare(`UPDATE af_bj_tasks SET status = 'SCHEDULED', lease_owner = NULL, lease_expires = NULL WHERE ${lost}`)
         .run(now, ...deadOwners).changes;
       if (deadOwners.length > 0) {
-        this.db.prepare(`DELETE FROM af_bj_workers WHERE owner IN (${deadOwners.map(() => '?').join(', ')})`).run(...deadOwners);
+        const list = deadOwners.map(() => '?').join(', ');
+        this.db.prepare(`DELETE FROM af_bj_workers WHERE owner IN (${list})`).run(...deadOwners);
+        this.db.prepare(`DELETE FROM af_bj_interest WHERE owner IN (${list})`).run(...deadOwners);
       }
+      // Interest older than an hour belongs to runners long gone.
+      this.st('DELETE FROM af_bj_interest WHERE at < ?').run(now - 3600_000);
       return rescheduled + cancelledRows.length;
     }).immediate();
   }

@@ -1,0 +1,66 @@
+/**
+ * One app replica as a child process, for multi-replica tests: the seed's jobs resource and the
+ * plugin on the test host, on the database at REPLICA_DB_URL (shared by all replicas), with the
+ * handler `replica_work` that records every start and end in the table `replica_runs` and keeps
+ * a database-wide gauge of handlers running at once in `replica_gauge` (so the test counts
+ * executions and concurrency in the database, across processes).
+ *
+ * Env: REPLICA_DB_URL, REPLICA_PARALLEL (4), REPLICA_TASK_MS (2), REPLICA_LEASE_MS (30000),
+ * REPLICA_CREATE_TASKS (when set, this replica starts a job of that many tasks and prints its id).
+ * Prints `ready <pid>` and `job <id>` lines; SIGTERM → graceful stop.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import AdminForth from 'adminforth';
+import type BackgroundJobsPlugin from '@adminforth/background-jobs';
+import { seedJobsResource } from './jobs-resource.js';
+import { kindOfUrl, query } from './sql.js';
+
+const url = process.env.REPLICA_DB_URL!;
+const kind = kindOfUrl(url);
+const parallelLimit = Number(process.env.REPLICA_PARALLEL ?? 4);
+const taskMs = Number(process.env.REPLICA_TASK_MS ?? 2);
+const leaseMs = Number(process.env.REPLICA_LEASE_MS ?? 30_000);
+process.env.ADMINFORTH_SECRET ??= 'replica-secret';
+
+const admin = new AdminForth({
+  baseUrl: '',
+  dataSources: [{ id: 'maindb', url }],
+  resources: [seedJobsResource({ leaseMs, heartbeatMs: Math.max(100, Math.floor(leaseMs / 5)), pollMs: 50, progressIntervalMs: 100 })],
+});
+const plugin = admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin');
+const q = (sql: string, params: unknown[] = []) => query(kind, admin.resource('jobs').dataConnector.client, sql, params);
+const up = kind === 'mysql'
+  // MySQL evaluates SET left to right with the new n; PostgreSQL and SQLite with the old one.
+  ? 'UPDATE replica_gauge SET n = n + 1, max_n = GREATEST(max_n, n) WHERE id = 1'
+  : `UPDATE replica_gauge SET n = n + 1, max_n = ${kind === 'sqlite' ? 'MAX' : 'GREATEST'}(max_n, n + 1) WHERE id = 1`;
+
+plugin.registerTaskHandler({
+  jobHandlerName: 'replica_work',
+  parallelLimit,
+  handler: async ({ jobId, taskIndex, signal }) => {
+    await q(up);
+    await q('INSERT INTO replica_runs (job_id, idx, pid, phase, at) VALUES (?, ?, ?, ?, ?)', [jobId, taskIndex, process.pid, 'start', Date.now()]);
+    try {
+      if (taskMs > 0) await sleep(taskMs, undefined, { signal });
+    } finally {
+      await q('UPDATE replica_gauge SET n = n - 1 WHERE id = 1');
+    }
+    await q('INSERT INTO replica_runs (job_id, idx, pid, phase, at) VALUES (?, ?, ?, ?, ?)', [jobId, taskIndex, process.pid, 'end', Date.now()]);
+  },
+});
+
+// Registered before discovery, as the docs say: unfinished jobs resume once the engine runs.
+await admin.discoverDatabases();
+await plugin.whenReady();
+process.once('SIGTERM', () => {
+  void plugin.stop({ graceMs: 5000 }).then(() => admin.shutdown()).then(
+    () => process.exit(0),
+    (error) => { console.error('replica: shutdown failed', error); process.exit(1); },
+  );
+});
+process.stdout.write(`ready ${process.pid}\n`);
+if (process.env.REPLICA_CREATE_TASKS) {
+  const total = Number(process.env.REPLICA_CREATE_TASKS);
+  const jobId = await plugin.startNewJob('replicated', null, Array.from({ length: total }, (_, i) => ({ state: { i } })), 'replica_work');
+  process.stdout.write(`job ${jobId}\n`);
+}
