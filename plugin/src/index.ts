@@ -35,6 +35,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   private resolveReady!: (engine: Engine) => void;
   private rejectReady!: (error: unknown) => void;
   private stopped = false;
+  private reconcileTimer: NodeJS.Timeout | null = null;
 
   constructor(options: PluginOptions) {
     super(options, import.meta.url);
@@ -120,7 +121,13 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       }),
     });
     for (const definition of this.definitions.values()) engine.register(definition);
-    await reconcileRows({ resource, store, options: this.options, primaryKey: this.primaryKey(), log });
+    const reconcile = () => reconcileRows({ resource, store, options: this.options, primaryKey: this.primaryKey(), log, olderThanMs: 60_000 });
+    await reconcile();
+    // Again every minute: a row orphaned by a crash a moment before this start is old enough then.
+    this.reconcileTimer = setInterval(() => {
+      reconcile().catch((error) => log('error', `background-jobs: could not reconcile job rows: ${errorMessage(error)}`));
+    }, 60_000);
+    this.reconcileTimer.unref();
     if (this.stopped) throw new JobsError('INVALID_STATE', 'The plugin was stopped before it started.');
     await engine.start();
     this.engine = engine;
@@ -235,6 +242,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
    */
   async stop({ graceMs = 10_000 }: { graceMs?: number } = {}): Promise<void> {
     this.stopped = true;
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     await this.engine?.stop({ graceMs });
     await this.mirror.idle();
   }

@@ -21,7 +21,15 @@ export async function startJobsApp(
   options: StartAppOptions & { kind?: DbKind; pluginOptions?: Partial<PluginOptions>; resource?: AdminForthResourceInput } = {},
 ): Promise<JobsApp> {
   const resource = options.resource ?? seedJobsResource({ pollMs: 100, ...options.pluginOptions });
-  const app = await startApp({ ...options, resources: [resource, ...(options.resources ?? [])], tables: (kind) => JOBS_TABLE_SQL[kind] });
+  const extra = options.tables;
+  const app = await startApp({
+    ...options,
+    resources: [resource, ...(options.resources ?? [])],
+    tables: (kind) => {
+      const more = typeof extra === 'function' ? extra(kind) : extra?.[kind];
+      return [JOBS_TABLE_SQL[kind], ...(more === undefined ? [] : Array.isArray(more) ? more : [more])];
+    },
+  });
   const plugin = app.admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin');
   const close = app.close;
   try {

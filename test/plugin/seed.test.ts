@@ -117,6 +117,26 @@ describe('start-up checks', () => {
   });
 });
 
+describe('rows without stored tasks at start-up', () => {
+  it('marks an old orphan CANCELLED with the reason, and leaves a young one (maybe being created) alone', async () => {
+    const old = new Date(Date.now() - 5 * 60_000).toISOString();
+    const young = new Date().toISOString();
+    app = await startJobsApp({
+      tables: {
+        sqlite: `INSERT INTO jobs (id, name, created_at, status, state, progress, job_handler_name) VALUES
+          ('orphan-old', 'old', '${old}', 'IN_PROGRESS', '{"k":1}', '10', 'h'),
+          ('orphan-young', 'young', '${young}', 'IN_PROGRESS', '{}', '0', 'h')`,
+      },
+    });
+    const get = (id: string) => app!.admin.resource('jobs').get([{ field: 'id', operator: 'eq', value: id }]);
+    expect(await get('orphan-old')).toMatchObject({
+      status: 'CANCELLED', finished_at: expect.any(String),
+      state: { k: 1, error: 'The job has no stored tasks: its creation was interrupted.' },
+    });
+    expect(await get('orphan-young')).toMatchObject({ status: 'IN_PROGRESS' });
+  });
+});
+
 describe('a job created in the first instant after start-up', () => {
   it('runs each task exactly once', async () => {
     const runs = new Map<number, number>();

@@ -29,13 +29,15 @@ export async function waitForResource(adminforth: IAdminForth, resourceId: strin
  * Brings unfinished rows in line with the store after a crash: a row whose job finished in the
  * store gets its final status; a row with no job in the store (its creation was interrupted, or
  * it was made by the official plugin, which kept tasks elsewhere) is marked CANCELLED with the
- * reason in its state.
+ * reason in its state. Only rows older than `olderThanMs` are judged: a younger one may be a job
+ * another replica is creating right now (its row exists a moment before its tasks are linked).
  */
 export async function reconcileRows(input: {
-  resource: IOperationalResource; store: JobStore; options: PluginOptions; primaryKey: string; log: Logger;
+  resource: IOperationalResource; store: JobStore; options: PluginOptions; primaryKey: string; log: Logger; olderThanMs: number;
 }): Promise<void> {
   const { resource, store, options: o, primaryKey, log } = input;
-  const rows = await resource.list(Filters.IN(o.statusField, ['IN_PROGRESS', 'QUEUED']));
+  const before = new Date(Date.now() - input.olderThanMs).toISOString();
+  const rows = await resource.list([Filters.IN(o.statusField, ['IN_PROGRESS', 'QUEUED']), Filters.LT(o.createdAtField, before)]);
   for (const row of rows) {
     const jobId = String(row[primaryKey]);
     const job = await store.getJob(jobId);
