@@ -31,6 +31,22 @@ describe('engine on SQLite: execution', () => {
     expect(counts).toMatchObject({ DONE: 200, SCHEDULED: 0, IN_PROGRESS: 0, FAILED: 0 });
   });
 
+  it('publishes progress at most every progressIntervalMs and once at the end, never per task', async () => {
+    fx = await sqliteEngine({ progressIntervalMs: 250 });
+    await fx.engine.start();
+    fx.engine.register({ jobHandlerName: 'p', parallelLimit: 10, handler: async () => {} });
+    const started = Date.now();
+    const jobId = await fx.start('p', 'p', Array.from({ length: 20_000 }, () => ({ state: {} })));
+    await fx.waitFor(finished(jobId));
+    const elapsed = Date.now() - started;
+    const progress = fx.events.filter((e) => e.type === 'job:progress');
+    expect(progress.at(-1)).toMatchObject({ progress: 100, done: 20_000, total: 20_000 });
+    // One per interval at most, plus the final one.
+    expect(progress.length).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 2);
+    const values = progress.map((e) => (e as { progress: number }).progress);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+  });
+
   it('keeps state writes: set(field, value) sets one key, set({...}) merges, get() returns all', async () => {
     fx = await sqliteEngine();
     await fx.engine.start();
