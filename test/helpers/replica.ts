@@ -52,7 +52,10 @@ plugin.registerTaskHandler({
 // Registered before discovery, as the docs say: unfinished jobs resume once the engine runs.
 await admin.discoverDatabases();
 await plugin.whenReady();
+// A real app's HTTP server keeps its process alive; the engine's own timers do not (unref'd).
+const keepAlive = setInterval(() => {}, 1 << 30);
 process.once('SIGTERM', () => {
+  clearInterval(keepAlive);
   void plugin.stop({ graceMs: 5000 }).then(() => admin.shutdown()).then(
     () => process.exit(0),
     (error) => { console.error('replica: shutdown failed', error); process.exit(1); },

@@ -44,6 +44,7 @@ export function emptyTaskCounts(): Record<TaskStatus, number> {
 export class SqliteJobStore implements JobStore {
   readonly kind = 'sqlite' as const;
   private readonly stmts = new Map<string, Statement>();
+  private readonly interest = new Map<number, { at: number; interested: number }>();
 
   constructor(private readonly db: Database, private readonly options: { tune?: boolean } = {}) {}
 
@@ -212,10 +213,7 @@ export class SqliteJobStore implements JobStore {
     let nextRunAt: number | null = null;
     let want = counters.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running) : 0;
     if (input.claim > 0 && counters.status === 'IN_PROGRESS') {
-      this.st(`INSERT INTO af_bj_interest (job_key, owner, at) VALUES (?, ?, ?) ON CONFLICT (job_key, owner) DO UPDATE SET at = excluded.at`)
-        .run(jobKey, owner, now);
-      const interested = (this.st('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?')
-        .get(jobKey, now - input.interestTtlMs) as { n: number }).n;
+      const interested = this.interestedOwners(jobKey, owner, now, input.interestTtlMs);
       if (interested > 1) {
         const mine = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`)
           .get(jobKey, owner) as { n: number }).n;
@@ -238,6 +236,21 @@ export class SqliteJobStore implements JobStore {
       }
     }
     return { claimed, counters, finishedJob, nextRunAt, running };
+  }
+
+  /**
+   * Records this owner's interest in the job and counts the owners interested lately. Both are
+   * refreshed at most every ttl/3 per job (cached here), so the hot path pays no extra statement.
+   */
+  private interestedOwners(jobKey: number, owner: string, now: number, ttlMs: number): number {
+    const cached = this.interest.get(jobKey);
+    if (cached && now - cached.at < ttlMs / 3) return cached.interested;
+    this.st(`INSERT INTO af_bj_interest (job_key, owner, at) VALUES (?, ?, ?) ON CONFLICT (job_key, owner) DO UPDATE SET at = excluded.at`)
+      .run(jobKey, owner, now);
+    const interested = (this.st('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?')
+      .get(jobKey, now - ttlMs) as { n: number }).n;
+    this.interest.set(jobKey, { at: now, interested });
+    return interested;
   }
 
   async getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
