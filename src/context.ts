@@ -1,0 +1,143 @@
+/**
+ * The context every command receives: where it runs, its streams, whether a person can answer
+ * questions, and the prompt functions. Tests build their own (`createContext({ ... })` with
+ * captured streams and scripted prompts) instead of mocking libraries. This is the only module
+ * that imports `@inquirer/prompts`, and it does so lazily so `af-jobs --help` stays fast.
+ */
+import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { InterruptedError } from './errors.js';
+import { colors, type Colors } from './output/colors.js';
+
+export interface Choice<T extends string> {
+  name: string;
+  value: T;
+  description?: string;
+}
+
+/** The questions the CLI can ask. Prompts write to stderr: stdout is for data. */
+export interface Prompts {
+  select<T extends string>(question: { message: string; choices: Choice<T>[]; default?: T }): Promise<T>;
+  input(question: { message: string; default?: string; validate?: (value: string) => true | string }): Promise<string>;
+  confirm(question: { message: string; default?: boolean }): Promise<boolean>;
+}
+
+/** Runs a program (the package manager for `init --install`); resolves to its exit code. */
+export type RunProgram = (command: string, args: string[], options: { cwd: string }) => Promise<number>;
+
+export interface Context {
+  /** Where relative paths (`--dir`) start. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Data (what a script would parse). */
+  stdout: Writable;
+  /** Everything else: progress, summaries, warnings, prompts. */
+  stderr: Writable;
+  /** Whether stdin is a terminal: without one the CLI never prompts. */
+  isTTY: boolean;
+  /** Colors for stderr; off with `--no-color`, `NO_COLOR` or when stderr is not a terminal. */
+  color: Colors;
+  /** `-q`: only errors, warnings and steps left to the user. */
+  quiet: boolean;
+  /** `--verbose`: more detail (diffs of written files, stack traces of unexpected errors). */
+  verbose: boolean;
+  prompts: Prompts;
+  runProgram: RunProgram;
+  /** Prints a line to stderr unless `--quiet`. */
+  info(line?: string): void;
+  /** Prints a line to stderr, even with `--quiet`. */
+  warn(line: string): void;
+}
+
+export interface ContextOverrides {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stdout?: Writable;
+  stderr?: Writable;
+  isTTY?: boolean;
+  color?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  prompts?: Prompts;
+  runProgram?: RunProgram;
+}
+
+/** The real context (process streams, inquirer prompts), with any part overridden. */
+export function createContext(overrides: ContextOverrides = {}): Context {
+  const env = overrides.env ?? process.env;
+  const stderr = overrides.stderr ?? process.stderr;
+  const colorEnabled = overrides.color ?? defaultColor(env, stderr);
+  const ctx: Context = {
+    cwd: overrides.cwd ?? process.cwd(),
+    env,
+    stdout: overrides.stdout ?? process.stdout,
+    stderr,
+    isTTY: overrides.isTTY ?? Boolean(process.stdin.isTTY),
+    color: colors(colorEnabled),
+    quiet: overrides.quiet ?? false,
+    verbose: overrides.verbose ?? false,
+    prompts: overrides.prompts ?? inquirerPrompts(stderr),
+    runProgram: overrides.runProgram ?? runProgram(stderr),
+    info(line = '') {
+      if (!ctx.quiet) ctx.stderr.write(`${line}\n`);
+    },
+    warn(line) {
+      ctx.stderr.write(`${line}\n`);
+    },
+  };
+  return ctx;
+}
+
+/** Applies the global flags once commander has parsed them. */
+export function applyGlobalFlags(ctx: Context, flags: { color?: boolean; quiet?: boolean; verbose?: boolean }): void {
+  if (flags.color === false) ctx.color = colors(false);
+  if (flags.quiet) ctx.quiet = true;
+  if (flags.verbose) ctx.verbose = true;
+}
+
+function defaultColor(env: NodeJS.ProcessEnv, stream: Writable): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return Boolean((stream as { isTTY?: boolean }).isTTY);
+}
+
+/** What a prompt's rejection becomes: Ctrl-C (inquirer's ExitPromptError) an InterruptedError (exit 130, no stack). */
+export function promptFailure(error: unknown): never {
+  if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) {
+    throw new InterruptedError('Cancelled; nothing was written.', { cause: error });
+  }
+  throw error;
+}
+
+/** `@inquirer/prompts`, drawing on stderr. */
+function inquirerPrompts(output: Writable): Prompts {
+  const load = () => import('@inquirer/prompts');
+  const context = { output };
+  const interrupted = promptFailure;
+  return {
+    async select(question) {
+      const { select } = await load();
+      return select(question, context).catch(interrupted);
+    },
+    async input(question) {
+      const { input } = await load();
+      return input(question, context).catch(interrupted);
+    },
+    async confirm(question) {
+      const { confirm } = await load();
+      return confirm(question, context).catch(interrupted);
+    },
+  };
+}
+
+/** Runs a program with its output sent to stderr (it is not the CLI's data). */
+function runProgram(stderr: Writable): RunProgram {
+  return (command, args, { cwd }) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
+      child.stdout.pipe(stderr, { end: false });
+      child.stderr.pipe(stderr, { end: false });
+      child.once('error', reject);
+      child.once('close', (code) => resolve(code ?? 1));
+    });
+}

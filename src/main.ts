@@ -1,0 +1,58 @@
+/**
+ * The CLI's entry: parses the command line, runs the command, and maps what it throws to an exit
+ * code (docs/exit-codes.md). This is the only top-level try/catch and the only `process.exit`.
+ */
+import { CommanderError } from 'commander';
+import { createContext, type Context } from './context.js';
+import { CliError, EXIT, InterruptedError } from './errors.js';
+import { buildProgram } from './program.js';
+
+/** Runs `af-jobs <argv>` in `ctx` and resolves to the exit code (tests call this directly). */
+export async function runCli(argv: string[], ctx: Context): Promise<number> {
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.OK;
+  } catch (error) {
+    return report(error, ctx);
+  }
+}
+
+function report(error: unknown, ctx: Context): number {
+  if (error instanceof CommanderError) {
+    // commander has already printed its message (or the help / version it was asked for).
+    return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  }
+  if (error instanceof InterruptedError) {
+    ctx.stderr.write(`\n${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof CliError) {
+    ctx.stderr.write(`${ctx.color.red('Error:')} ${error.message}\n`);
+    if (ctx.verbose && error.cause) ctx.stderr.write(`${ctx.color.dim(describeCause(error.cause))}\n`);
+    return error.exitCode;
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  ctx.stderr.write(`${ctx.color.red('Unexpected error')} (a bug in af-jobs): ${error instanceof Error ? error.message : String(error)}\n`);
+  ctx.stderr.write(ctx.verbose ? `${stack}\n` : 'Run again with --verbose for the stack trace, and please report it.\n');
+  return EXIT.INTERNAL;
+}
+
+function describeCause(cause: unknown): string {
+  return cause instanceof Error ? `Caused by: ${cause.stack ?? cause.message}` : `Caused by: ${String(cause)}`;
+}
+
+/** `bin/af-jobs.js` calls this: runs the CLI on `process.argv` and exits with its code. */
+export async function main(): Promise<never> {
+  const ctx = createContext();
+  // Ctrl-C outside a prompt (prompts turn it into an InterruptedError themselves). Files are
+  // written synchronously at the very end of a command, so an interrupt never splits a write.
+  process.once('SIGINT', () => {
+    ctx.stderr.write('\nInterrupted.\n');
+    process.exit(EXIT.INTERRUPTED);
+  });
+  const code = await runCli(process.argv.slice(2), ctx);
+  // Let piped output drain before exiting.
+  await new Promise<void>((resolve) => ctx.stdout.write('', () => resolve()));
+  process.exit(code);
+}

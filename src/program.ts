@@ -1,0 +1,87 @@
+/**
+ * The commander tree. Each command is declared here (name, arguments, flags, help) and
+ * implemented in `commands/<name>.ts` as `run(opts, ctx)`, imported only when the command runs, so
+ * `af-jobs --help` loads none of them. Commands are flat (design D10); add a group of commands with
+ * another `add...Commands(program, ctx)` below.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { applyGlobalFlags, type Context } from './context.js';
+
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(ctx: Context): Command {
+  const program = new Command('af-jobs')
+    .description('Background jobs for AdminForth: scaffold the plugin into an app, and operate its jobs.')
+    .version(packageJson.version, '-V, --version', 'print the version of af-jobs')
+    .option('--no-color', 'print without colors (also: NO_COLOR=1)')
+    .option('-q, --quiet', 'print only errors, warnings and edits left to you')
+    .option('--verbose', 'print more: diffs of written files, stack traces of unexpected errors')
+    .helpOption('-h, --help', 'show help for a command')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+    });
+  program.hook('preAction', (_program, command) => applyGlobalFlags(ctx, command.optsWithGlobals()));
+
+  addScaffoldCommands(program, ctx);
+  return program;
+}
+
+function addScaffoldCommands(program: Command, ctx: Context): void {
+  scaffoldCommand(program, 'init')
+    .description('set up @adminforth/background-jobs in an AdminForth app: jobs resource, table, handlers folder, example')
+    .option('--data-source <id>', 'data source for the jobs table (asked when the app has several)')
+    .option('--table <name>', 'name of the jobs table (default: jobs)')
+    .option('--resource-id <id>', 'resource id of the jobs resource (default: the table name)')
+    .addOption(new Option('--edit-access <who>', 'who may edit and delete jobs in the admin (default: superadmin)').choices(['superadmin', 'all', 'none']))
+    .option('--example', 'add an example handler and a POST /api/create-job/ route that starts it (default)')
+    .option('--no-example', 'add no example')
+    .addOption(new Option('--migration <kind>', 'how to create the table (default: prisma when the app uses Prisma, else sql)').choices(['prisma', 'sql', 'none']))
+    .addOption(new Option('--database <kind>', 'database of the data source, when its URL does not tell').choices(['sqlite', 'postgres', 'mysql']))
+    .option('--install', "run the app's package manager to install the plugin")
+    .option('-y, --yes', 'answer every question with its default')
+    .action(async (opts) => {
+      const { run } = await import('./commands/init.js');
+      await run(opts, ctx);
+    });
+
+  scaffoldCommand(program, 'add-handler')
+    .description('add a job handler module (with a test beside it) and register it')
+    .argument('[name]', 'handler name, e.g. send-emails (stored as send_emails)')
+    .option('--parallel-limit <n>', 'tasks of one job running at once (plugin default: 3)', positiveInteger)
+    .option('--concurrency-limit <n>', 'jobs of this handler running at once; more wait as QUEUED (plugin default: no limit)', positiveInteger)
+    .option('--max-attempts <n>', 'runs per task before it counts as failed (plugin default: 1)', positiveInteger)
+    .option('--with-component', 'also add a custom task-details component (as add-component does)')
+    .action(async (name: string | undefined, opts) => {
+      const { run } = await import('./commands/add-handler.js');
+      await run({ ...opts, name }, ctx);
+    });
+
+  scaffoldCommand(program, 'add-component')
+    .description("add a custom component that shows a handler's tasks in the job popup, and register it")
+    .argument('[handler]', 'name of the job handler the component is for')
+    .action(async (handler: string | undefined, opts) => {
+      const { run } = await import('./commands/add-component.js');
+      await run({ ...opts, handler }, ctx);
+    });
+}
+
+/** A command with the flags every scaffolding command has. */
+function scaffoldCommand(program: Command, name: string): Command {
+  return program
+    .command(name)
+    .option('--dir <path>', 'folder of the AdminForth app', '.')
+    .option('--dry-run', 'print what would change (with diffs) and write nothing')
+    .option('--force', 'overwrite files af-jobs generates even when they differ');
+}
+
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+    throw new InvalidArgumentError(`expected a positive whole number, got "${value}".`);
+  }
+  return number;
+}
