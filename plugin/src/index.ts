@@ -4,7 +4,7 @@
  */
 import { AdminForthPlugin } from 'adminforth';
 import type { AdminForthComponentDeclarationFull, AdminForthResource, AdminUser, IAdminForth } from 'adminforth';
-import { Engine, validateHandlerDefinition, type RetryScope } from './engine/engine.js';
+import { Engine, progressOf, validateHandlerDefinition, type RetryScope } from './engine/engine.js';
 import type { Logger } from './engine/engine-types.js';
 import { SqliteJobStore } from './store/sqlite-store.js';
 import type { JobRow, TaskRow } from './store/job-store.js';
@@ -36,6 +36,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   private rejectReady!: (error: unknown) => void;
   private stopped = false;
   private reconcileTimer: NodeJS.Timeout | null = null;
+  private readonly finalRowTimers = new Set<NodeJS.Timeout>();
 
   constructor(options: PluginOptions) {
     super(options, import.meta.url);
@@ -102,6 +103,16 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     const store = database === 'sqlite' ? new SqliteJobStore(client, { tune: this.options.sqliteTuning }) : null;
     if (!store) throw new Error(`No store for ${database}`);
     await store.migrate();
+    const publish = createPublisher({
+      websocket: () => this.adminforth.websocket,
+      mirror: this.mirror,
+      columns: {
+        status: this.options.statusField, progress: this.options.progressField,
+        finishedAt: this.options.finishedAtField, state: this.options.stateField,
+      },
+      mayView: (adminUser, startedBy) => this.mayView(adminUser, startedBy),
+      customComponent: (handler) => this.customComponents.get(handler),
+    });
     const engine = new Engine({
       store,
       log,
@@ -109,16 +120,10 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       heartbeatMs: this.options.heartbeatMs,
       pollMs: this.options.pollMs,
       progressIntervalMs: this.options.progressIntervalMs,
-      emit: createPublisher({
-        websocket: () => this.adminforth.websocket,
-        mirror: this.mirror,
-        columns: {
-          status: this.options.statusField, progress: this.options.progressField,
-          finishedAt: this.options.finishedAtField, state: this.options.stateField,
-        },
-        mayView: (adminUser, startedBy) => this.mayView(adminUser, startedBy),
-        customComponent: (handler) => this.customComponents.get(handler),
-      }),
+      emit: (event) => {
+        publish(event);
+        if (event.type === 'job:finished') this.reassertFinalRow(event.jobId);
+      },
     });
     for (const definition of this.definitions.values()) engine.register(definition);
     const reconcile = () => reconcileRows({ resource, store, options: this.options, primaryKey: this.primaryKey(), log, olderThanMs: 60_000 });
@@ -132,6 +137,27 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     await engine.start();
     this.engine = engine;
     return engine;
+  }
+
+  /**
+   * Another replica's progress write, started just before this one finished the job, can land
+   * after the final write (the resource API has no conditional update, contract §2). So the
+   * process that finished the job writes the final status and progress once more a second later:
+   * the row ends right whatever the order of the writes.
+   */
+  private reassertFinalRow(jobId: string): void {
+    const timer = setTimeout(() => {
+      this.finalRowTimers.delete(timer);
+      void this.engine?.getJob(jobId).then((job) => {
+        this.mirror.update(jobId, {
+          [this.options.statusField]: job.status,
+          [this.options.progressField]: progressOf(job),
+          [this.options.finishedAtField]: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
+        });
+      }, () => { /* deleted meanwhile */ });
+    }, 1000);
+    timer.unref();
+    this.finalRowTimers.add(timer);
   }
 
   /** Resolves when the engine runs (after discovery and the store's migrations). */
@@ -243,6 +269,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   async stop({ graceMs = 10_000 }: { graceMs?: number } = {}): Promise<void> {
     this.stopped = true;
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    for (const timer of this.finalRowTimers) clearTimeout(timer);
     await this.engine?.stop({ graceMs });
     await this.mirror.idle();
   }

@@ -60,7 +60,9 @@ async function waitForJob(kind: DbKind, client: any, jobId: string, timeoutMs = 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [row] = await query(kind, client, 'SELECT status, progress FROM jobs WHERE id = ?', [jobId]);
-    if (row && row.status !== 'IN_PROGRESS') return row;
+    // The row is a mirror: a replica's late progress write may land after the final one, which the
+    // finishing replica re-asserts a second later (plugin/src/index.ts reassertFinalRow).
+    if (row && row.status !== 'IN_PROGRESS' && String(row.progress) === '100') return row;
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${row?.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
