@@ -2,8 +2,8 @@
  * BackgroundJobsPlugin: the AdminForth adapter. It wires the engine (engine/), the store (store/)
  * and the websocket/resource mirror (adapter/) into AdminForth's plugin lifecycle (contract §1).
  */
-import { AdminForthPlugin } from 'adminforth';
-import type { AdminForthComponentDeclarationFull, AdminForthResource, AdminUser, IAdminForth } from 'adminforth';
+import { AdminForthPlugin, Filters } from 'adminforth';
+import type { AdminForthComponentDeclarationFull, AdminForthResource, AdminUser, IAdminForth, IHttpServer } from 'adminforth';
 import { Engine, progressOf, validateHandlerDefinition, type RetryScope } from './engine/engine.js';
 import type { Logger } from './engine/engine-types.js';
 import { SqliteJobStore } from './store/sqlite-store.js';
@@ -14,8 +14,10 @@ import { createPublisher } from './adapter/publisher.js';
 import { checkColumnOptions, databaseOf } from './adapter/options.js';
 import { createDefaultAlias } from './adapter/default-alias.js';
 import { waitForResource, reconcileRows } from './adapter/startup.js';
+import { onEngineEvent } from './adapter/event-listeners.js';
+import { registerHttpApi } from './http/register.js';
 import type { JobStatus, TaskStatus } from './statuses.js';
-import type { AdminUserLike, PluginOptions, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
+import type { AdminUserLike, JobAccessInfo, PluginOptions, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
 
 export type * from './types.js';
 export type { JobStatus, TaskStatus } from './statuses.js';
@@ -37,6 +39,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   private stopped = false;
   private reconcileTimer: NodeJS.Timeout | null = null;
   private readonly finalRowTimers = new Set<NodeJS.Timeout>();
+  private readonly accessInfo = new Map<string, { at: number; info: Promise<JobAccessInfo | null> }>();
 
   constructor(options: PluginOptions) {
     super(options, import.meta.url);
@@ -110,7 +113,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
         status: this.options.statusField, progress: this.options.progressField,
         finishedAt: this.options.finishedAtField, state: this.options.stateField,
       },
-      mayView: (adminUser, startedBy) => this.mayView(adminUser, startedBy),
+      mayView: (adminUser, startedBy, jobId) => this.mayView(adminUser, startedBy, jobId),
       customComponent: (handler) => this.customComponents.get(handler),
     });
     const engine = new Engine({
@@ -158,6 +161,15 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     }, 1000);
     timer.unref();
     this.finalRowTimers.add(timer);
+  }
+
+  /**
+   * Registers the plugin's HTTP API (docs/http-api.md): the official plugin's four endpoints, the
+   * `jobs/*` API the CLI uses, personal tokens and instance discovery. AdminForth calls this once,
+   * before discovery (contract §1.3).
+   */
+  override setupEndpoints(server: IHttpServer): void {
+    registerHttpApi(server, this, { onEngineEvent: (listener) => onEngineEvent(this.mirror, listener) });
   }
 
   /** Resolves when the engine runs (after discovery and the store's migrations). */
@@ -274,11 +286,40 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     await this.mirror.idle();
   }
 
-  /** Whether this user may see (and, by default, manage) jobs started by `startedBy`. */
-  async mayView(adminUser: AdminUserLike | null | undefined, startedBy: string | null): Promise<boolean> {
+  /**
+   * Whether this user may see a job (its websocket events, design D7): the `canView` option when
+   * set, else the job's starter and admins.
+   */
+  async mayView(adminUser: AdminUserLike | null | undefined, startedBy: string | null, jobId?: string): Promise<boolean> {
     if (!adminUser) return false;
+    if (this.options.canView && jobId !== undefined) {
+      const info = await this.jobAccessInfo(jobId);
+      return info !== null && Boolean(await this.options.canView(adminUser, info));
+    }
     if (await this.isAdmin(adminUser)) return true;
     return startedBy !== null && String(adminUser.pk) === startedBy;
+  }
+
+  /**
+   * What `canView` sees of a job, cached for a few seconds: websocket events are filtered per
+   * subscriber and per event, and reading the row each time would cost a query per message.
+   */
+  private jobAccessInfo(jobId: string): Promise<JobAccessInfo | null> {
+    const now = Date.now();
+    const cached = this.accessInfo.get(jobId);
+    if (cached && now - cached.at < 5000) return cached.info;
+    const info = (async (): Promise<JobAccessInfo | null> => {
+      const row = await this.adminforth.resource(this.resourceConfig.resourceId).get(Filters.EQ(this.primaryKey(), this.rowId(jobId)));
+      if (!row) return null;
+      const o = this.options;
+      return {
+        id: jobId, name: row[o.nameField], handler: row[o.jobHandlerField], status: row[o.statusField],
+        startedBy: row[o.startedByField] === null || row[o.startedByField] === undefined ? null : String(row[o.startedByField]), row,
+      };
+    })().catch(() => null);
+    if (this.accessInfo.size >= 1000) this.accessInfo.delete(this.accessInfo.keys().next().value!);
+    this.accessInfo.set(jobId, { at: now, info });
+    return info;
   }
 
   async isAdmin(adminUser: AdminUserLike): Promise<boolean> {

@@ -29,6 +29,16 @@ export interface PluginOptions {
    * started. Default: `adminUser.dbUser.role === 'superadmin'`.
    */
   isAdmin?: (adminUser: AdminUserLike) => boolean | Promise<boolean>;
+  /**
+   * Replaces the default view rule of the HTTP API (the user started the job, or is an admin).
+   * A job this answers `false` for is reported as missing, exactly like a job that does not exist.
+   */
+  canView?: (adminUser: AdminUserLike, job: JobAccessInfo) => boolean | Promise<boolean>;
+  /**
+   * Replaces the default manage rule (cancel, retry) of the HTTP API: by default the user started
+   * the job, or is an admin. Only asked for jobs `canView` allows.
+   */
+  canManage?: (adminUser: AdminUserLike, job: JobAccessInfo) => boolean | Promise<boolean>;
   /** How long a claimed task stays leased without a heartbeat before another process may take it. Default 30 000 ms. */
   leaseMs?: number;
   /** How often leases are renewed and cancellations from other processes are noticed. Default leaseMs / 3. */
@@ -45,6 +55,19 @@ export interface PluginOptions {
    * plugin of your app needs that name.
    */
   registerDefaultAlias?: boolean;
+}
+
+/** A job as the authorization options (`canView`, `canManage`) see it. */
+export interface JobAccessInfo {
+  /** Primary key of the job's row, as a string. */
+  id: string;
+  name: string;
+  handler: string;
+  status: string;
+  /** Primary key of the user who started the job, as a string; null for system jobs. */
+  startedBy: string | null;
+  /** The whole row of the jobs resource, for rules on columns of your own (tenant, team, ...). */
+  row: Record<string, any>;
 }
 
 export interface AdminUserLike {

@@ -4,6 +4,7 @@
  */
 import type { EngineEvent } from '../events.js';
 import type { ResourceMirror } from './mirror.js';
+import { notifyEngineEventListeners } from './event-listeners.js';
 
 export interface PublishTarget {
   publish(topic: string, data: unknown, filterUsers?: (adminUser: any) => Promise<boolean> | boolean): unknown;
@@ -13,7 +14,7 @@ export interface PublisherConfig {
   websocket: () => PublishTarget | undefined;
   mirror: ResourceMirror;
   columns: { status: string; progress: string; finishedAt: string; state: string };
-  mayView: (adminUser: any, startedBy: string | null) => Promise<boolean> | boolean;
+  mayView: (adminUser: any, startedBy: string | null, jobId: string) => Promise<boolean> | boolean;
   customComponent: (handler: string) => unknown;
 }
 
@@ -25,8 +26,9 @@ export const taskStateTopic = (jobId: string, field: string) => `/background-job
 export function createPublisher(config: PublisherConfig): (event: EngineEvent) => void {
   const { mirror, columns } = config;
   return (event) => {
+    notifyEngineEventListeners(mirror, event);
     const ws = config.websocket();
-    const filter = (adminUser: any) => config.mayView(adminUser, event.startedBy);
+    const filter = (adminUser: any) => config.mayView(adminUser, event.startedBy, event.jobId);
     const send = (topic: string, data: unknown) => {
       if (ws) void Promise.resolve(ws.publish(topic, data, filter)).catch(() => {});
     };

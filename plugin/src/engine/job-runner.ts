@@ -257,7 +257,8 @@ export class JobRunner {
       clearTimeout(this.progressTimer);
       this.progressTimer = null;
     }
-    if (final || now - this.lastProgressAt >= this.hooks.progressIntervalMs) {
+    // No trailing timer once stopping: it would fire after stop() resolved.
+    if (final || this.stopping || this.ended || now - this.lastProgressAt >= this.hooks.progressIntervalMs) {
       publish();
     } else {
       // Trailing update so the last value before a quiet period is not lost.

@@ -1,0 +1,62 @@
+/**
+ * Registers every HTTP endpoint of one plugin instance (docs/http-api.md). Called from the
+ * plugin's `setupEndpoints(server)`, which AdminForth calls before database discovery (contract
+ * §1.3): handlers wait for the engine, nothing here touches the database yet.
+ */
+import type { IHttpServer } from 'adminforth';
+import type { EngineEventListener } from '../adapter/event-listeners.js';
+import { TokenStore } from '../store/token-store.js';
+import { createContext, type ApiContext, type JobsPluginFacade } from './context.js';
+import { EventLog } from './event-log.js';
+import { JobsPolicy } from './policy.js';
+import { registerCompatEndpoints, registerJobInfoEndpoint } from './compat-endpoints.js';
+import { registerJobsApi } from './jobs-api.js';
+import { registerTokenEndpoints } from './tokens.js';
+import { registerInstancesEndpoint } from './instances.js';
+
+export interface HttpApiHooks {
+  /** Subscribes to the instance's engine events (feeds the `jobs/events` buffer). */
+  onEngineEvent(listener: EngineEventListener): () => void;
+}
+
+/** Instances per server, for the routes without an instance id, which are registered once. */
+const instancesByServer = new WeakMap<object, ApiContext[]>();
+
+export function registerHttpApi(server: IHttpServer, plugin: JobsPluginFacade, hooks: HttpApiHooks): ApiContext {
+  const policy = new JobsPolicy({
+    isAdmin: (adminUser) => plugin.isAdmin(adminUser),
+    canView: plugin.options.canView,
+    canManage: plugin.options.canManage,
+  });
+  const events = new EventLog();
+  hooks.onEngineEvent((event) => events.append(event));
+
+  let tokenStore: Promise<TokenStore> | null = null;
+  const tokens = () => {
+    tokenStore ??= (async () => {
+      const engine = await ctx.engine();
+      const client = plugin.adminforth.resource(plugin.resourceConfig.resourceId).dataConnector.client;
+      return new TokenStore(engine.store.kind, client);
+    })();
+    tokenStore.catch(() => { tokenStore = null; });
+    return tokenStore;
+  };
+  const ctx = createContext(plugin, policy, events, tokens);
+
+  const base = `/plugin/${plugin.pluginInstanceId}`;
+  registerCompatEndpoints(server, ctx, base);
+  registerJobsApi(server, ctx, base);
+  registerTokenEndpoints(server, ctx, base);
+
+  let all = instancesByServer.get(server);
+  if (!all) {
+    all = [];
+    instancesByServer.set(server, all);
+    all.push(ctx);
+    registerInstancesEndpoint(server, all);
+    registerJobInfoEndpoint(server, all);
+  } else {
+    all.push(ctx);
+  }
+  return ctx;
+}
