@@ -16,6 +16,7 @@ import { createDefaultAlias } from './adapter/default-alias.js';
 import { waitForResource, reconcileRows } from './adapter/startup.js';
 import { onEngineEvent } from './adapter/event-listeners.js';
 import { registerHttpApi } from './http/register.js';
+import { injectAdminUi } from './adapter/admin-ui.js';
 import type { JobStatus, TaskStatus } from './statuses.js';
 import type { AdminUserLike, JobAccessInfo, PluginOptions, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
 
@@ -62,6 +63,8 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
 
   override modifyResourceConfig(adminforth: IAdminForth, resourceConfig: AdminForthResource): void {
     super.modifyResourceConfig(adminforth, resourceConfig);
+    // The admin UI (plugin/custom): navbar indicator, job details, window.OpenJobInfoPopup.
+    injectAdminUi(this, adminforth);
     // Deleting a job's row in the admin UI cancels the job and removes its tasks.
     resourceConfig.hooks.delete.beforeSave.push(async ({ recordId }: { recordId?: unknown }) => {
       if (this.engine && recordId !== undefined) await this.engine.deleteJob(String(recordId));

@@ -1,0 +1,237 @@
+/**
+ * Shared by the plugin's admin components: the HTTP API calls (docs/http-api.md, through
+ * AdminForth's `callAdminForthApi`), the websocket topics the plugin publishes, who may manage a
+ * job, and formatting.
+ */
+import { callAdminForthApi } from '@/utils';
+
+export type JobStatus = 'QUEUED' | 'IN_PROGRESS' | 'DONE' | 'DONE_WITH_ERRORS' | 'CANCELLED';
+export type TaskStatus = 'SCHEDULED' | 'IN_PROGRESS' | 'DONE' | 'FAILED' | 'CANCELLED';
+
+export const JOB_STATUSES: JobStatus[] = ['QUEUED', 'IN_PROGRESS', 'DONE', 'DONE_WITH_ERRORS', 'CANCELLED'];
+export const TASK_STATUSES: TaskStatus[] = ['SCHEDULED', 'IN_PROGRESS', 'DONE', 'FAILED', 'CANCELLED'];
+export const ACTIVE_JOB_STATUSES: string[] = ['QUEUED', 'IN_PROGRESS'];
+export const FINISHED_JOB_STATUSES: string[] = ['DONE', 'DONE_WITH_ERRORS', 'CANCELLED'];
+
+/** One topic for every job: creation, start, progress, finish, cancel, retry (plugin README). */
+export const JOB_TOPIC = '/background-jobs-job-update';
+/** `{ taskIndex, status, error? }` and `{ taskIndex, state }` for one job's tasks. */
+export const taskTopic = (jobId: string | number) => `/background-jobs-task-update/${jobId}`;
+
+/** A job as `jobs/list` answers it. */
+export interface JobSummary {
+  id: string;
+  name: string;
+  handler: string;
+  status: string;
+  progress: number;
+  startedBy: string | null;
+  createdAt: string | null;
+  finishedAt: string | null;
+  tasks: { total: number; done: number; failed: number; cancelled: number };
+  lastError: string | null;
+}
+
+/** A row of the navbar's list. */
+export interface JobListItem {
+  id: string;
+  name: string;
+  status: string;
+  progress: number;
+  createdAt: string | null;
+  finishedAt: string | null;
+  tasks?: { total: number };
+}
+
+/** A job as `jobs/get` answers it. */
+export interface JobDetails extends JobSummary {
+  state: Record<string, unknown>;
+  taskCounts: Record<string, number>;
+  /** Present when the API says whether the caller may cancel/retry the job. */
+  canManage?: boolean;
+}
+
+/** A payload of the job topic. */
+export interface JobUpdate {
+  jobId: string | number;
+  status?: string;
+  name?: string;
+  progress?: number;
+  createdAt?: string;
+  finishedAt?: string;
+  error?: string;
+  customComponent?: ComponentDeclaration;
+}
+
+/** A payload of the task topic. */
+export interface TaskUpdate {
+  taskIndex: number;
+  status?: string;
+  error?: string;
+  state?: Record<string, unknown>;
+}
+
+export interface TaskRow {
+  index: number;
+  status: string;
+  attempt: number;
+  error: string | null;
+  state: Record<string, unknown>;
+}
+
+export interface ComponentDeclaration {
+  file: string;
+  meta?: Record<string, any>;
+}
+
+/** What the official `get-background-job-info` answers (the registered renderer lives only there). */
+export interface JobInfo {
+  id: string | number;
+  name: string;
+  createdAt: string;
+  finishedAt: string | null;
+  status: string;
+  state: Record<string, unknown> | null;
+  progress: number | string;
+  customComponent?: ComponentDeclaration;
+}
+
+export class JobsApiError extends Error {
+  constructor(message: string, readonly code?: string) {
+    super(message);
+    this.name = 'JobsApiError';
+  }
+}
+
+export const sameId = (a: unknown, b: unknown) => a !== undefined && a !== null && String(a) === String(b);
+
+/** `{ error: { code, message } }` (the plugin's API) or `{ ok: false, message }` (the official endpoints). */
+function failureOf(answer: any): JobsApiError | null {
+  if (answer === null || answer === undefined) return new JobsApiError('You are not logged in, or the server could not be reached.', 'UNAUTHORIZED');
+  if (answer.error) {
+    if (typeof answer.error === 'string') return new JobsApiError(answer.error);
+    return new JobsApiError(String(answer.error.message ?? 'Request failed'), answer.error.code);
+  }
+  if (answer.ok === false) return new JobsApiError(String(answer.message ?? 'Request failed'));
+  return null;
+}
+
+async function post<T = any>(path: string, body?: unknown): Promise<T> {
+  const answer = await callAdminForthApi({ path, method: 'POST', body: body ?? {} });
+  const failure = failureOf(answer);
+  if (failure) throw failure;
+  return answer as T;
+}
+
+/** Who the caller is for one plugin instance (from the discovery endpoint), cached per page. */
+export interface Caller {
+  pk: string | null;
+  isAdmin: boolean;
+}
+
+const callers = new Map<string, Promise<Caller>>();
+
+export function forgetCaller(): void {
+  callers.clear();
+}
+
+export function jobsApi(pluginInstanceId: string) {
+  const base = `/plugin/${pluginInstanceId}`;
+  return {
+    list: (body: Record<string, unknown>) => post<{ jobs: JobSummary[]; nextCursor: string | null }>(`${base}/jobs/list`, body),
+    get: async (jobId: string | number) => (await post<{ job: JobDetails }>(`${base}/jobs/get`, { jobId })).job,
+    /** The official endpoint: the only one that names the job's registered task-details component. */
+    info: async (jobId: string | number) => (await post<{ ok: true; job: JobInfo }>('/plugin/get-background-job-info', { jobId })).job,
+    tasks: (jobId: string | number, query: { status?: string[]; limit: number; offset: number }) =>
+      post<{ tasks: TaskRow[]; total: number }>(`${base}/jobs/tasks`, { jobId, ...query }),
+    /** The official `get-tasks`, answering `{ state, status }` per task: what custom renderers get. */
+    compatTasks: async (jobId: string | number, limit: number, offset: number) =>
+      (await post<{ ok: true; data: { tasks: { state: Record<string, any>; status: string }[]; total: number } }>(`${base}/get-tasks`, { jobId, limit, offset })).data,
+    cancel: (jobId: string | number) => post<{ status: string; changed: boolean; message: string }>(`${base}/jobs/cancel`, { jobId }),
+    retry: (jobId: string | number) => post<{ status: string; tasks: number; changed: boolean; message: string }>(`${base}/jobs/retry`, { jobId, scope: 'failed' }),
+    caller(): Promise<Caller> {
+      let caller = callers.get(pluginInstanceId);
+      if (!caller) {
+        caller = post<{ instances: { instanceId: string; isAdmin: boolean }[]; user: { pk: string } }>('/plugin/background-jobs/instances')
+          .then((answer) => ({
+            pk: answer.user?.pk !== undefined ? String(answer.user.pk) : null,
+            isAdmin: Boolean(answer.instances?.find((i) => i.instanceId === pluginInstanceId)?.isAdmin),
+          }));
+        caller.catch(() => callers.delete(pluginInstanceId));
+        callers.set(pluginInstanceId, caller);
+      }
+      return caller;
+    },
+  };
+}
+
+export type JobsApi = ReturnType<typeof jobsApi>;
+
+/**
+ * Whether the caller may cancel or retry the job: the API's own answer when it gives one, else
+ * the plugin's default rule (the job's starter and admins).
+ */
+export function mayManage(job: Pick<JobDetails, 'startedBy' | 'canManage'>, caller: Caller | null): boolean {
+  if (typeof job.canManage === 'boolean') return job.canManage;
+  if (!caller) return false;
+  return caller.isAdmin || (job.startedBy !== null && caller.pk !== null && String(job.startedBy) === caller.pk);
+}
+
+export const isActive = (status: string) => ACTIVE_JOB_STATUSES.includes(status);
+export const isFinished = (status: string) => FINISHED_JOB_STATUSES.includes(status);
+
+export function clampProgress(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) return 0;
+  return Math.min(100, Math.max(0, Math.round(n)));
+}
+
+export function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined || value === '') return null;
+  const date = value instanceof Date ? value : new Date(value as string);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** "3 minutes ago" in the UI's language. */
+export function timeAgo(value: unknown, locale: string, now = Date.now()): string {
+  const date = toDate(value);
+  if (!date) return '';
+  const seconds = Math.round((date.getTime() - now) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(locale || 'en', { numeric: 'auto' });
+  const abs = Math.abs(seconds);
+  if (abs < 45) return rtf.format(seconds, 'second');
+  if (abs < 45 * 60) return rtf.format(Math.round(seconds / 60), 'minute');
+  if (abs < 22 * 3600) return rtf.format(Math.round(seconds / 3600), 'hour');
+  return rtf.format(Math.round(seconds / 86400), 'day');
+}
+
+export function formatDateTime(value: unknown, locale: string): string {
+  const date = toDate(value);
+  return date ? date.toLocaleString(locale || 'en') : '';
+}
+
+/** "1 h 2 min", "3 min 20 s", "4.2 s". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** Calls `fn` at most once per `ms`, at the end of the window (the last call wins). */
+export function throttle(fn: () => void, ms: number): { (): void; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const run = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      fn();
+    }, ms);
+  };
+  run.cancel = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  return run;
+}

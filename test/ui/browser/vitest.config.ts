@@ -1,0 +1,19 @@
+/**
+ * `npm run test:browser`: the real-browser test (browser.test.ts). Not part of `npm test`: it
+ * needs Debian's chromium (`/usr/bin/chromium`, installed by .ci/run) and builds the test page.
+ */
+import { defineConfig } from 'vitest/config';
+import { ROOT } from '../aliases.js';
+
+export default defineConfig({
+  root: ROOT,
+  test: {
+    name: 'browser',
+    include: ['test/ui/browser/**/*.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    teardownTimeout: 10_000,
+  },
+});
