@@ -1,11 +1,13 @@
 /**
  * The context every command receives: where it runs, its streams, whether a person can answer
- * questions, and the prompt functions. Tests build their own (`createContext({ ... })` with
- * captured streams and scripted prompts) instead of mocking libraries. This is the only module
- * that imports `@inquirer/prompts`, and it does so lazily so `af-jobs --help` stays fast.
+ * questions, the prompt functions and the network seam. Tests build their own
+ * (`createContext({ ... })` with captured streams, scripted prompts, a fake transport) instead of
+ * mocking libraries. This is the only module that imports `@inquirer/prompts`, and it does so
+ * lazily so `af-jobs --help` stays fast; only `client/transport.ts` calls `fetch` or `ws`.
  */
 import { spawn } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { defaultTransport, type Transport } from './client/transport.js';
 import { InterruptedError } from './errors.js';
 import { colors, type Colors } from './output/colors.js';
 
@@ -20,7 +22,13 @@ export interface Prompts {
   select<T extends string>(question: { message: string; choices: Choice<T>[]; default?: T }): Promise<T>;
   input(question: { message: string; default?: string; validate?: (value: string) => true | string }): Promise<string>;
   confirm(question: { message: string; default?: boolean }): Promise<boolean>;
+  /** Asks without echoing what is typed. */
+  password(question: { message: string }): Promise<string>;
 }
+
+/** `-o`: tables (tab-separated when stdout is not a terminal), one JSON document, or one JSON value a line. */
+export type OutputFormat = 'table' | 'json' | 'jsonl';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'jsonl'];
 
 /** Runs a program (the package manager for `init --install`); resolves to its exit code. */
 export type RunProgram = (command: string, args: string[], options: { cwd: string }) => Promise<number>;
@@ -35,6 +43,16 @@ export interface Context {
   stderr: Writable;
   /** Whether stdin is a terminal: without one the CLI never prompts. */
   isTTY: boolean;
+  /** Whether stdout is a terminal: tables drawn with borders, else tab-separated. */
+  stdoutIsTTY: boolean;
+  /** Whether stderr is a terminal: progress bars are drawn only there. */
+  stderrIsTTY: boolean;
+  /** `-o` / `--json` (default `table`). */
+  output: OutputFormat;
+  /** Reads all of stdin (for `--password-stdin`). */
+  readStdin(): Promise<string>;
+  /** `fetch` and websockets (client/transport.ts). */
+  transport: Transport;
   /** Colors for stderr; off with `--no-color`, `NO_COLOR` or when stderr is not a terminal. */
   color: Colors;
   /** `-q`: only errors, warnings and steps left to the user. */
@@ -55,6 +73,10 @@ export interface ContextOverrides {
   stdout?: Writable;
   stderr?: Writable;
   isTTY?: boolean;
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+  stdin?: Readable;
+  transport?: Transport;
   color?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -66,13 +88,19 @@ export interface ContextOverrides {
 export function createContext(overrides: ContextOverrides = {}): Context {
   const env = overrides.env ?? process.env;
   const stderr = overrides.stderr ?? process.stderr;
+  const stdout = overrides.stdout ?? process.stdout;
   const colorEnabled = overrides.color ?? defaultColor(env, stderr);
   const ctx: Context = {
     cwd: overrides.cwd ?? process.cwd(),
     env,
-    stdout: overrides.stdout ?? process.stdout,
+    stdout,
     stderr,
     isTTY: overrides.isTTY ?? Boolean(process.stdin.isTTY),
+    stdoutIsTTY: overrides.stdoutIsTTY ?? Boolean((stdout as { isTTY?: boolean }).isTTY),
+    stderrIsTTY: overrides.stderrIsTTY ?? Boolean((stderr as { isTTY?: boolean }).isTTY),
+    output: 'table',
+    readStdin: () => readAll(overrides.stdin ?? process.stdin),
+    transport: overrides.transport ?? defaultTransport,
     color: colors(colorEnabled),
     quiet: overrides.quiet ?? false,
     verbose: overrides.verbose ?? false,
@@ -89,10 +117,22 @@ export function createContext(overrides: ContextOverrides = {}): Context {
 }
 
 /** Applies the global flags once commander has parsed them. */
-export function applyGlobalFlags(ctx: Context, flags: { color?: boolean; quiet?: boolean; verbose?: boolean }): void {
+export function applyGlobalFlags(ctx: Context, flags: { color?: boolean; quiet?: boolean; verbose?: boolean; output?: OutputFormat; json?: boolean }): void {
   if (flags.color === false) ctx.color = colors(false);
   if (flags.quiet) ctx.quiet = true;
   if (flags.verbose) ctx.verbose = true;
+  if (flags.output) ctx.output = flags.output;
+  if (flags.json) ctx.output = 'json';
+}
+
+function readAll(stream: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => { text += chunk; });
+    stream.once('end', () => resolve(text));
+    stream.once('error', reject);
+  });
 }
 
 function defaultColor(env: NodeJS.ProcessEnv, stream: Writable): boolean {
@@ -126,6 +166,10 @@ function inquirerPrompts(output: Writable): Prompts {
     async confirm(question) {
       const { confirm } = await load();
       return confirm(question, context).catch(interrupted);
+    },
+    async password(question) {
+      const { password } = await load();
+      return password({ ...question, mask: '*' }, context).catch(interrupted);
     },
   };
 }

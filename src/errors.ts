@@ -16,6 +16,12 @@ export const EXIT = {
   API: 6,
   CONNECTION: 7,
   MANUAL_STEPS: 8,
+  /** `tail` (and `retry --follow`): the job finished as DONE_WITH_ERRORS. */
+  JOB_FAILED: 10,
+  /** `tail` (and `retry --follow`): the job finished as CANCELLED. */
+  JOB_CANCELLED: 11,
+  /** `tail --timeout`, `cancel --wait --timeout`: the job had not finished in time (it keeps running). */
+  TIMEOUT: 12,
   INTERRUPTED: 130,
 } as const;
 
@@ -38,12 +44,12 @@ export class ProjectError extends CliError {
   readonly exitCode = EXIT.PROJECT;
 }
 
-/** Not logged in, or the credentials were refused. */
+/** Not logged in, the credentials were refused (or expired), or the user may not do this to the job. */
 export class AuthError extends CliError {
   readonly exitCode = EXIT.AUTH;
 }
 
-/** A job, task or profile that does not exist (or that the user may not see). */
+/** A job, task or profile that does not exist (or that the user may not see), or an app without the plugin. */
 export class NotFoundError extends CliError {
   readonly exitCode = EXIT.NOT_FOUND;
 }
@@ -64,6 +70,24 @@ export class ConnectionError extends CliError {
  */
 export class ManualStepsError extends CliError {
   readonly exitCode = EXIT.MANUAL_STEPS;
+}
+
+/**
+ * The job followed by `tail` finished, but not as DONE: the exit code tells CI how
+ * (`JOB_FAILED` for DONE_WITH_ERRORS, `JOB_CANCELLED` for CANCELLED).
+ */
+export class JobOutcomeError extends CliError {
+  readonly exitCode: number;
+
+  constructor(status: 'DONE_WITH_ERRORS' | 'CANCELLED', message: string) {
+    super(message);
+    this.exitCode = status === 'CANCELLED' ? EXIT.JOB_CANCELLED : EXIT.JOB_FAILED;
+  }
+}
+
+/** `--timeout` passed before the job finished; the job itself keeps running. */
+export class TimeoutError extends CliError {
+  readonly exitCode = EXIT.TIMEOUT;
 }
 
 /** Ctrl-C (in a prompt or elsewhere). Nothing more is printed than a short note. */

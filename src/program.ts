@@ -5,8 +5,10 @@
  * another `add...Commands(program, ctx)` below.
  */
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { applyGlobalFlags, type Context } from './context.js';
+import { Command, Option } from 'commander';
+import { applyGlobalFlags, OUTPUT_FORMATS, type Context } from './context.js';
+import { positiveInteger } from './flags.js';
+import { addJobCommands, examples } from './program-jobs.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,7 +18,11 @@ export function buildProgram(ctx: Context): Command {
     .version(packageJson.version, '-V, --version', 'print the version of af-jobs')
     .option('--no-color', 'print without colors (also: NO_COLOR=1)')
     .option('-q, --quiet', 'print only errors, warnings and edits left to you')
-    .option('--verbose', 'print more: diffs of written files, stack traces of unexpected errors')
+    .option('--verbose', 'print more: diffs of written files, HTTP requests, stack traces of unexpected errors')
+    .option('--url <url>', 'URL of the AdminForth app, with its baseUrl (also: AF_JOBS_URL; default: the profile\'s)')
+    .option('--profile <name>', 'saved login to use (also: AF_JOBS_PROFILE; default: "default")')
+    .addOption(new Option('-o, --output <format>', 'output: a table (tab-separated when piped), json, or one JSON value a line').choices([...OUTPUT_FORMATS]))
+    .option('--json', 'same as -o json')
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError()
     .exitOverride()
@@ -26,7 +32,17 @@ export function buildProgram(ctx: Context): Command {
     });
   program.hook('preAction', (_program, command) => applyGlobalFlags(ctx, command.optsWithGlobals()));
 
+  program.addHelpText('after', `
+Examples:
+  $ npx af-jobs init --yes
+  $ af-jobs login --url http://localhost:3500 --username adminforth
+  $ af-jobs list --status in_progress
+  $ af-jobs tail 9b2d1c4e-... || echo "job did not end DONE"
+
+Exit codes: docs/exit-codes.md. Settings: flag, then AF_JOBS_URL / AF_JOBS_TOKEN / AF_JOBS_PROFILE, then the profile.`);
+
   addScaffoldCommands(program, ctx);
+  addJobCommands(program, ctx);
   return program;
 }
 
@@ -43,6 +59,11 @@ function addScaffoldCommands(program: Command, ctx: Context): void {
     .addOption(new Option('--database <kind>', 'database of the data source, when its URL does not tell').choices(['sqlite', 'postgres', 'mysql']))
     .option('--install', "run the app's package manager to install the plugin")
     .option('-y, --yes', 'answer every question with its default')
+    .addHelpText('after', examples([
+      'af-jobs init                       # asks what no flag answers',
+      'af-jobs init --yes --install       # every default, then npm install',
+      'af-jobs init --data-source maindb --table jobs --no-example --dry-run',
+    ]))
     .action(async (opts) => {
       const { run } = await import('./commands/init.js');
       await run(opts, ctx);
@@ -55,6 +76,10 @@ function addScaffoldCommands(program: Command, ctx: Context): void {
     .option('--concurrency-limit <n>', 'jobs of this handler running at once; more wait as QUEUED (plugin default: no limit)', positiveInteger)
     .option('--max-attempts <n>', 'runs per task before it counts as failed (plugin default: 1)', positiveInteger)
     .option('--with-component', 'also add a custom task-details component (as add-component does)')
+    .addHelpText('after', examples([
+      'af-jobs add-handler send-emails',
+      'af-jobs add-handler import-users --parallel-limit 5 --max-attempts 3 --with-component',
+    ]))
     .action(async (name: string | undefined, opts) => {
       const { run } = await import('./commands/add-handler.js');
       await run({ ...opts, name }, ctx);
@@ -63,6 +88,7 @@ function addScaffoldCommands(program: Command, ctx: Context): void {
   scaffoldCommand(program, 'add-component')
     .description("add a custom component that shows a handler's tasks in the job popup, and register it")
     .argument('[handler]', 'name of the job handler the component is for')
+    .addHelpText('after', examples(['af-jobs add-component send-emails', 'af-jobs add-component send_emails --dry-run']))
     .action(async (handler: string | undefined, opts) => {
       const { run } = await import('./commands/add-component.js');
       await run({ ...opts, handler }, ctx);
@@ -76,12 +102,4 @@ function scaffoldCommand(program: Command, name: string): Command {
     .option('--dir <path>', 'folder of the AdminForth app', '.')
     .option('--dry-run', 'print what would change (with diffs) and write nothing')
     .option('--force', 'overwrite files af-jobs generates even when they differ');
-}
-
-function positiveInteger(value: string): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-    throw new InvalidArgumentError(`expected a positive whole number, got "${value}".`);
-  }
-  return number;
 }

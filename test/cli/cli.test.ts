@@ -134,6 +134,7 @@ describe('prompts (in a terminal)', () => {
       select: async (q) => answer(q.message) as never,
       input: async (q) => answer(q.message) as string,
       confirm: async (q) => answer(q.message) as boolean,
+      password: async (q) => answer(q.message) as string,
     };
   };
 
@@ -166,6 +167,7 @@ describe('prompts (in a terminal)', () => {
         select: () => interrupt().catch(promptFailure),
         input: () => interrupt().catch(promptFailure),
         confirm: () => interrupt().catch(promptFailure),
+        password: () => interrupt().catch(promptFailure),
       },
     });
     expect(result.code).toBe(EXIT.INTERRUPTED);

@@ -72,6 +72,7 @@ export const NO_PROMPTS: Prompts = {
   select: async () => { throw new Error('unexpected prompt'); },
   input: async () => { throw new Error('unexpected prompt'); },
   confirm: async () => { throw new Error('unexpected prompt'); },
+  password: async () => { throw new Error('unexpected prompt'); },
 };
 
 /** Runs the CLI in this process (fast; what snapshot tests use). */

@@ -1,0 +1,124 @@
+/**
+ * Which app, as whom, through which plugin instance: settings resolve flag → `AF_JOBS_URL` /
+ * `AF_JOBS_TOKEN` / `AF_JOBS_PROFILE` → profile → default (style.md "Scriptable by default").
+ *
+ * A profile's credentials are only ever sent to that profile's URL: `--url` naming another app
+ * picks the profile saved for that URL, or none.
+ */
+import type { Context } from '../context.js';
+import { AuthError, UsageError } from '../errors.js';
+import { HttpClient } from './http-client.js';
+import { discover, JobsApi, pickInstance } from './jobs-api.js';
+import { checkProfileName, DEFAULT_PROFILE, ProfileStore, type Credentials, type Profile } from './profiles.js';
+
+/** The global flags every job command takes. */
+export interface TargetOptions {
+  url?: string;
+  profile?: string;
+}
+
+export interface Target {
+  url: string | undefined;
+  urlSource: string;
+  profileName: string;
+  /** The saved profile for this URL, if any. */
+  profile: Profile | undefined;
+  credentials: Credentials | null;
+  credentialSource: string;
+  store: ProfileStore;
+}
+
+export interface Session {
+  target: Target & { url: string };
+  http: HttpClient;
+  jobs: JobsApi;
+}
+
+/** `http://host:3500/admin/` → `http://host:3500/admin`; a URL without a scheme is refused. */
+export function normalizeUrl(value: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${source} "${value}" is not a URL: give the app's address with its scheme, e.g. http://localhost:3500.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${source} "${value}": only http:// and https:// URLs are supported.`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** Resolves the URL, profile and credentials, without any request. */
+export function resolveTarget(opts: TargetOptions, ctx: Context): Target {
+  const store = ProfileStore.forEnv(ctx.env);
+  const explicitProfile = opts.profile ?? (ctx.env.AF_JOBS_PROFILE || undefined);
+  if (explicitProfile !== undefined) checkProfileName(explicitProfile);
+
+  let url: string | undefined;
+  let urlSource = '';
+  if (opts.url !== undefined) {
+    url = normalizeUrl(opts.url, '--url');
+    urlSource = '--url';
+  } else if (ctx.env.AF_JOBS_URL) {
+    url = normalizeUrl(ctx.env.AF_JOBS_URL, 'AF_JOBS_URL');
+    urlSource = 'AF_JOBS_URL';
+  }
+
+  let profileName = explicitProfile ?? DEFAULT_PROFILE;
+  let profile = store.get(profileName);
+  if (url !== undefined && profile?.url !== url) {
+    profile = undefined;
+    if (explicitProfile === undefined) {
+      const match = store.findByUrl(url);
+      if (match) [profileName, profile] = match;
+    }
+  }
+  if (url === undefined && profile) {
+    url = profile.url;
+    urlSource = `profile "${profileName}"`;
+  }
+
+  let credentials: Credentials | null = null;
+  let credentialSource = '';
+  if (ctx.env.AF_JOBS_TOKEN) {
+    credentials = { kind: 'token', token: ctx.env.AF_JOBS_TOKEN.trim() };
+    credentialSource = 'AF_JOBS_TOKEN';
+  } else if (profile) {
+    credentials = profile.credentials;
+    credentialSource = `profile "${profileName}"`;
+  }
+  return { url, urlSource, profileName, profile, credentials, credentialSource, store };
+}
+
+/** `af-jobs login --url <url> [--profile <name>]`, as a hint in messages. */
+export function loginCommand(target: Pick<Target, 'url' | 'profileName'>): string {
+  const profile = target.profileName === DEFAULT_PROFILE ? '' : ` --profile ${target.profileName}`;
+  return `af-jobs login --url ${target.url ?? '<app url>'}${profile}`;
+}
+
+/** A client for `target` (login needs one before there are credentials). */
+export function httpClient(target: Target & { url: string }, ctx: Context): HttpClient {
+  return new HttpClient(ctx, target.url, {
+    credentials: target.credentials,
+    source: target.credentialSource,
+    loginCommand: loginCommand(target),
+  }, target.urlSource);
+}
+
+/** Resolves the settings and returns a client of the plugin's API; fails early when not logged in. */
+export async function connect(opts: TargetOptions, ctx: Context): Promise<Session> {
+  const target = resolveTarget(opts, ctx);
+  if (target.url === undefined) {
+    throw new AuthError('Not logged in: run af-jobs login --url <app url> (or set AF_JOBS_URL and AF_JOBS_TOKEN).');
+  }
+  const resolved = target as Target & { url: string };
+  if (!resolved.credentials) {
+    const missing = opts.profile ?? ctx.env.AF_JOBS_PROFILE;
+    const where = missing && !target.store.get(missing) ? ` (no profile "${missing}" in ${target.store.file})` : '';
+    throw new AuthError(`Not logged in to ${resolved.url}${where}: run ${loginCommand(resolved)} (or set AF_JOBS_TOKEN to a personal token).`);
+  }
+  const http = httpClient(resolved, ctx);
+  const fresh = async () => pickInstance(await discover(http));
+  const instance = target.profile?.instance ?? await fresh();
+  return { target: resolved, http, jobs: new JobsApi(http, instance, target.profile ? fresh : undefined) };
+}

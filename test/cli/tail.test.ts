@@ -1,0 +1,200 @@
+/**
+ * `af-jobs tail` against the demo app in its own process (issue 8 §5): exit codes by the job's
+ * final status, a websocket cut in the middle, the app killed and restarted on the same port and
+ * SQLite file, the long-poll fallback behind a proxy that refuses upgrades, `--timeout`, and the
+ * progress bar on a terminal.
+ *
+ * "No event lost or repeated" is checked on the sequence numbers `-o jsonl --states` prints: every
+ * event the app records is printed, so within one app process they must run 1, 2, 3, … without a
+ * gap or a repeat.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/errors.js';
+import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess } from '../helpers/demo-process.js';
+import { af, afInTerminal, configDir, jsonLines, removeConfigDirs, RunningCli, TestProxy } from './jobs-helpers.js';
+
+let demo: DemoProcess;
+let dbDir: string;
+let config: string;
+let cookie: string;
+const proxies: TestProxy[] = [];
+
+beforeAll(async () => {
+  dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-tail-'));
+  demo = await startDemo({ DEMO_DB: path.join(dbDir, 'demo.sqlite') });
+  config = configDir();
+  const login = await af(['login', '--url', demo.url, '--username', 'adminforth', '--password-stdin'], { config, input: 'adminforth\n' });
+  expect(login.code, login.stderr).toBe(EXIT.OK);
+  cookie = await loginTo(demo.url, 'adminforth', 'adminforth');
+});
+
+afterAll(async () => {
+  await Promise.all(proxies.map((proxy) => proxy.close()));
+  await killDemoProcesses();
+  removeConfigDirs();
+  fs.rmSync(dbDir, { recursive: true, force: true });
+});
+
+interface Event {
+  seq: number;
+  type: string;
+  taskIndex?: number;
+  status?: string;
+}
+
+/** Splits events where the numbering starts again (an app restart) and checks each run is 1, 2, 3, … */
+function expectConsecutive(events: Event[]): Event[][] {
+  const runs: Event[][] = [];
+  for (const event of events) {
+    if (runs.length === 0 || event.seq <= runs.at(-1)!.at(-1)!.seq) runs.push([]);
+    runs.at(-1)!.push(event);
+  }
+  for (const run of runs) expect(run.map((e) => e.seq)).toEqual(run.map((_, i) => i + 1));
+  return runs;
+}
+
+/** Task indexes with a `task:done` event, sorted. */
+const doneTasks = (events: Event[]) => events.filter((e) => e.type === 'task:done').map((e) => e.taskIndex).sort((a, b) => a! - b!);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+async function proxied(): Promise<TestProxy> {
+  const proxy = await TestProxy.start(demo.url);
+  proxies.push(proxy);
+  const login = await af(['login', '--url', proxy.url, '--profile', `proxy${proxies.length}`, '--username', 'adminforth', '--password-stdin'], { config, input: 'adminforth\n' });
+  expect(login.code, login.stderr).toBe(EXIT.OK);
+  return proxy;
+}
+
+describe('tail exits by the final status', () => {
+  it('DONE: one line per task event, then exit 0', async () => {
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 12, taskMs: 150 });
+    const result = await af(['tail', jobId], { config });
+    expect(result.code, result.stderr).toBe(EXIT.OK);
+    const lines = result.stdout.trim().split('\n').map((line) => line.split('\t'));
+    for (const index of range(12)) {
+      expect(lines.filter(([, type, task]) => type === 'task:started' && task === String(index)), `task ${index}`).toHaveLength(1);
+      expect(lines.filter(([, type, task]) => type === 'task:done' && task === String(index)), `task ${index}`).toHaveLength(1);
+    }
+    expect(lines.at(-1)!.slice(1)).toEqual(['job:finished', '', 'finished DONE']);
+    expect(result.stderr).toMatch(new RegExp(`Job ${jobId} finished DONE \\([^)]+\\): 12 done, 0 failed, 0 cancelled of 12\\.`));
+
+    // A finished job: --new prints nothing more; -o json prints the job at the end.
+    const again = await af(['tail', jobId, '--new', '-o', 'json'], { config });
+    expect(again.code, again.stderr).toBe(EXIT.OK);
+    expect(JSON.parse(again.stdout)).toMatchObject({ id: jobId, status: 'DONE', tasks: { total: 12, done: 12 } });
+  });
+
+  it('DONE_WITH_ERRORS: failed tasks with their errors, exit 10 (also with --poll)', async () => {
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 6, taskMs: 100, failTasks: [2, 4] });
+    const result = await af(['tail', jobId, '--poll', '--verbose'], { config });
+    expect(result.code, result.stderr).toBe(EXIT.JOB_FAILED);
+    expect(result.stdout).toMatch(/\ttask:failed\t2\tfailed: Task 2 failed on purpose \(listed in failTasks\)\n/);
+    expect(result.stdout).toMatch(/\ttask:failed\t4\tfailed: Task 4 failed on purpose/);
+    expect(result.stderr).not.toContain('websocket');
+    expect(result.stderr).toContain(`Error: Job ${jobId} finished DONE_WITH_ERRORS`);
+    expect(result.stderr).toContain(': 4 done, 2 failed, 0 cancelled of 6. Last error: Task');
+  });
+
+  it('CANCELLED while followed: exit 11', async () => {
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 30, taskMs: 10_000 });
+    const tail = new RunningCli(['tail', jobId, '-o', 'jsonl'], { config });
+    await tail.waitFor((out) => out.includes('"task:started"'), 'a task started');
+    const cancel = await af(['cancel', jobId, '--yes'], { config });
+    expect(cancel.code, cancel.stderr).toBe(EXIT.OK);
+    const result = await tail.done;
+    expect(result.code, result.stderr).toBe(EXIT.JOB_CANCELLED);
+    const events = jsonLines<Event>(result.stdout);
+    expect(events.at(-1)).toMatchObject({ type: 'job:finished', status: 'CANCELLED' });
+    expect(result.stderr).toContain(`Error: Job ${jobId} finished CANCELLED`);
+  });
+
+  it('--timeout stops following with exit 12; the job keeps running', async () => {
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 2, taskMs: 10_000 });
+    const result = await af(['tail', jobId, '--timeout', '1s'], { config });
+    expect(result.code, result.stderr).toBe(EXIT.TIMEOUT);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^Error: Job ${jobId} is still IN_PROGRESS after 1\\.0s \\(0/2 tasks finished\\): stopped following; the job keeps running\\.$`));
+    await af(['cancel', jobId, '--yes'], { config });
+  });
+});
+
+describe('tail loses and repeats no event', () => {
+  it('when the websocket is cut in the middle (it reconnects and catches up from jobs/events)', async () => {
+    const proxy = await proxied();
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 40, taskMs: 300 });
+    const tail = new RunningCli(['tail', jobId, '--url', proxy.url, '-o', 'jsonl', '--states', '--verbose'], { config });
+    await tail.waitFor((out, err) => out.includes('"task:done"') && err.includes('websocket: subscribed'), 'a task was done, with the socket subscribed');
+    proxy.dropWebsockets();
+    const result = await tail.done;
+    expect(result.code, result.stderr).toBe(EXIT.OK);
+    expect(result.stderr).toContain('websocket: closed');
+    expect(proxy.upgrades).toBeGreaterThanOrEqual(2);
+    const events = jsonLines<Event>(result.stdout);
+    expect(expectConsecutive(events)).toHaveLength(1);
+    expect(doneTasks(events)).toEqual(range(40));
+    expect(events.at(-1)).toMatchObject({ type: 'job:finished', status: 'DONE' });
+  });
+
+  it('when a proxy refuses websocket upgrades (falls back to long-polling jobs/events)', async () => {
+    const proxy = await proxied();
+    proxy.refuseUpgrades = true;
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 20, taskMs: 1000 });
+    const result = await af(['tail', jobId, '--url', proxy.url, '-o', 'jsonl', '--states'], { config });
+    expect(result.code, result.stderr).toBe(EXIT.OK);
+    expect(result.stderr).toContain('Following through jobs/events (long-poll): the app answered the websocket upgrade with HTTP 502.');
+    const events = jsonLines<Event>(result.stdout);
+    expect(expectConsecutive(events)).toHaveLength(1);
+    expect(doneTasks(events)).toEqual(range(20));
+  });
+
+  it('with a personal token (no websocket for tokens: long-poll)', async () => {
+    const discovery = await (await fetch(`${demo.url}/adminapi/v1/plugin/background-jobs/instances`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' })).json() as any;
+    const minted = await (await fetch(`${demo.url}${discovery.instances[0].apiPath}/tokens/create`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{"name":"tail"}' })).json() as any;
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 5, taskMs: 50 });
+    const result = await af(['tail', jobId, '-o', 'jsonl', '--states'], { config: configDir(), env: { AF_JOBS_URL: demo.url, AF_JOBS_TOKEN: minted.token } });
+    expect(result.code, result.stderr).toBe(EXIT.OK);
+    expect(result.stderr).toContain("AdminForth's websocket takes only the login cookie");
+    expect(doneTasks(jsonLines<Event>(result.stdout))).toEqual(range(5));
+  });
+
+  it('when the app is killed and restarted on the same port and database', async () => {
+    const restartDb = path.join(dbDir, 'restart.sqlite');
+    let app = await startDemo({ DEMO_DB: restartDb });
+    const port = new URL(app.url).port;
+    const restartConfig = configDir();
+    const login = await af(['login', '--url', app.url, '--username', 'adminforth', '--password-stdin'], { config: restartConfig, input: 'adminforth\n' });
+    expect(login.code, login.stderr).toBe(EXIT.OK);
+    // Ten tasks start at once and take 2 s: the app is killed in that quiet stretch.
+    const jobId = await createDemoJob(app.url, await loginTo(app.url, 'adminforth', 'adminforth'), { handler: 'demo_job', tasks: 20, taskMs: 2000 });
+    const tail = new RunningCli(['tail', jobId, '-o', 'jsonl', '--states', '--verbose'], { config: restartConfig });
+    await tail.waitFor((out) => (out.match(/"task:started"/g) ?? []).length >= 10, 'ten tasks started');
+    app.child.kill('SIGKILL');
+    await app.exited;
+    app = await startDemo({ DEMO_DB: restartDb }, Number(port));
+
+    const result = await tail.done;
+    expect(result.code, result.stderr).toBe(EXIT.OK);
+    expect(result.stderr).toContain(`The app's event numbers for job ${jobId} started again (the app restarted)`);
+    const events = jsonLines<Event>(result.stdout);
+    const runs = expectConsecutive(events);
+    expect(runs).toHaveLength(2);
+    expect(doneTasks(events)).toEqual(range(20));
+    // The tasks that were running when the app died ran again in the new process.
+    expect(runs[1]!.filter((e) => e.type === 'task:started')).toHaveLength(20);
+    expect(new Set(result.stdout.trim().split('\n')).size).toBe(events.length);
+  });
+});
+
+describe('tail on a terminal', () => {
+  it('draws a progress bar with counts and rate on stderr, and readable lines on stdout', async () => {
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 30, taskMs: 100, failTasks: [7] });
+    const result = await afInTerminal(['tail', jobId], { config });
+    expect(result.code, result.stderr).toBe(EXIT.JOB_FAILED);
+    expect(result.stdout).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} {2}task 7 {5}failed: Task 7 failed on purpose/m);
+    expect(result.stdout).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} {2}task 0 {5}done$/m);
+    expect(result.stdout).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} {2}job {8}finished DONE_WITH_ERRORS: Task 7/m);
+    expect(result.stderr).toMatch(/[█░]+ \d+\/30 +\d+% {2}✓ \d+ ✗ \d+ ⊘ 0 {2}\d+\.\d\/s/);
+  });
+});
