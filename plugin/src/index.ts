@@ -7,16 +7,18 @@ import type { AdminForthComponentDeclarationFull, AdminForthResource, AdminUser,
 import { Engine, progressOf, validateHandlerDefinition, type RetryScope } from './engine/engine.js';
 import type { Logger } from './engine/engine-types.js';
 import { SqliteJobStore } from './store/sqlite-store.js';
-import type { JobRow, TaskRow } from './store/job-store.js';
+import { PostgresJobStore } from './store/postgres-store.js';
+import { MysqlJobStore } from './store/mysql-store.js';
+import type { JobRow, JobStore, TaskRow } from './store/job-store.js';
 import { JobsError, errorMessage } from './errors.js';
 import { ResourceMirror } from './adapter/mirror.js';
 import { createPublisher } from './adapter/publisher.js';
-import { checkColumnOptions, databaseOf } from './adapter/options.js';
+import { checkColumnOptions, databaseOf, type SupportedDatabase } from './adapter/options.js';
 import { createDefaultAlias } from './adapter/default-alias.js';
 import { waitForResource, reconcileRows } from './adapter/startup.js';
 import { onEngineEvent } from './adapter/event-listeners.js';
-import { registerHttpApi } from './http/register.js';
 import { injectAdminUi } from './adapter/admin-ui.js';
+import { registerHttpApi } from './http/register.js';
 import type { JobStatus, TaskStatus } from './statuses.js';
 import type { AdminUserLike, JobAccessInfo, PluginOptions, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
 
@@ -103,11 +105,12 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     });
   }
 
-  private async startEngine(database: 'sqlite'): Promise<Engine> {
+  private async startEngine(database: SupportedDatabase): Promise<Engine> {
     const resource = await waitForResource(this.adminforth, this.resourceConfig.resourceId);
     const client = resource.dataConnector.client;
-    const store = database === 'sqlite' ? new SqliteJobStore(client, { tune: this.options.sqliteTuning }) : null;
-    if (!store) throw new Error(`No store for ${database}`);
+    const store: JobStore = database === 'postgres' ? new PostgresJobStore(client)
+      : database === 'mysql' ? new MysqlJobStore(client)
+        : new SqliteJobStore(client, { tune: this.options.sqliteTuning });
     await store.migrate();
     const publish = createPublisher({
       websocket: () => this.adminforth.websocket,
@@ -146,6 +149,15 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   }
 
   /**
+   * Registers the plugin's HTTP API (docs/http-api.md): the official plugin's four endpoints, the
+   * `jobs/*` API the CLI uses, personal tokens and instance discovery. AdminForth calls this once,
+   * before discovery (contract §1.3).
+   */
+  override setupEndpoints(server: IHttpServer): void {
+    registerHttpApi(server, this, { onEngineEvent: (listener) => onEngineEvent(this.mirror, listener) });
+  }
+
+  /**
    * Another replica's progress write, started just before this one finished the job, can land
    * after the final write (the resource API has no conditional update, contract §2). So the
    * process that finished the job writes the final status and progress once more a second later:
@@ -164,15 +176,6 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     }, 1000);
     timer.unref();
     this.finalRowTimers.add(timer);
-  }
-
-  /**
-   * Registers the plugin's HTTP API (docs/http-api.md): the official plugin's four endpoints, the
-   * `jobs/*` API the CLI uses, personal tokens and instance discovery. AdminForth calls this once,
-   * before discovery (contract §1.3).
-   */
-  override setupEndpoints(server: IHttpServer): void {
-    registerHttpApi(server, this, { onEngineEvent: (listener) => onEngineEvent(this.mirror, listener) });
   }
 
   /** Resolves when the engine runs (after discovery and the store's migrations). */

@@ -8,7 +8,7 @@ export const COLUMN_OPTIONS = [
   'progressField', 'statusField', 'nameField', 'jobHandlerField',
 ] as const satisfies readonly (keyof PluginOptions)[];
 
-export const SUPPORTED_DATABASES = ['sqlite'] as const;
+export const SUPPORTED_DATABASES = ['sqlite', 'postgres', 'mysql'] as const;
 export type SupportedDatabase = (typeof SUPPORTED_DATABASES)[number];
 
 interface ResourceLike {
@@ -46,5 +46,7 @@ export function databaseOf(dataSources: { id: string; url: string }[], resource:
   }
   const scheme = String(source.url).split(':')[0].toLowerCase();
   if (scheme === 'sqlite') return 'sqlite';
-  throw new Error(`BackgroundJobsPlugin on resource '${resource.resourceId}': data source '${source.id}' uses '${scheme}://', which this version does not support yet. Supported: SQLite (sqlite://). Keep the jobs resource on a SQLite data source.`);
+  if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
+  if (scheme === 'mysql') return 'mysql';
+  throw new Error(`BackgroundJobsPlugin on resource '${resource.resourceId}': data source '${source.id}' uses '${scheme}://', which the plugin does not support. Supported: SQLite (sqlite://), PostgreSQL (postgres:// or postgresql://) and MySQL/MariaDB (mysql://). Put the jobs resource on a data source of one of those.`);
 }

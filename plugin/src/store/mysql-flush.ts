@@ -1,0 +1,191 @@
+/**
+ * The group commit of a job runner on MySQL / MariaDB, inside the store's transaction. MySQL has
+ * no RETURNING on UPDATE and the pool no multi-statement mode, so the flush reads first and then
+ * writes everything in one batched statement; steady state is five statements:
+ *
+ * 1. `SELECT … FOR UPDATE` of the job row: serialises the flushes of one job across replicas.
+ * 2. One plain read (the transaction's read view starts here, after the lock): the job's
+ *    IN_PROGRESS count, this owner's share of it (fair share, FlushInput.interestTtlMs) and which
+ *    of the tasks to write this owner still leases.
+ * 3. The claim, `SELECT … FOR UPDATE SKIP LOCKED` in index order, sized from that count.
+ * 4. One `UPDATE … CASE` for states, finishes, reschedules and claims. It re-checks every lease it
+ *    relies on; if a lease vanished since step 2 (the recovery pass took an expired task) the
+ *    matched-row count says so and the transaction is run again.
+ * 5. The job's counters and, at the end, its status (values computed here: the row is locked).
+ */
+import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { JobStatus } from '../statuses.js';
+import type { FlushInput, FlushResult } from './job-store.js';
+import { taskWrites, type TaskWrite } from './task-writes.js';
+
+type Rows<T> = (T & RowDataPacket)[];
+
+/** Signals the store's transaction helper to roll back and run the flush again. */
+class LeaseRace extends Error {
+  readonly code = 'AF_BJ_RETRY';
+}
+
+const MAX_INT = 2_147_483_647;
+
+/** Per store: when this owner last recorded its interest in a job, and how many owners were interested then. */
+export type InterestCache = Map<string, { at: number; interested: number }>;
+
+/**
+ * Records this owner's interest in the job and counts the owners interested lately, at most every
+ * ttl/3 per job and owner (as the SQLite store does), so the hot path pays no extra statement.
+ */
+async function interestedOwners(conn: PoolConnection, cache: InterestCache, input: FlushInput): Promise<number> {
+  const { jobKey, owner, now, interestTtlMs: ttl } = input;
+  const key = `${jobKey}\u0000${owner}`;
+  const cached = cache.get(key);
+  if (cached && now - cached.at >= 0 && now - cached.at < ttl / 3) return cached.interested;
+  await conn.query('INSERT INTO af_bj_interest (job_key, owner, at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE at = VALUES(at)', [jobKey, owner, now]);
+  const [[{ n }]] = await conn.query<Rows<{ n: number }>>('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?', [jobKey, now - ttl]);
+  if (cache.size > 1000) for (const [k, v] of cache) if (now - v.at > ttl) cache.delete(k);
+  cache.set(key, { at: now, interested: Number(n) });
+  return Number(n);
+}
+
+export async function mysqlFlush(conn: PoolConnection, input: FlushInput, interest: InterestCache): Promise<FlushResult> {
+  const { jobKey, owner, now } = input;
+  const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT'; total: number; done: number; failed: number; cancelled: number }>>(
+    'SELECT status, total, done, failed, cancelled FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
+  if (!job) {
+    return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
+  }
+
+  const writes = taskWrites(input);
+  const indexes = writes.map((w) => w.index);
+  const [read] = await conn.query<Rows<{ k: string; v: number }>>(
+    `SELECT 'running' AS k, COUNT(*) AS v FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS'
+     UNION ALL SELECT 'mine', COUNT(*) FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`
+    + (indexes.length > 0
+      ? ` UNION ALL SELECT 'held', idx FROM af_bj_tasks WHERE job_key = ? AND idx IN (?) AND lease_owner = ? AND status = 'IN_PROGRESS'`
+      : ''),
+    [jobKey, jobKey, owner, ...(indexes.length > 0 ? [jobKey, indexes, owner] : [])]);
+  const value = (k: string) => Number(read.find((r) => r.k === k)?.v ?? 0);
+  let running = value('running');
+  let mine = value('mine');
+  const leased = new Set(read.filter((r) => r.k === 'held').map((r) => Number(r.v)));
+  // A task whose lease was lost (recovered by another process) is not ours to write or finish.
+  const held = writes.filter((w) => leased.has(w.index));
+  const released = held.filter((w) => w.status !== null);
+
+  let done = 0;
+  let failed = 0;
+  let cancelled = 0;
+  for (const w of released) {
+    if (w.status === 'DONE') done++;
+    else if (w.status === 'FAILED') failed++;
+    else if (w.status === 'CANCELLED') cancelled++;
+  }
+  running -= released.length;
+  mine -= released.length;
+  const finishedNow = done + failed + cancelled;
+  const counters = {
+    status: job.status, total: Number(job.total),
+    done: Number(job.done) + done, failed: Number(job.failed) + failed, cancelled: Number(job.cancelled) + cancelled,
+  };
+  const finishedJob = job.status === 'IN_PROGRESS' && finishedNow > 0 && counters.done + counters.failed + counters.cancelled >= counters.total;
+  if (finishedJob) counters.status = counters.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
+
+  let free = counters.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running, MAX_INT) : 0;
+  if (input.claim > 0 && counters.status === 'IN_PROGRESS') {
+    // Fair share across processes: with other owners interested in the job too, claim at most
+    // ceil(parallelLimit / interested) minus what this owner already runs.
+    const interested = await interestedOwners(conn, interest, input);
+    if (interested > 1) free = Math.min(free, Math.ceil(input.parallelLimit / interested) - mine);
+  }
+  let claimed: { index: number; state: string; attempt: number }[] = [];
+  if (free > 0) {
+    const [rows] = await conn.query<Rows<{ idx: number; state: string; attempt: number }>>(
+      `SELECT idx, state, attempt FROM af_bj_tasks FORCE INDEX (af_bj_tasks_by_status)
+       WHERE job_key = ? AND status = 'SCHEDULED' AND run_after <= ? ORDER BY idx LIMIT ? FOR UPDATE SKIP LOCKED`,
+      [jobKey, now, free]);
+    claimed = rows.map((r) => ({ index: Number(r.idx), state: r.state, attempt: Number(r.attempt) + 1 }));
+  }
+
+  if (held.length + claimed.length > 0) {
+    const { sql, params } = batchUpdate(jobKey, owner, held, claimed.map((c) => c.index), now + input.leaseMs);
+    const [result] = await conn.query<ResultSetHeader>(sql, params);
+    if (matchedRows(result) !== held.length + claimed.length) throw new LeaseRace('A lease changed during the flush');
+  }
+
+  if (finishedNow > 0 || input.lastError) {
+    await conn.query(`UPDATE af_bj_jobs SET done = ?, failed = ?, cancelled = ?, last_error = COALESCE(?, last_error),
+      status = ?, finished_at = IF(?, ?, finished_at) WHERE job_key = ?`,
+    [counters.done, counters.failed, counters.cancelled, input.lastError || null, counters.status, finishedJob, now, jobKey]);
+  }
+
+  let nextRunAt: number | null = null;
+  if (claimed.length < free) {
+    const [[next]] = await conn.query<Rows<{ t: number | null }>>(
+      `SELECT MIN(run_after) AS t FROM af_bj_tasks WHERE job_key = ? AND status = 'SCHEDULED'`, [jobKey]);
+    nextRunAt = next.t === null ? null : Number(next.t);
+  }
+  return { claimed, counters, finishedJob, nextRunAt, running: running + claimed.length };
+}
+
+/**
+ * Rows an UPDATE matched, changed or not. The server reports it in `info` ("Rows matched: 3
+ * Changed: 2 …"); `affectedRows` means the same only while the pool keeps mysql2's default
+ * FOUND_ROWS flag.
+ */
+function matchedRows(result: ResultSetHeader): number {
+  const match = /Rows matched:\s*(\d+)/.exec(result.info ?? '');
+  return match ? Number(match[1]) : result.affectedRows;
+}
+
+/**
+ * One UPDATE for every task this flush writes: `CASE idx` picks each row's new values. The WHERE
+ * clause re-checks the leases (held tasks) and the claim (SCHEDULED rows locked by this
+ * transaction), so the matched-row count tells whether anything moved under us.
+ */
+function batchUpdate(jobKey: number, owner: string, held: TaskWrite[], claimed: number[], leaseExpires: number): { sql: string; params: unknown[] } {
+  const sets: string[] = [];
+  const params: unknown[] = [];
+  const caseOf = (column: string, rows: [number, unknown][]) => {
+    if (rows.length === 0) return;
+    sets.push(`${column} = CASE idx ${rows.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ${column} END`);
+    for (const [index, value] of rows) params.push(index, value);
+  };
+  const released = held.filter((w) => w.status !== null).map((w) => w.index);
+  caseOf('state', held.filter((w) => w.state !== null).map((w) => [w.index, w.state]));
+  caseOf('error', held.filter((w) => w.status !== null).map((w) => [w.index, w.error]));
+  caseOf('run_after', held.filter((w) => w.status === 'SCHEDULED').map((w) => [w.index, w.runAfter]));
+  if (claimed.length > 0) {
+    sets.push('attempt = CASE WHEN idx IN (?) THEN attempt + 1 ELSE attempt END');
+    params.push(claimed);
+  }
+  const lease = (column: string, claimedValue: unknown) => {
+    const parts: string[] = [];
+    if (released.length > 0) {
+      parts.push('WHEN idx IN (?) THEN NULL');
+      params.push(released);
+    }
+    if (claimed.length > 0) {
+      parts.push('WHEN idx IN (?) THEN ?');
+      params.push(claimed, claimedValue);
+    }
+    if (parts.length > 0) sets.push(`${column} = CASE ${parts.join(' ')} ELSE ${column} END`);
+  };
+  lease('lease_owner', owner);
+  lease('lease_expires', leaseExpires);
+  // Last: no assignment above reads `status`, and MySQL applies single-table SETs left to right.
+  caseOf('status', [
+    ...held.filter((w) => w.status !== null).map((w): [number, unknown] => [w.index, w.status]),
+    ...claimed.map((index): [number, unknown] => [index, 'IN_PROGRESS']),
+  ]);
+
+  const where: string[] = [];
+  if (held.length > 0) {
+    where.push(`(idx IN (?) AND lease_owner = ? AND status = 'IN_PROGRESS')`);
+    params.push(held.map((w) => w.index), owner);
+  }
+  if (claimed.length > 0) {
+    where.push(`(idx IN (?) AND status = 'SCHEDULED')`);
+    params.push(claimed);
+  }
+  params.push(jobKey);
+  return { sql: `UPDATE af_bj_tasks SET ${sets.join(', ')} WHERE (${where.join(' OR ')}) AND job_key = ?`, params };
+}

@@ -1,0 +1,93 @@
+/**
+ * Numbered migrations of the plugin-owned tables on MySQL 8 and MariaDB 10.6+.
+ *
+ * MySQL commits DDL implicitly, so a migration cannot be rolled back half-way. Instead every
+ * statement is safe to run again (`CREATE TABLE IF NOT EXISTS`, indexes declared inside it), the
+ * version is recorded after its last statement, and the whole run holds the named lock
+ * `GET_LOCK('af_bj_migrate')`: two replicas starting at once apply each migration once, and a
+ * process killed half-way leaves something the next start completes.
+ *
+ * Times are epoch milliseconds (BIGINT), states JSON text (LONGTEXT), as on SQLite. Keys compare
+ * byte for byte (utf8mb4_bin), as they do on SQLite and PostgreSQL. `af_bj_tasks_by_status` leads
+ * with (job_key, status), so the claim reads SCHEDULED rows of its job in index order and never
+ * the finished ones.
+ */
+export interface MysqlMigration {
+  version: number;
+  name: string;
+  /** Run one by one (the pool has no multi-statement mode); each must be idempotent. */
+  statements: string[];
+}
+
+/** The named lock migrations hold (session-level, released in `finally`). */
+export const MYSQL_MIGRATION_LOCK = 'af_bj_migrate';
+/** Seconds a starting replica waits for another one's migrations. */
+export const MYSQL_MIGRATION_LOCK_TIMEOUT_S = 30;
+
+const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+
+export const MYSQL_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS af_bj_migrations (
+  version INT NOT NULL PRIMARY KEY,
+  name VARCHAR(255) NOT NULL,
+  applied_at BIGINT NOT NULL
+) ${TABLE_OPTIONS}`;
+
+export const MYSQL_MIGRATIONS: MysqlMigration[] = [
+  {
+    version: 1,
+    name: 'jobs, tasks and workers',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS af_bj_jobs (
+        job_key BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        job_id VARCHAR(191) NULL,
+        handler VARCHAR(191) NOT NULL,
+        name TEXT NOT NULL,
+        status VARCHAR(16) NOT NULL,
+        started_by TEXT NULL,
+        total INT NOT NULL DEFAULT 0,
+        done INT NOT NULL DEFAULT 0,
+        failed INT NOT NULL DEFAULT 0,
+        cancelled INT NOT NULL DEFAULT 0,
+        state LONGTEXT NOT NULL,
+        last_error MEDIUMTEXT NULL,
+        owner VARCHAR(191) NULL,
+        created_at BIGINT NOT NULL,
+        finished_at BIGINT NULL,
+        UNIQUE KEY af_bj_jobs_job_id (job_id),
+        KEY af_bj_jobs_by_status (status, handler, job_key)
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE IF NOT EXISTS af_bj_tasks (
+        job_key BIGINT NOT NULL,
+        idx INT NOT NULL,
+        status VARCHAR(16) NOT NULL,
+        state LONGTEXT NOT NULL,
+        attempt INT NOT NULL DEFAULT 0,
+        lease_owner VARCHAR(191) NULL,
+        lease_expires BIGINT NULL,
+        run_after BIGINT NOT NULL DEFAULT 0,
+        error MEDIUMTEXT NULL,
+        PRIMARY KEY (job_key, idx),
+        KEY af_bj_tasks_by_status (job_key, status, idx),
+        KEY af_bj_tasks_leased (status, lease_owner, lease_expires)
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE IF NOT EXISTS af_bj_workers (
+        owner VARCHAR(191) NOT NULL PRIMARY KEY,
+        host VARCHAR(255) NOT NULL,
+        pid INT NOT NULL,
+        heartbeat_at BIGINT NOT NULL
+      ) ${TABLE_OPTIONS}`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'claim interest per job and owner (fair share across replicas)',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS af_bj_interest (
+        job_key BIGINT NOT NULL,
+        owner VARCHAR(191) NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (job_key, owner)
+      ) ${TABLE_OPTIONS}`,
+    ],
+  },
+];

@@ -1,0 +1,342 @@
+/**
+ * JobStore on MySQL 8 / MariaDB 10.6+, through the mysql2 promise pool that AdminForth's mysql
+ * connector holds (`dataConnector.client`, contract §2). Only types come from `mysql2`: the plugin
+ * uses the pool it is handed and has no runtime dependency on the driver.
+ *
+ * Semantics match the SQLite store method by method (the contract suite checks all stores). Every
+ * transaction that changes a job and its tasks locks the job row first (`FOR UPDATE`), so flushes,
+ * cancels and retries of one job are serialised across replicas and lock in one order. Queue
+ * promotion holds a named lock per handler.
+ *
+ * Transactions run at the server's default REPEATABLE READ. InnoDB takes the read view at the
+ * first plain (non-locking) read of a transaction, so a read placed after the job-row lock sees
+ * every flush that committed before it; the code below keeps that order. Values are sent with
+ * `query()` (client-side escaping): prepared statements would pile up one per IN-list length.
+ */
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { JobStatus, TaskStatus } from '../statuses.js';
+import type {
+  FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+} from './job-store.js';
+import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
+import { MYSQL_MIGRATION_LOCK, MYSQL_MIGRATION_LOCK_TIMEOUT_S, MYSQL_MIGRATIONS, MYSQL_MIGRATIONS_TABLE } from './mysql-migrations.js';
+import { mysqlFlush, type InterestCache } from './mysql-flush.js';
+
+type RawJob = Parameters<typeof jobFromRaw>[0];
+type Rows<T> = (T & RowDataPacket)[];
+
+/** Rows of one multi-row INSERT stay under this many bytes (max_allowed_packet is 16 MB by default on MariaDB, 64 MB on MySQL 8). */
+const INSERT_BYTES = 4 * 1024 * 1024;
+const PROMOTE_LOCK_TIMEOUT_S = 10;
+
+/** A deadlock (InnoDB rolled the transaction back), or a flush that found a lease gone between its read and its write. */
+export function isRetryable(error: unknown): boolean {
+  const e = error as { errno?: number; code?: string };
+  return e?.errno === 1213 || e?.code === 'AF_BJ_RETRY';
+}
+
+export class MysqlJobStore implements JobStore {
+  readonly kind = 'mysql' as const;
+  private readonly interest: InterestCache = new Map();
+
+  constructor(private readonly pool: Pool) {}
+
+  /**
+   * One pooled connection for a transaction: always released, rolled back on error, and run again
+   * (a few times) after a deadlock, which InnoDB resolves by rolling one transaction back.
+   */
+  private async transaction<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const conn = await this.pool.getConnection();
+      let broken = false;
+      try {
+        await conn.query('START TRANSACTION');
+        const result = await work(conn);
+        await conn.query('COMMIT');
+        return result;
+      } catch (error) {
+        await conn.query('ROLLBACK').catch(() => { broken = true; });
+        if (attempt < 5 && isRetryable(error)) continue;
+        throw error;
+      } finally {
+        if (broken) conn.destroy();
+        else conn.release();
+      }
+    }
+  }
+
+  /** A session-level named lock around `work`, on one connection. */
+  private async withNamedLock<T>(conn: PoolConnection, name: string, timeoutS: number, work: () => Promise<T>): Promise<T> {
+    const [[{ got }]] = await conn.query<Rows<{ got: number | null }>>('SELECT GET_LOCK(?, ?) AS got', [name, timeoutS]);
+    if (Number(got) !== 1) {
+      throw new Error(`background-jobs: could not take the MySQL lock '${name}' within ${timeoutS} s: another process holds it (a replica starting or stuck); retry, or look for a session holding it with SELECT IS_USED_LOCK('${name}')`);
+    }
+    try {
+      return await work();
+    } finally {
+      await conn.query('SELECT RELEASE_LOCK(?)', [name]);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    const conn = await this.pool.getConnection();
+    try {
+      await this.withNamedLock(conn, MYSQL_MIGRATION_LOCK, MYSQL_MIGRATION_LOCK_TIMEOUT_S, async () => {
+        await conn.query(MYSQL_MIGRATIONS_TABLE);
+        const [rows] = await conn.query<Rows<{ version: number }>>('SELECT version FROM af_bj_migrations');
+        const applied = new Set(rows.map((r) => Number(r.version)));
+        for (const migration of MYSQL_MIGRATIONS) {
+          if (applied.has(migration.version)) continue;
+          for (const statement of migration.statements) await conn.query(statement);
+          await conn.query('INSERT IGNORE INTO af_bj_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+            [migration.version, migration.name, Date.now()]);
+        }
+      });
+    } finally {
+      conn.release();
+    }
+  }
+
+  async createDraft(job: NewJob): Promise<number> {
+    const [result] = await this.pool.query<ResultSetHeader>(
+      `INSERT INTO af_bj_jobs (handler, name, status, started_by, state, owner, created_at) VALUES (?, ?, 'DRAFT', ?, ?, ?, ?)`,
+      [job.handler, job.name, job.startedBy, JSON.stringify(job.state), job.owner, job.now],
+    );
+    return Number(result.insertId);
+  }
+
+  /** Multi-row INSERTs, cut to stay under the server's packet size. */
+  async appendTasks(jobKey: number, firstIndex: number, states: string[]): Promise<void> {
+    let rows: unknown[][] = [];
+    let bytes = 0;
+    const insert = async () => {
+      if (rows.length === 0) return;
+      await this.pool.query('INSERT INTO af_bj_tasks (job_key, idx, status, state) VALUES ?', [rows]);
+      rows = [];
+      bytes = 0;
+    };
+    for (let i = 0; i < states.length; i++) {
+      rows.push([jobKey, firstIndex + i, 'SCHEDULED', states[i]]);
+      bytes += states[i].length * 2 + 40;
+      if (bytes >= INSERT_BYTES) await insert();
+    }
+    await insert();
+  }
+
+  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void> {
+    await this.pool.query(`UPDATE af_bj_jobs SET job_id = ?, status = ?, total = ?, owner = NULL WHERE job_key = ? AND status = 'DRAFT'`,
+      [String(jobId), status, total, jobKey]);
+  }
+
+  async discardDraft(jobKey: number): Promise<void> {
+    await this.transaction(async (conn) => {
+      await conn.query('DELETE FROM af_bj_tasks WHERE job_key = ?', [jobKey]);
+      await conn.query(`DELETE FROM af_bj_jobs WHERE job_key = ? AND status = 'DRAFT'`, [jobKey]);
+    });
+  }
+
+  async getJob(jobId: string): Promise<JobRow | null> {
+    const [rows] = await this.pool.query<Rows<RawJob>>('SELECT * FROM af_bj_jobs WHERE job_id = ?', [String(jobId)]);
+    return rows[0] ? jobFromRaw(rows[0]) : null;
+  }
+
+  async getJobByKey(jobKey: number): Promise<JobRow | null> {
+    const [rows] = await this.pool.query<Rows<RawJob>>('SELECT * FROM af_bj_jobs WHERE job_key = ?', [jobKey]);
+    return rows[0] ? jobFromRaw(rows[0]) : null;
+  }
+
+  async listRunnableJobs(): Promise<JobRow[]> {
+    const [rows] = await this.pool.query<Rows<RawJob>>(`SELECT * FROM af_bj_jobs WHERE status = 'IN_PROGRESS' ORDER BY job_key`);
+    return rows.map(jobFromRaw);
+  }
+
+  async countJobs(handler: string, status: JobStatus): Promise<number> {
+    const [[row]] = await this.pool.query<Rows<{ n: number }>>('SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = ? AND handler = ?', [status, handler]);
+    return Number(row.n);
+  }
+
+  /** The named lock per handler makes count-then-promote atomic against other replicas. */
+  async promoteQueued(handler: string, limit: number): Promise<JobRow[]> {
+    const conn = await this.pool.getConnection();
+    try {
+      const [[{ lock }]] = await conn.query<Rows<{ lock: string }>>(`SELECT CONCAT('af_bj_promote_', MD5(?)) AS \`lock\``, [handler]);
+      return await this.withNamedLock(conn, lock, PROMOTE_LOCK_TIMEOUT_S, async () => {
+        await conn.query('START TRANSACTION');
+        try {
+          const [[{ n }]] = await conn.query<Rows<{ n: number }>>(
+            `SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = 'IN_PROGRESS' AND handler = ?`, [handler]);
+          const free = Number.isFinite(limit) ? limit - Number(n) : Number.MAX_SAFE_INTEGER;
+          let queued: RawJob[] = [];
+          if (free > 0) {
+            [queued] = await conn.query<Rows<RawJob>>(
+              `SELECT * FROM af_bj_jobs WHERE status = 'QUEUED' AND handler = ? ORDER BY job_key LIMIT ? FOR UPDATE`,
+              [handler, Math.min(free, 1_000_000)]);
+            if (queued.length > 0) {
+              await conn.query(`UPDATE af_bj_jobs SET status = 'IN_PROGRESS' WHERE job_key IN (?) AND status = 'QUEUED'`,
+                [queued.map((j) => j.job_key)]);
+            }
+          }
+          await conn.query('COMMIT');
+          return queued.map((job) => jobFromRaw({ ...job, status: 'IN_PROGRESS' }));
+        } catch (error) {
+          await conn.query('ROLLBACK').catch(() => {});
+          throw error;
+        }
+      });
+    } finally {
+      conn.release();
+    }
+  }
+
+  async flush(input: FlushInput): Promise<FlushResult> {
+    return this.transaction((conn) => mysqlFlush(conn, input, this.interest));
+  }
+
+  async getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
+    const statuses = opts.status && opts.status.length > 0 ? opts.status : null;
+    const where = statuses ? 'job_key = ? AND status IN (?)' : 'job_key = ?';
+    const params: unknown[] = statuses ? [jobKey, statuses] : [jobKey];
+    const [[rows], [[count]]] = await Promise.all([
+      this.pool.query<Rows<{ idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }>>(
+        `SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT ? OFFSET ?`,
+        [...params, opts.limit, opts.offset]),
+      this.pool.query<Rows<{ n: number }>>(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE ${where}`, params),
+    ]);
+    return {
+      tasks: rows.map((r) => ({ index: Number(r.idx), status: r.status, state: JSON.parse(r.state), attempt: Number(r.attempt), error: r.error })),
+      total: Number(count.n),
+    };
+  }
+
+  async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
+    const counts = emptyTaskCounts();
+    const [rows] = await this.pool.query<Rows<{ status: TaskStatus; n: number }>>(
+      'SELECT status, COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? GROUP BY status', [jobKey]);
+    for (const row of rows) counts[row.status] = Number(row.n);
+    return counts;
+  }
+
+  async updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.transaction(async (conn) => {
+      const [rows] = await conn.query<Rows<{ state: string }>>('SELECT state FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
+      const next = mutate(rows[0] ? JSON.parse(rows[0].state) : {});
+      await conn.query('UPDATE af_bj_jobs SET state = ? WHERE job_key = ?', [JSON.stringify(next), jobKey]);
+      return next;
+    });
+  }
+
+  async cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+    return this.transaction(async (conn) => {
+      const [job] = await conn.query<ResultSetHeader>(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = ?
+        WHERE job_key = ? AND status IN ('IN_PROGRESS', 'QUEUED')`, [now, jobKey]);
+      const changed = job.affectedRows === 1;
+      if (changed) {
+        const [tasks] = await conn.query<ResultSetHeader>(`UPDATE af_bj_tasks SET status = 'CANCELLED' WHERE job_key = ? AND status = 'SCHEDULED'`, [jobKey]);
+        if (tasks.affectedRows > 0) await conn.query('UPDATE af_bj_jobs SET cancelled = cancelled + ? WHERE job_key = ?', [tasks.affectedRows, jobKey]);
+      }
+      const [rows] = await conn.query<Rows<{ status: JobStatus }>>('SELECT status FROM af_bj_jobs WHERE job_key = ?', [jobKey]);
+      return { changed, status: rows[0]?.status ?? 'CANCELLED' };
+    });
+  }
+
+  async retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number> {
+    return this.transaction(async (conn) => {
+      // The job row first, as a flush takes it: no flush of this job interleaves with the reset.
+      await conn.query('SELECT job_key FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
+      const reset = `UPDATE af_bj_tasks SET status = 'SCHEDULED', error = NULL, run_after = 0, lease_owner = NULL, lease_expires = NULL`;
+      let n = 0;
+      if (scope === 'failed') {
+        n = (await conn.query<ResultSetHeader>(`${reset} WHERE job_key = ? AND status = 'FAILED'`, [jobKey]))[0].affectedRows;
+      } else if (scope === 'unfinished') {
+        n = (await conn.query<ResultSetHeader>(`${reset} WHERE job_key = ? AND status IN ('FAILED', 'CANCELLED')`, [jobKey]))[0].affectedRows;
+      } else if (scope.length > 0) {
+        n = (await conn.query<ResultSetHeader>(`${reset} WHERE job_key = ? AND idx IN (?) AND status IN ('DONE', 'FAILED', 'CANCELLED')`,
+          [jobKey, [...new Set(scope)]]))[0].affectedRows;
+      }
+      const [rows] = await conn.query<Rows<{ status: TaskStatus; n: number }>>(
+        'SELECT status, COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? GROUP BY status', [jobKey]);
+      const counts = emptyTaskCounts();
+      for (const row of rows) counts[row.status] = Number(row.n);
+      if (counts.SCHEDULED === 0) return 0;
+      await conn.query('UPDATE af_bj_jobs SET status = ?, finished_at = NULL, done = ?, failed = ?, cancelled = ? WHERE job_key = ?',
+        [status, counts.DONE, counts.FAILED, counts.CANCELLED, jobKey]);
+      return n;
+    });
+  }
+
+  async deleteJob(jobKey: number): Promise<void> {
+    await this.transaction(async (conn) => {
+      await conn.query('SELECT job_key FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
+      await conn.query('DELETE FROM af_bj_interest WHERE job_key = ?', [jobKey]);
+      await conn.query('DELETE FROM af_bj_tasks WHERE job_key = ?', [jobKey]);
+      await conn.query('DELETE FROM af_bj_jobs WHERE job_key = ?', [jobKey]);
+    });
+  }
+
+  async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {
+    await this.transaction(async (conn) => {
+      await conn.query(`INSERT INTO af_bj_workers (owner, host, pid, heartbeat_at) VALUES (?, ?, ?, ?)
+        ON DUPLICATE KEY UPDATE heartbeat_at = VALUES(heartbeat_at)`, [worker.owner, worker.host, worker.pid, worker.heartbeatAt]);
+      await conn.query(`UPDATE af_bj_tasks SET lease_expires = ? WHERE status = 'IN_PROGRESS' AND lease_owner = ?`,
+        [worker.heartbeatAt + leaseMs, worker.owner]);
+    });
+  }
+
+  async listWorkers(): Promise<WorkerInfo[]> {
+    const [rows] = await this.pool.query<Rows<{ owner: string; host: string; pid: number; heartbeat_at: number }>>(
+      'SELECT owner, host, pid, heartbeat_at FROM af_bj_workers');
+    return rows.map((r) => ({ owner: r.owner, host: r.host, pid: Number(r.pid), heartbeatAt: Number(r.heartbeat_at) }));
+  }
+
+  async recoverExpiredLeases(now: number, deadOwners: string[]): Promise<number> {
+    return this.transaction(async (conn) => {
+      const lost = deadOwners.length > 0
+        ? `status = 'IN_PROGRESS' AND (lease_expires < ? OR lease_owner IN (?))`
+        : `status = 'IN_PROGRESS' AND lease_expires < ?`;
+      const lostParams: unknown[] = deadOwners.length > 0 ? [now, deadOwners] : [now];
+      // Job rows before task rows, the order every other writer takes them in: first a plain read
+      // of which jobs have lost tasks, then a lock on the cancelled ones among them.
+      const [affected] = await conn.query<Rows<{ job_key: number }>>(`SELECT DISTINCT job_key FROM af_bj_tasks WHERE ${lost}`, lostParams);
+      const [jobs] = affected.length === 0 ? [[]] : await conn.query<Rows<{ job_key: number }>>(
+        `SELECT job_key FROM af_bj_jobs WHERE status = 'CANCELLED' AND job_key IN (?) ORDER BY job_key FOR UPDATE`,
+        [affected.map((r) => r.job_key)]);
+      let cancelled = 0;
+      for (const { job_key: jobKey } of jobs) {
+        // Tasks of a cancelled job are not run again: they end CANCELLED and count as such.
+        const [result] = await conn.query<ResultSetHeader>(`UPDATE af_bj_tasks SET status = 'CANCELLED', lease_owner = NULL, lease_expires = NULL
+          WHERE job_key = ? AND ${lost}`, [jobKey, ...lostParams]);
+        if (result.affectedRows > 0) {
+          await conn.query('UPDATE af_bj_jobs SET cancelled = cancelled + ? WHERE job_key = ?', [result.affectedRows, jobKey]);
+          cancelled += result.affectedRows;
+        }
+      }
+      const [rescheduled] = await conn.query<ResultSetHeader>(`UPDATE af_bj_tasks SET status = 'SCHEDULED', lease_owner = NULL, lease_expires = NULL
+        WHERE ${lost}`, lostParams);
+      if (deadOwners.length > 0) {
+        await conn.query('DELETE FROM af_bj_workers WHERE owner IN (?)', [deadOwners]);
+        await conn.query('DELETE FROM af_bj_interest WHERE owner IN (?)', [deadOwners]);
+      }
+      // Interest older than an hour belongs to runners long gone.
+      await conn.query('DELETE FROM af_bj_interest WHERE at < ?', [now - 3600_000]);
+      return rescheduled.affectedRows + cancelled;
+    });
+  }
+
+  async releaseOwner(owner: string): Promise<void> {
+    await this.recoverExpiredLeases(0, [owner]);
+  }
+
+  async discardStaleDrafts(deadOwners: string[], olderThan: number): Promise<number> {
+    return this.transaction(async (conn) => {
+      const [drafts] = await conn.query<Rows<{ job_key: number }>>(deadOwners.length > 0
+        ? `SELECT job_key FROM af_bj_jobs WHERE status = 'DRAFT' AND (created_at < ? OR owner IN (?)) FOR UPDATE`
+        : `SELECT job_key FROM af_bj_jobs WHERE status = 'DRAFT' AND created_at < ? FOR UPDATE`,
+      deadOwners.length > 0 ? [olderThan, deadOwners] : [olderThan]);
+      if (drafts.length === 0) return 0;
+      const keys = drafts.map((d) => d.job_key);
+      await conn.query('DELETE FROM af_bj_tasks WHERE job_key IN (?)', [keys]);
+      await conn.query('DELETE FROM af_bj_jobs WHERE job_key IN (?)', [keys]);
+      return drafts.length;
+    });
+  }
+}

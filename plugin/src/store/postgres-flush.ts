@@ -1,0 +1,214 @@
+/**
+ * The group commit of a job runner on PostgreSQL: one round trip, one transaction. It is a
+ * PL/pgSQL function installed by `migrate()`, called as one prepared statement in autocommit
+ * (the server plans its two statements once per connection, not on every flush):
+ *
+ * 1. `SELECT … FOR UPDATE` of the job row serialises the flushes of one job across replicas.
+ * 2. One statement of data-modifying CTEs writes states, finishes and reschedules (one `UPDATE …
+ *    FROM unnest(…)`), moves the counters and, at the end, the job status, and claims the next
+ *    tasks with `FOR UPDATE SKIP LOCKED`.
+ *
+ * Why two statements: a statement reads one snapshot, taken when it starts. Had the job lock been
+ * a CTE of statement 2, a flush that waited for it would count IN_PROGRESS tasks as they were
+ * before the flush it waited for, and claim past `parallelLimit`. Under READ COMMITTED each
+ * statement of a (volatile) function takes a new snapshot, so statement 2 sees every flush that
+ * committed before statement 1 got the lock.
+ *
+ * Why a function: from the client the same work is BEGIN / lock / flush / COMMIT, four round
+ * trips, or one multi-statement simple query that the server re-plans every time (~0.6 ms).
+ */
+import { createHash } from 'node:crypto';
+import type { FlushInput } from './job-store.js';
+import { taskWrites } from './task-writes.js';
+
+/** PostgreSQL text cannot hold NUL; an error message with one would fail every flush. */
+export function withoutNul(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}
+
+/**
+ * $1 job_key, $2 owner, $3 now, $4–$8 the task writes (idx, state, status, error, run_after),
+ * $9 tasks wanted, $10 parallel limit, $11 lease expiry of claimed tasks, $12 last error,
+ * $13 how long an owner's interest in the job counts.
+ *
+ * Runs with the job row locked, so the job's counters are current. No query here counts or walks
+ * rows of finished tasks: in PostgreSQL every claim and finish leaves dead index entries until
+ * VACUUM, and a scan from the start of a 1,000,000-task job would step over all of them. So:
+ * - `af_bj_jobs.running` counts the job's IN_PROGRESS tasks, `af_bj_interest.running` this
+ *   owner's share; both move with every change of a task to or from IN_PROGRESS (here and in the
+ *   recovery pass, always under the job row lock).
+ * - `af_bj_jobs.claim_from`: no SCHEDULED task of the job has a lower index. The claim starts
+ *   there, and moves it to the first SCHEDULED task it leaves (or lower, for a rescheduled one).
+ *
+ * `changed` returns the tasks really written: only those this owner still leases, and a finish or
+ * reschedule only of an IN_PROGRESS task (`released`). The claim reads the statement's snapshot,
+ * so it cannot pick a task this statement reschedules; `next_retry` covers those for nextRunAt.
+ *
+ * Fair share (FlushInput.interestTtlMs): a flush that wants tasks of a running job records this
+ * owner's interest; with other owners interested too, it claims at most
+ * ceil(parallelLimit / interested) minus what it already runs.
+ */
+export const FLUSH_SQL = `
+WITH u AS (
+  SELECT * FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS u(idx, state, status, error, run_after)
+),
+changed AS (
+  UPDATE af_bj_tasks t SET
+    state = COALESCE(u.state, t.state),
+    status = COALESCE(u.status, t.status),
+    error = CASE WHEN u.status IS NULL THEN t.error ELSE u.error END,
+    run_after = CASE WHEN u.status = 'SCHEDULED' THEN u.run_after ELSE t.run_after END,
+    lease_owner = CASE WHEN u.status IS NULL THEN t.lease_owner END,
+    lease_expires = CASE WHEN u.status IS NULL THEN t.lease_expires END
+  FROM u
+  WHERE t.job_key = $1::bigint AND t.idx = u.idx AND t.lease_owner = $2::text
+    AND (u.status IS NULL OR t.status = 'IN_PROGRESS')
+  RETURNING u.idx, u.status, u.run_after
+),
+delta AS (
+  SELECT count(*) FILTER (WHERE status = 'DONE')::int AS done,
+         count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
+         count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled,
+         count(*) FILTER (WHERE status IS NOT NULL)::int AS released,
+         min(run_after) FILTER (WHERE status = 'SCHEDULED') AS next_retry,
+         min(idx) FILTER (WHERE status = 'SCHEDULED') AS min_rescheduled
+  FROM changed
+),
+calc AS (
+  SELECT j.status AS old_status, j.total,
+         j.done + d.done AS done, j.failed + d.failed AS failed, j.cancelled + d.cancelled AS cancelled,
+         d.done + d.failed + d.cancelled AS finished_now, d.released, d.next_retry, d.min_rescheduled,
+         GREATEST(0, j.running - d.released) AS running, j.claim_from,
+         (j.status = 'IN_PROGRESS' AND d.done + d.failed + d.cancelled > 0
+           AND j.done + j.failed + j.cancelled + d.done + d.failed + d.cancelled >= j.total) AS finishes_job
+  FROM af_bj_jobs j, delta d
+  WHERE j.job_key = $1::bigint
+),
+cur AS (
+  SELECT CASE WHEN finishes_job THEN (CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END) ELSE old_status END AS status,
+         total, done, failed, cancelled, finished_now, released, next_retry, min_rescheduled, running, claim_from, finishes_job,
+         (old_status = 'IN_PROGRESS' AND NOT finishes_job AND $9::int > 0) AS wants
+  FROM calc
+),
+mine AS (
+  SELECT GREATEST(0, COALESCE((SELECT running FROM af_bj_interest WHERE job_key = $1::bigint AND owner = $2::text), 0) - cur.released) AS n
+  FROM cur
+),
+interested AS (
+  SELECT count(*)::int + 1 AS n FROM af_bj_interest
+  WHERE job_key = $1::bigint AND owner <> $2::text AND at >= $3::bigint - $13::bigint
+),
+want AS (
+  SELECT CASE WHEN cur.wants THEN GREATEST(0, LEAST($9::int, $10::int - cur.running,
+    CASE WHEN interested.n > 1 THEN ($10::bigint + interested.n - 1) / interested.n - mine.n ELSE $9::int END)) ELSE 0 END AS n
+  FROM cur, mine, interested
+),
+pick AS (
+  SELECT idx FROM af_bj_tasks
+  WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= (SELECT claim_from FROM cur) AND run_after <= $3::bigint
+  ORDER BY idx
+  LIMIT COALESCE((SELECT n FROM want), 0)
+  FOR UPDATE SKIP LOCKED
+),
+claimed AS (
+  UPDATE af_bj_tasks t SET status = 'IN_PROGRESS', attempt = t.attempt + 1, lease_owner = $2::text, lease_expires = $11::bigint
+  WHERE t.job_key = $1::bigint AND t.idx = ANY (ARRAY(SELECT idx FROM pick))
+  RETURNING t.idx, t.state, t.attempt
+),
+claimed_count AS (SELECT count(*)::int AS n FROM claimed),
+next_from AS (
+  SELECT LEAST(
+    COALESCE((SELECT idx FROM af_bj_tasks
+      WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx <> ALL (ARRAY(SELECT idx FROM pick))
+      ORDER BY idx LIMIT 1), 2147483647),
+    cur.min_rescheduled) AS idx
+  FROM cur
+),
+job AS (
+  UPDATE af_bj_jobs j SET
+    done = cur.done, failed = cur.failed, cancelled = cur.cancelled,
+    last_error = COALESCE($12::text, j.last_error),
+    status = cur.status,
+    finished_at = CASE WHEN cur.finishes_job THEN $3::bigint ELSE j.finished_at END,
+    running = cur.running + claimed_count.n,
+    claim_from = next_from.idx
+  FROM cur, claimed_count, next_from
+  WHERE j.job_key = $1::bigint
+    AND (cur.released > 0 OR claimed_count.n > 0 OR $12::text IS NOT NULL OR next_from.idx <> j.claim_from)
+),
+interest AS (
+  INSERT INTO af_bj_interest AS i (job_key, owner, at, running)
+  SELECT $1::bigint, $2::text, CASE WHEN cur.wants THEN $3::bigint ELSE 0 END, GREATEST(0, claimed_count.n - cur.released)
+  FROM cur, claimed_count
+  WHERE cur.wants OR cur.released > 0 OR claimed_count.n > 0
+  ON CONFLICT (job_key, owner) DO UPDATE SET
+    at = CASE WHEN excluded.at > 0 THEN excluded.at ELSE i.at END,
+    running = GREATEST(0, i.running + (SELECT claimed_count.n - cur.released FROM cur, claimed_count))
+)
+SELECT cur.status, cur.total, cur.done, cur.failed, cur.cancelled, cur.finishes_job AS finished_job,
+  cur.running + claimed_count.n AS running,
+  (SELECT COALESCE(json_agg(json_build_object('index', idx, 'state', state, 'attempt', attempt) ORDER BY idx), '[]'::json) FROM claimed) AS claimed,
+  CASE WHEN claimed_count.n < (SELECT n FROM want) THEN
+    LEAST(
+      (SELECT min(run_after) FROM af_bj_tasks
+        WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx <> ALL (ARRAY(SELECT idx FROM pick))),
+      cur.next_retry)
+  END AS next_run_at
+FROM cur, claimed_count`;
+
+const FLUSH_RESULT = `status text, total int, done int, failed int, cancelled int, finished_job boolean,
+  running int, claimed json, next_run_at bigint`;
+
+const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint';
+
+/**
+ * The function's name carries a hash of its definition: a new plugin version installs its own
+ * function next to the old one, so replicas of both versions can run during a rolling deploy.
+ */
+export const FLUSH_FUNCTION = `af_bj_flush_${createHash('sha256').update(FLUSH_ARGS + FLUSH_RESULT + FLUSH_SQL).digest('hex').slice(0, 12)}`;
+
+/**
+ * Creates (or re-creates, unchanged) the flush function. `use_column`: the OUT columns share names
+ * with table columns. `enable_seqscan = off`: the function's plans are cached as generic plans,
+ * and with one big job in the table `job_key = $1` looks like "every row" to the planner, which
+ * would then scan the table; every statement here is meant to run on an index.
+ */
+export const CREATE_FLUSH_FUNCTION = `CREATE OR REPLACE FUNCTION ${FLUSH_FUNCTION}(${FLUSH_ARGS})
+RETURNS TABLE (${FLUSH_RESULT})
+LANGUAGE plpgsql VOLATILE
+SET enable_seqscan = off
+AS $af_bj$
+#variable_conflict use_column
+BEGIN
+  PERFORM 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE;
+  RETURN QUERY ${FLUSH_SQL};
+END
+$af_bj$`;
+
+/** The call, as one named prepared statement. */
+export const CALL_FLUSH = {
+  name: FLUSH_FUNCTION,
+  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 13 }, (_, i) => `$${i + 1}`).join(', ')})`,
+};
+
+/** The parameters of FLUSH_SQL for one flush. */
+export function flushParams(input: FlushInput): unknown[] {
+  const writes = taskWrites(input);
+  // int / bigint parameters: pg rejects a fractional number (SQLite would store it as REAL).
+  const clamp = (n: number) => Math.max(0, Math.min(Math.floor(n), 2_147_483_647));
+  return [
+    input.jobKey,
+    input.owner,
+    Math.round(input.now),
+    writes.map((w) => w.index),
+    writes.map((w) => w.state),
+    writes.map((w) => w.status),
+    writes.map((w) => (w.error === null ? null : withoutNul(w.error))),
+    writes.map((w) => (w.runAfter === null ? null : Math.round(w.runAfter))),
+    clamp(input.claim),
+    clamp(input.parallelLimit),
+    Math.round(input.now + input.leaseMs),
+    input.lastError ? withoutNul(input.lastError) : null,
+    Math.round(input.interestTtlMs),
+  ];
+}

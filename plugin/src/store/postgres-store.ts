@@ -1,0 +1,346 @@
+/**
+ * JobStore on PostgreSQL, through the `pg.Pool` that AdminForth's postgres connector holds
+ * (`dataConnector.client`, contract §2). Only types come from `pg`: the plugin uses the pool it is
+ * handed and has no runtime dependency on the driver.
+ *
+ * Semantics match the SQLite store method by method (the contract suite checks both). Where SQLite
+ * has one writer at a time, this store locks: the job row (`FOR UPDATE`) before its tasks in every
+ * transaction that changes both, so flushes, cancels and retries of one job are serialised across
+ * replicas and take their locks in the same order; an advisory lock per handler for queue
+ * promotion. BIGINT and COUNT come back from pg as strings and are converted.
+ */
+import type { Pool, PoolClient } from 'pg';
+import type { JobStatus, TaskStatus } from '../statuses.js';
+import type {
+  FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+} from './job-store.js';
+import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
+import { PG_LOCK_CLASS, PG_MIGRATION_LOCK, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+import { CALL_FLUSH, CREATE_FLUSH_FUNCTION, flushParams } from './postgres-flush.js';
+
+type RawJob = Parameters<typeof jobFromRaw>[0];
+
+interface FlushRow {
+  status: JobStatus | 'DRAFT';
+  total: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+  finished_job: boolean;
+  running: number;
+  claimed: { index: number; state: string; attempt: number }[];
+  next_run_at: string | null;
+}
+
+/** Runs `work` again (a few times) when it failed on a deadlock: the whole transaction was rolled back. */
+async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: string }).code !== '40P01') throw error;
+    }
+  }
+}
+
+export class PostgresJobStore implements JobStore {
+  readonly kind = 'postgres' as const;
+
+  constructor(private readonly pool: Pool) {}
+
+  /**
+   * One pooled connection for a transaction: always released, rolled back on error, and run again
+   * after a deadlock (which PostgreSQL resolves by failing one of the transactions).
+   */
+  private transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return retryDeadlock(async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
+        throw error;
+      } finally {
+        // A connection that could not even roll back is destroyed instead of going back to the pool.
+        client.release(broken);
+      }
+    });
+  }
+
+  async migrate(): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [PG_LOCK_CLASS, PG_MIGRATION_LOCK]);
+      await client.query(`CREATE TABLE IF NOT EXISTS af_bj_migrations (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM af_bj_migrations');
+      const applied = new Set(rows.map((r) => Number(r.version)));
+      for (const migration of POSTGRES_MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        await client.query(migration.sql);
+        await client.query('INSERT INTO af_bj_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+          [migration.version, migration.name, Date.now()]);
+      }
+      // Code rather than schema: this version's flush function, under its own name (see FLUSH_FUNCTION).
+      await client.query(CREATE_FLUSH_FUNCTION);
+    });
+  }
+
+  async createDraft(job: NewJob): Promise<number> {
+    const { rows } = await this.pool.query<{ job_key: string }>(
+      `INSERT INTO af_bj_jobs (handler, name, status, started_by, state, owner, created_at)
+       VALUES ($1, $2, 'DRAFT', $3, $4, $5, $6) RETURNING job_key`,
+      [job.handler, job.name, job.startedBy, JSON.stringify(job.state), job.owner, Math.round(job.now)],
+    );
+    return Number(rows[0].job_key);
+  }
+
+  async appendTasks(jobKey: number, firstIndex: number, states: string[]): Promise<void> {
+    if (states.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO af_bj_tasks (job_key, idx, status, state)
+       SELECT $1, $2 + s.n - 1, 'SCHEDULED', s.state FROM unnest($3::text[]) WITH ORDINALITY AS s(state, n)`,
+      [jobKey, firstIndex, states],
+    );
+  }
+
+  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE af_bj_jobs SET job_id = $1, status = $2, total = $3, owner = NULL WHERE job_key = $4 AND status = 'DRAFT'`,
+      [String(jobId), status, total, jobKey],
+    );
+  }
+
+  async discardDraft(jobKey: number): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('DELETE FROM af_bj_tasks WHERE job_key = $1', [jobKey]);
+      await client.query(`DELETE FROM af_bj_jobs WHERE job_key = $1 AND status = 'DRAFT'`, [jobKey]);
+    });
+  }
+
+  async getJob(jobId: string): Promise<JobRow | null> {
+    const { rows } = await this.pool.query<RawJob>('SELECT * FROM af_bj_jobs WHERE job_id = $1', [String(jobId)]);
+    return rows[0] ? jobFromRaw(rows[0]) : null;
+  }
+
+  async getJobByKey(jobKey: number): Promise<JobRow | null> {
+    const { rows } = await this.pool.query<RawJob>('SELECT * FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
+    return rows[0] ? jobFromRaw(rows[0]) : null;
+  }
+
+  async listRunnableJobs(): Promise<JobRow[]> {
+    const { rows } = await this.pool.query<RawJob>(`SELECT * FROM af_bj_jobs WHERE status = 'IN_PROGRESS' ORDER BY job_key`);
+    return rows.map(jobFromRaw);
+  }
+
+  async countJobs(handler: string, status: JobStatus): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>('SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = $1 AND handler = $2', [status, handler]);
+    return Number(rows[0].n);
+  }
+
+  /** The advisory lock per handler makes count-then-promote atomic against other replicas. */
+  async promoteQueued(handler: string, limit: number): Promise<JobRow[]> {
+    return this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PG_LOCK_CLASS, handler]);
+      const { rows: [{ n }] } = await client.query<{ n: string }>(
+        `SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = 'IN_PROGRESS' AND handler = $1`, [handler]);
+      const free = Number.isFinite(limit) ? limit - Number(n) : Number.MAX_SAFE_INTEGER;
+      if (free <= 0) return [];
+      // The pick is a CTE, run once: as an IN (subquery) PostgreSQL may re-run it per row, and a
+      // LIMIT … FOR UPDATE that skips rows this statement already updated would promote too many.
+      const { rows } = await client.query<RawJob>(
+        `WITH picked AS (
+           SELECT job_key FROM af_bj_jobs WHERE status = 'QUEUED' AND handler = $1 ORDER BY job_key LIMIT $2 FOR UPDATE)
+         UPDATE af_bj_jobs j SET status = 'IN_PROGRESS' FROM picked WHERE j.job_key = picked.job_key RETURNING j.*`,
+        [handler, Math.min(free, 1_000_000)],
+      );
+      return rows.map(jobFromRaw).sort((a, b) => a.jobKey - b.jobKey);
+    });
+  }
+
+  async flush(input: FlushInput): Promise<FlushResult> {
+    const row = await retryDeadlock(async () => (await this.pool.query<FlushRow>({ ...CALL_FLUSH, values: flushParams(input) })).rows[0]);
+    if (!row) {
+      return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
+    }
+    return {
+      claimed: row.claimed.map((c) => ({ index: Number(c.index), state: c.state, attempt: Number(c.attempt) })),
+      counters: { status: row.status, total: Number(row.total), done: Number(row.done), failed: Number(row.failed), cancelled: Number(row.cancelled) },
+      finishedJob: row.finished_job === true,
+      nextRunAt: row.next_run_at === null ? null : Number(row.next_run_at),
+      running: Number(row.running),
+    };
+  }
+
+  async getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
+    const statuses = opts.status && opts.status.length > 0 ? opts.status : null;
+    const where = statuses ? 'job_key = $1 AND status = ANY($2::text[])' : 'job_key = $1';
+    const params: unknown[] = statuses ? [jobKey, statuses] : [jobKey];
+    const n = params.length;
+    const [{ rows }, { rows: [count] }] = await Promise.all([
+      this.pool.query<{ idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }>(
+        `SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...params, opts.limit, opts.offset]),
+      this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE ${where}`, params),
+    ]);
+    return {
+      tasks: rows.map((r) => ({ index: Number(r.idx), status: r.status, state: JSON.parse(r.state), attempt: Number(r.attempt), error: r.error })),
+      total: Number(count.n),
+    };
+  }
+
+  async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
+    const counts = emptyTaskCounts();
+    const { rows } = await this.pool.query<{ status: TaskStatus; n: string }>(
+      'SELECT status, COUNT(*) AS n FROM af_bj_tasks WHERE job_key = $1 GROUP BY status', [jobKey]);
+    for (const row of rows) counts[row.status] = Number(row.n);
+    return counts;
+  }
+
+  async updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ state: string }>('SELECT state FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
+      const next = mutate(rows[0] ? JSON.parse(rows[0].state) : {});
+      await client.query('UPDATE af_bj_jobs SET state = $1 WHERE job_key = $2', [JSON.stringify(next), jobKey]);
+      return next;
+    });
+  }
+
+  async cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+    return this.transaction(async (client) => {
+      const { rowCount } = await client.query(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = $1
+        WHERE job_key = $2 AND status IN ('IN_PROGRESS', 'QUEUED')`, [Math.round(now), jobKey]);
+      const changed = rowCount === 1;
+      if (changed) {
+        await client.query(`WITH c AS (
+            UPDATE af_bj_tasks SET status = 'CANCELLED' WHERE job_key = $1 AND status = 'SCHEDULED' RETURNING 1)
+          UPDATE af_bj_jobs SET cancelled = cancelled + (SELECT COUNT(*) FROM c) WHERE job_key = $1`, [jobKey]);
+      }
+      const { rows } = await client.query<{ status: JobStatus }>('SELECT status FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
+      return { changed, status: rows[0]?.status ?? 'CANCELLED' };
+    });
+  }
+
+  async retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number> {
+    return this.transaction(async (client) => {
+      // The job row first, as a flush takes it: no flush of this job interleaves with the reset.
+      await client.query('SELECT 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
+      const reset = (where: string, params: unknown[]) => client.query<{ n: number; min: number | null }>(`WITH r AS (
+          UPDATE af_bj_tasks SET status = 'SCHEDULED', error = NULL, run_after = 0, lease_owner = NULL, lease_expires = NULL
+          WHERE ${where} RETURNING idx)
+        SELECT count(*)::int AS n, min(idx) AS min FROM r`, params);
+      let result: { n: number; min: number | null } = { n: 0, min: null };
+      if (scope === 'failed') {
+        result = (await reset(`job_key = $1 AND status = 'FAILED'`, [jobKey])).rows[0];
+      } else if (scope === 'unfinished') {
+        result = (await reset(`job_key = $1 AND status IN ('FAILED', 'CANCELLED')`, [jobKey])).rows[0];
+      } else if (scope.length > 0) {
+        result = (await reset(`job_key = $1 AND idx = ANY($2::int[]) AND status IN ('DONE', 'FAILED', 'CANCELLED')`, [jobKey, scope])).rows[0];
+      }
+      const n = Number(result.n);
+      // The claim starts at claim_from: it must not be past a task put back.
+      if (result.min !== null) await client.query('UPDATE af_bj_jobs SET claim_from = LEAST(claim_from, $2) WHERE job_key = $1', [jobKey, result.min]);
+      const { rows: [{ n: scheduled }] } = await client.query<{ n: string }>(
+        `SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = $1 AND status = 'SCHEDULED'`, [jobKey]);
+      if (Number(scheduled) === 0) return 0;
+      // Counters recomputed from the tasks (the job row is locked: they cannot move meanwhile).
+      await client.query(`UPDATE af_bj_jobs j SET status = $1, finished_at = NULL, done = c.done, failed = c.failed,
+          cancelled = c.cancelled, running = c.running
+        FROM (SELECT COUNT(*) FILTER (WHERE status = 'DONE') AS done, COUNT(*) FILTER (WHERE status = 'FAILED') AS failed,
+                     COUNT(*) FILTER (WHERE status = 'CANCELLED') AS cancelled, COUNT(*) FILTER (WHERE status = 'IN_PROGRESS') AS running
+              FROM af_bj_tasks WHERE job_key = $2) c
+        WHERE j.job_key = $2`, [status, jobKey]);
+      return n;
+    });
+  }
+
+  async deleteJob(jobKey: number): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('SELECT 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
+      await client.query('DELETE FROM af_bj_interest WHERE job_key = $1', [jobKey]);
+      await client.query('DELETE FROM af_bj_tasks WHERE job_key = $1', [jobKey]);
+      await client.query('DELETE FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
+    });
+  }
+
+  /** Leases are renewed in key order, the order a flush locks its tasks in. */
+  async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {
+    await this.pool.query(`WITH w AS (
+        INSERT INTO af_bj_workers (owner, host, pid, heartbeat_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at),
+      mine AS (
+        SELECT job_key, idx FROM af_bj_tasks WHERE lease_owner = $1 AND status = 'IN_PROGRESS'
+        ORDER BY job_key, idx FOR UPDATE)
+      UPDATE af_bj_tasks t SET lease_expires = $5 FROM mine
+      WHERE t.job_key = mine.job_key AND t.idx = mine.idx AND t.lease_owner = $1 AND t.status = 'IN_PROGRESS'`,
+    [worker.owner, worker.host, worker.pid, Math.round(worker.heartbeatAt), Math.round(worker.heartbeatAt + leaseMs)]);
+  }
+
+  async listWorkers(): Promise<WorkerInfo[]> {
+    const { rows } = await this.pool.query<{ owner: string; host: string; pid: number; heartbeat_at: string }>(
+      'SELECT owner, host, pid, heartbeat_at FROM af_bj_workers');
+    return rows.map((r) => ({ owner: r.owner, host: r.host, pid: Number(r.pid), heartbeatAt: Number(r.heartbeat_at) }));
+  }
+
+  /**
+   * Lost tasks go back to SCHEDULED (or end CANCELLED when their job was cancelled), and the
+   * counters the flush relies on (`running` of the job and of the owner, `claim_from`) move with
+   * them, under the job row locks, taken first, as every other writer takes them.
+   */
+  async recoverExpiredLeases(now: number, deadOwners: string[]): Promise<number> {
+    return this.transaction(async (client) => {
+      const params = [Math.round(now), deadOwners];
+      await client.query(`SELECT 1 FROM af_bj_jobs WHERE job_key IN (
+          SELECT job_key FROM af_bj_tasks WHERE status = 'IN_PROGRESS' AND (lease_expires < $1 OR lease_owner = ANY($2::text[])))
+        ORDER BY job_key FOR UPDATE`, params);
+      const { rows: [{ n }] } = await client.query<{ n: number }>(`WITH lost AS (
+          SELECT t.job_key, t.idx, t.lease_owner, j.status = 'CANCELLED' AS cancel
+          FROM af_bj_tasks t JOIN af_bj_jobs j ON j.job_key = t.job_key
+          WHERE t.status = 'IN_PROGRESS' AND (t.lease_expires < $1 OR t.lease_owner = ANY($2::text[]))
+          FOR UPDATE OF t),
+        moved AS (
+          UPDATE af_bj_tasks t SET status = CASE WHEN lost.cancel THEN 'CANCELLED' ELSE 'SCHEDULED' END,
+            lease_owner = NULL, lease_expires = NULL
+          FROM lost WHERE t.job_key = lost.job_key AND t.idx = lost.idx
+          RETURNING lost.job_key, lost.idx, lost.lease_owner, lost.cancel),
+        per_job AS (
+          SELECT job_key, count(*)::int AS n, count(*) FILTER (WHERE cancel)::int AS cancelled, min(idx) FILTER (WHERE NOT cancel) AS min_idx
+          FROM moved GROUP BY job_key),
+        jobs AS (
+          UPDATE af_bj_jobs j SET running = GREATEST(0, j.running - p.n), cancelled = j.cancelled + p.cancelled,
+            claim_from = LEAST(j.claim_from, COALESCE(p.min_idx, j.claim_from))
+          FROM per_job p WHERE j.job_key = p.job_key),
+        owners AS (
+          UPDATE af_bj_interest i SET running = GREATEST(0, i.running - o.n)
+          FROM (SELECT job_key, lease_owner, count(*)::int AS n FROM moved GROUP BY job_key, lease_owner) o
+          WHERE i.job_key = o.job_key AND i.owner = o.lease_owner)
+        SELECT count(*)::int AS n FROM moved`, params);
+      if (deadOwners.length > 0) {
+        await client.query('DELETE FROM af_bj_workers WHERE owner = ANY($1::text[])', [deadOwners]);
+        await client.query('DELETE FROM af_bj_interest WHERE owner = ANY($1::text[])', [deadOwners]);
+      }
+      // Interest older than an hour belongs to runners long gone (unless they still hold tasks).
+      await client.query('DELETE FROM af_bj_interest WHERE at < $1 AND running = 0', [Math.round(now) - 3600_000]);
+      return Number(n);
+    });
+  }
+
+  async releaseOwner(owner: string): Promise<void> {
+    await this.recoverExpiredLeases(0, [owner]);
+  }
+
+  async discardStaleDrafts(deadOwners: string[], olderThan: number): Promise<number> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ job_key: string }>(`SELECT job_key FROM af_bj_jobs
+        WHERE status = 'DRAFT' AND (created_at < $1 OR owner = ANY($2::text[])) FOR UPDATE`, [Math.round(olderThan), deadOwners]);
+      if (rows.length === 0) return 0;
+      const keys = rows.map((r) => r.job_key);
+      await client.query('DELETE FROM af_bj_tasks WHERE job_key = ANY($1::bigint[])', [keys]);
+      await client.query('DELETE FROM af_bj_jobs WHERE job_key = ANY($1::bigint[])', [keys]);
+      return rows.length;
+    });
+  }
+}

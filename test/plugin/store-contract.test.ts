@@ -1,0 +1,553 @@
+/**
+ * The JobStore contract (style.md "One store contract suite, run against every store"): one suite,
+ * run on SQLite always and on PostgreSQL and MySQL/MariaDB when they answer. A store that passes it
+ * is trusted by the engine tests. Times are passed in (`now`), so nothing sleeps or races a clock.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { availableDbKinds, freshDatabase, type DbKind, type FreshDatabase } from '../helpers/databases.js';
+import type { FlushResult, JobStore } from '../../plugin/src/store/job-store.js';
+import { MIGRATION_VERSIONS, T0, flushOf, makeJob, openStore, tasksOf, type StoreHandle } from './store-helpers.js';
+
+const kinds = await availableDbKinds();
+
+const indexes = (result: FlushResult) => result.claimed.map((c) => c.index);
+
+describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
+  let db: FreshDatabase;
+  let handles: StoreHandle[] = [];
+  let extraDbs: FreshDatabase[] = [];
+  let store: JobStore;
+
+  /** Another driver handle on the test's database (another "replica"), migrated. */
+  async function open(on: FreshDatabase = db): Promise<StoreHandle> {
+    const handle = await openStore(on);
+    handles.push(handle);
+    return handle;
+  }
+
+  beforeEach(async () => {
+    db = await freshDatabase(kind);
+    store = (await open()).store;
+    await store.migrate();
+  });
+
+  afterEach(async () => {
+    for (const handle of handles) await handle.close();
+    handles = [];
+    await db.drop();
+    for (const extra of extraDbs) await extra.drop();
+    extraDbs = [];
+  });
+
+  describe('migrate', () => {
+    it('is idempotent: a second run changes nothing and keeps the data', async () => {
+      const jobKey = await makeJob(store, tasksOf(2));
+      await store.migrate();
+      expect((await store.getJobByKey(jobKey))?.total).toBe(2);
+      const handle = handles[0];
+      expect((await handle.rows('SELECT version FROM af_bj_migrations ORDER BY version')).map((r) => Number(r.version))).toEqual(MIGRATION_VERSIONS[kind]);
+    });
+
+    it('is safe when two processes start at the same moment', async () => {
+      const empty = await freshDatabase(kind);
+      extraDbs.push(empty);
+      const [a, b] = [await open(empty), await open(empty)];
+      await Promise.all([a.store.migrate(), b.store.migrate()]);
+      expect((await a.rows('SELECT version FROM af_bj_migrations ORDER BY version')).map((r) => Number(r.version))).toEqual(MIGRATION_VERSIONS[kind]);
+      const jobKey = await makeJob(b.store, tasksOf(1));
+      expect((await a.store.getJobByKey(jobKey))?.total).toBe(1);
+    });
+  });
+
+  describe('job creation', () => {
+    it('draft → appendTasks → activate: invisible until activated, then runnable with its tasks', async () => {
+      const jobKey = await store.createDraft({ handler: 'h', name: 'import', startedBy: '7', state: { a: 1 }, owner: 'me', now: T0 });
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ jobKey, jobId: null, status: 'DRAFT', total: 0 });
+      await store.appendTasks(jobKey, 0, ['{"i":0}', '{"i":1}']);
+      await store.appendTasks(jobKey, 2, ['{"i":2}']);
+      expect(await store.listRunnableJobs()).toEqual([]);
+      const claimBefore = await store.flush(flushOf(jobKey, 'me', { claim: 5 }));
+      expect(claimBefore.claimed).toEqual([]);
+
+      await store.activateDraft(jobKey, 'j-1', 'IN_PROGRESS', 3);
+      const job = await store.getJob('j-1');
+      expect(job).toEqual({
+        jobKey, jobId: 'j-1', handler: 'h', name: 'import', status: 'IN_PROGRESS', startedBy: '7',
+        total: 3, done: 0, failed: 0, cancelled: 0, state: { a: 1 }, lastError: null, createdAt: T0, finishedAt: null,
+      });
+      expect(await store.getJobByKey(jobKey)).toEqual(job);
+      expect((await store.listRunnableJobs()).map((j) => j.jobId)).toEqual(['j-1']);
+      const { tasks, total } = await store.getTasks(jobKey, { limit: 10, offset: 0 });
+      expect(total).toBe(3);
+      expect(tasks).toEqual([0, 1, 2].map((i) => ({ index: i, status: 'SCHEDULED', state: { i }, attempt: 0, error: null })));
+
+      // Activation applies to drafts only.
+      await store.activateDraft(jobKey, 'j-other', 'QUEUED', 99);
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ jobId: 'j-1', status: 'IN_PROGRESS', total: 3 });
+    });
+
+    it('keeps states and names with quotes, backslashes and non-ASCII text exactly', async () => {
+      const tricky = { s: `it's a "quote" \\ back\\slash \\' ünïcødé 😀 $1 E'x'`, n: [1, 2.5, null], nested: { ok: true } };
+      const jobKey = await store.createDraft({ handler: "h'x", name: "n'\\", startedBy: null, state: tricky, owner: 'me', now: T0 });
+      await store.appendTasks(jobKey, 0, [JSON.stringify(tricky)]);
+      await store.activateDraft(jobKey, "id'\\", 'IN_PROGRESS', 1);
+      expect(await store.getJob("id'\\")).toMatchObject({ handler: "h'x", name: "n'\\", startedBy: null, state: tricky });
+      const claimed = await store.flush(flushOf(jobKey, "o'w\\ner", { claim: 1 }));
+      expect(JSON.parse(claimed.claimed[0].state)).toEqual(tricky);
+      const next = { ...tricky, step: `done '\\ 😀` };
+      await store.flush(flushOf(jobKey, "o'w\\ner", {
+        states: new Map([[0, JSON.stringify(next)]]),
+        finished: [{ index: 0, status: 'FAILED', error: `bad 'x' \\ 😀` }],
+        lastError: `bad 'x' \\ 😀`,
+      }));
+      const { tasks } = await store.getTasks(jobKey, { limit: 1, offset: 0 });
+      expect(tasks[0]).toMatchObject({ status: 'FAILED', state: next, error: `bad 'x' \\ 😀` });
+      expect((await store.getJobByKey(jobKey))?.lastError).toBe(`bad 'x' \\ 😀`);
+    });
+
+    it('discardDraft removes the draft and its tasks', async () => {
+      const keep = await makeJob(store, tasksOf(2));
+      const jobKey = await store.createDraft({ handler: 'h', name: 'x', startedBy: null, state: {}, owner: 'me', now: T0 });
+      await store.appendTasks(jobKey, 0, ['{}', '{}']);
+      await store.discardDraft(jobKey);
+      expect(await store.getJobByKey(jobKey)).toBeNull();
+      expect((await store.getTasks(jobKey, { limit: 10, offset: 0 })).total).toBe(0);
+      expect((await store.getTasks(keep, { limit: 10, offset: 0 })).total).toBe(2);
+    });
+
+    it('getJob / getJobByKey return null for unknown jobs; countJobs counts by handler and status', async () => {
+      expect(await store.getJob('nope')).toBeNull();
+      expect(await store.getJobByKey(424242)).toBeNull();
+      await makeJob(store, tasksOf(1), { handler: 'a' });
+      await makeJob(store, tasksOf(1), { handler: 'a', status: 'QUEUED' });
+      await makeJob(store, tasksOf(1), { handler: 'a', status: 'QUEUED' });
+      await makeJob(store, tasksOf(1), { handler: 'b', status: 'QUEUED' });
+      expect(await store.countJobs('a', 'QUEUED')).toBe(2);
+      expect(await store.countJobs('a', 'IN_PROGRESS')).toBe(1);
+      expect(await store.countJobs('c', 'QUEUED')).toBe(0);
+    });
+  });
+
+  describe('flush', () => {
+    it('claims in index order with attempt 1 and a lease, up to the claim and the parallel limit', async () => {
+      const jobKey = await makeJob(store, tasksOf(6));
+      const first = await store.flush(flushOf(jobKey, 'A', { claim: 2, parallelLimit: 3 }));
+      expect(first.claimed).toEqual([0, 1].map((i) => ({ index: i, state: JSON.stringify({ i }), attempt: 1 })));
+      expect(first).toMatchObject({ running: 2, finishedJob: false, nextRunAt: null, counters: { status: 'IN_PROGRESS', total: 6, done: 0, failed: 0, cancelled: 0 } });
+      const second = await store.flush(flushOf(jobKey, 'A', { claim: 10, parallelLimit: 3 }));
+      expect(indexes(second)).toEqual([2]);
+      expect(second.running).toBe(3);
+      expect(indexes(await store.flush(flushOf(jobKey, 'A', { claim: 10, parallelLimit: 3 })))).toEqual([]);
+      expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 3, IN_PROGRESS: 3, DONE: 0, FAILED: 0, CANCELLED: 0 });
+    });
+
+    it('counts IN_PROGRESS tasks leased by other owners against the parallel limit', async () => {
+      const jobKey = await makeJob(store, tasksOf(10));
+      const other = (await open()).store;
+      await other.migrate();
+      expect(indexes(await other.flush(flushOf(jobKey, 'B', { claim: 3, parallelLimit: 4 })))).toEqual([0, 1, 2]);
+      const mine = await store.flush(flushOf(jobKey, 'A', { claim: 4, parallelLimit: 4 }));
+      expect(indexes(mine)).toEqual([3]);
+      expect(mine.running).toBe(4);
+      // Finishing frees slots in the same flush that claims them.
+      const next = await store.flush(flushOf(jobKey, 'A', { finished: [{ index: 3, status: 'DONE' }], claim: 4, parallelLimit: 4 }));
+      expect(indexes(next)).toEqual([4]);
+      expect(next.running).toBe(4);
+    });
+
+    it('writes states only for tasks the owner holds, and ignores finishes of tasks it does not hold', async () => {
+      const jobKey = await makeJob(store, tasksOf(4));
+      await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
+      await store.flush(flushOf(jobKey, 'B', { claim: 1 }));
+      const byB = await store.flush(flushOf(jobKey, 'B', {
+        states: new Map([[0, '{"by":"B"}'], [2, '{"by":"B"}'], [3, '{"by":"B"}']]),
+        finished: [{ index: 0, status: 'DONE' }, { index: 1, status: 'FAILED', error: 'x' }],
+      }));
+      expect(byB.counters).toMatchObject({ done: 0, failed: 0 });
+      const byA = await store.flush(flushOf(jobKey, 'A', {
+        states: new Map([[1, '{"by":"A"}'], [3, '{"by":"A"}']]),
+      }));
+      expect(byA.running).toBe(3);
+      const { tasks } = await store.getTasks(jobKey, { limit: 10, offset: 0 });
+      expect(tasks.map((t) => [t.status, t.state])).toEqual([
+        ['IN_PROGRESS', { i: 0 }], ['IN_PROGRESS', { by: 'A' }], ['IN_PROGRESS', { by: 'B' }], ['SCHEDULED', { i: 3 }],
+      ]);
+    });
+
+    it('finishes held tasks, moves counters by what changed, and keeps errors', async () => {
+      const jobKey = await makeJob(store, tasksOf(5));
+      await store.flush(flushOf(jobKey, 'A', { claim: 4 }));
+      const result = await store.flush(flushOf(jobKey, 'A', {
+        states: new Map([[1, '{"error":"boom"}']]),
+        finished: [{ index: 0, status: 'DONE' }, { index: 1, status: 'FAILED', error: 'boom' }, { index: 2, status: 'CANCELLED' }],
+        lastError: 'boom',
+      }));
+      expect(result.counters).toEqual({ status: 'IN_PROGRESS', total: 5, done: 1, failed: 1, cancelled: 1 });
+      expect(result.running).toBe(1);
+      // A repeated finish (the lease is gone) changes nothing.
+      const again = await store.flush(flushOf(jobKey, 'A', { finished: [{ index: 0, status: 'DONE' }, { index: 1, status: 'DONE' }] }));
+      expect(again.counters).toEqual({ status: 'IN_PROGRESS', total: 5, done: 1, failed: 1, cancelled: 1 });
+      const { tasks } = await store.getTasks(jobKey, { limit: 10, offset: 0 });
+      expect(tasks.slice(0, 3)).toEqual([
+        { index: 0, status: 'DONE', state: { i: 0 }, attempt: 1, error: null },
+        { index: 1, status: 'FAILED', state: { error: 'boom' }, attempt: 1, error: 'boom' },
+        { index: 2, status: 'CANCELLED', state: { i: 2 }, attempt: 1, error: null },
+      ]);
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ done: 1, failed: 1, cancelled: 1, lastError: 'boom', status: 'IN_PROGRESS' });
+      // lastError alone is kept too.
+      await store.flush(flushOf(jobKey, 'A', { lastError: 'later' }));
+      expect((await store.getJobByKey(jobKey))?.lastError).toBe('later');
+    });
+
+    it('moves the job to DONE in exactly one flush', async () => {
+      const jobKey = await makeJob(store, tasksOf(3));
+      const other = (await open()).store;
+      await other.migrate();
+      await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
+      await other.flush(flushOf(jobKey, 'B', { claim: 1 }));
+      const a = await store.flush(flushOf(jobKey, 'A', { finished: [{ index: 0, status: 'DONE' }, { index: 1, status: 'DONE' }], claim: 2, now: T0 + 5 }));
+      expect(a.finishedJob).toBe(false);
+      expect(a.claimed).toEqual([]);
+      const b = await other.flush(flushOf(jobKey, 'B', { finished: [{ index: 2, status: 'DONE' }], claim: 2, now: T0 + 9 }));
+      expect(b).toMatchObject({ finishedJob: true, claimed: [], running: 0, counters: { status: 'DONE', done: 3, total: 3 } });
+      const later = await store.flush(flushOf(jobKey, 'A', { claim: 2, now: T0 + 20 }));
+      expect(later).toMatchObject({ finishedJob: false, claimed: [], counters: { status: 'DONE' } });
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'DONE', finishedAt: T0 + 9 });
+      expect(await store.listRunnableJobs()).toEqual([]);
+    });
+
+    it('ends DONE_WITH_ERRORS when a task failed, and counts CANCELLED tasks as finished', async () => {
+      const jobKey = await makeJob(store, tasksOf(3));
+      await store.flush(flushOf(jobKey, 'A', { claim: 3 }));
+      const result = await store.flush(flushOf(jobKey, 'A', {
+        finished: [{ index: 0, status: 'DONE' }, { index: 1, status: 'FAILED', error: 'e' }, { index: 2, status: 'CANCELLED' }],
+      }));
+      expect(result).toMatchObject({ finishedJob: true, counters: { status: 'DONE_WITH_ERRORS', done: 1, failed: 1, cancelled: 1 } });
+    });
+
+    it('does not claim rescheduled tasks before runAfter, and reports nextRunAt', async () => {
+      const jobKey = await makeJob(store, tasksOf(2));
+      await store.flush(flushOf(jobKey, 'A', { claim: 1 }));
+      // Rescheduled in the same flush that looks for work: not claimable yet, nextRunAt is its runAfter.
+      const r = await store.flush(flushOf(jobKey, 'A', {
+        rescheduled: [{ index: 0, error: 'flaky', runAfter: T0 + 1000 }], claim: 2, now: T0 + 1,
+      }));
+      expect(indexes(r)).toEqual([1]);
+      expect(r.nextRunAt).toBe(T0 + 1000);
+      expect(r.running).toBe(1);
+      const tasks = (await store.getTasks(jobKey, { limit: 10, offset: 0 })).tasks;
+      expect(tasks[0]).toMatchObject({ status: 'SCHEDULED', error: 'flaky', attempt: 1 });
+      await store.flush(flushOf(jobKey, 'A', { finished: [{ index: 1, status: 'DONE' }], now: T0 + 2 }));
+      const early = await store.flush(flushOf(jobKey, 'A', { claim: 2, now: T0 + 999 }));
+      expect(early).toMatchObject({ claimed: [], nextRunAt: T0 + 1000, running: 0, finishedJob: false });
+      const due = await store.flush(flushOf(jobKey, 'A', { claim: 2, now: T0 + 1000 }));
+      expect(due.claimed).toEqual([{ index: 0, state: '{"i":0}', attempt: 2 }]);
+      expect(due.nextRunAt).toBeNull();
+      const end = await store.flush(flushOf(jobKey, 'A', { finished: [{ index: 0, status: 'DONE' }], now: T0 + 1001 }));
+      expect(end).toMatchObject({ finishedJob: true, counters: { status: 'DONE', done: 2 } });
+      expect((await store.getTasks(jobKey, { limit: 1, offset: 0 })).tasks[0].error).toBeNull();
+    });
+
+    it('keeps index order when tasks come back below the ones already claimed (backoff, lost lease, retry)', async () => {
+      const jobKey = await makeJob(store, tasksOf(8));
+      const at = (now: number, over: Partial<Parameters<typeof flushOf>[2]> = {}) => store.flush(flushOf(jobKey, 'A', { claim: 2, parallelLimit: 2, now, ...over }));
+      const done = (...list: number[]) => list.map((index) => ({ index, status: 'DONE' as const }));
+      expect(indexes(await at(T0))).toEqual([0, 1]);
+      const backoff = await at(T0 + 1, { rescheduled: [{ index: 0, error: 'again', runAfter: T0 + 100 }], finished: done(1) });
+      expect(backoff).toMatchObject({ running: 2, nextRunAt: null });
+      expect(indexes(backoff)).toEqual([2, 3]);
+      expect(indexes(await at(T0 + 50, { finished: done(2, 3) }))).toEqual([4, 5]);
+      const due = await at(T0 + 100, { finished: done(4, 5) });
+      expect(due.claimed.map((c) => [c.index, c.attempt])).toEqual([[0, 2], [6, 1]]);
+      // Their leases run out: both come back, and are claimed again before 7.
+      expect(await store.recoverExpiredLeases(T0 + 100 + 30_001, [])).toBe(2);
+      const again = await at(T0 + 200_000);
+      expect(again.claimed.map((c) => [c.index, c.attempt])).toEqual([[0, 3], [6, 2]]);
+      expect(again.running).toBe(2);
+      expect(indexes(await at(T0 + 200_001, { finished: done(0, 6) }))).toEqual([7]);
+      expect(await at(T0 + 200_002, { finished: done(7) })).toMatchObject({ finishedJob: true, running: 0, counters: { status: 'DONE', done: 8 } });
+      expect(await store.retryJob(jobKey, [2], 'IN_PROGRESS')).toBe(1);
+      const retried = await at(T0 + 200_003);
+      expect(retried.claimed.map((c) => [c.index, c.attempt])).toEqual([[2, 2]]);
+      expect(retried.running).toBe(1);
+    });
+
+    it('claims nothing from a job that is not IN_PROGRESS, and reports a missing job as CANCELLED', async () => {
+      const queued = await makeJob(store, tasksOf(2), { status: 'QUEUED' });
+      expect(await store.flush(flushOf(queued, 'A', { claim: 2 }))).toMatchObject({ claimed: [], counters: { status: 'QUEUED' } });
+      expect(await store.flush(flushOf(987654, 'A', { claim: 2 }))).toEqual({
+        claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0,
+      });
+    });
+
+    it('shares the parallel limit between the owners interested in the job (fair share)', async () => {
+      // One handle per owner, as one store serves one process. Flushes are more than ttl/3 apart:
+      // a store may refresh an owner's interest (and its count of interested owners) that seldom.
+      const jobKey = await makeJob(store, tasksOf(20));
+      const other = (await open()).store;
+      await other.migrate();
+      const fair = { parallelLimit: 4, interestTtlMs: 1000 };
+      expect(indexes(await store.flush(flushOf(jobKey, 'A', { claim: 4, ...fair })))).toEqual([0, 1, 2, 3]);
+      // B records its interest, though every slot is taken.
+      expect(indexes(await other.flush(flushOf(jobKey, 'B', { claim: 4, ...fair, now: T0 + 400 })))).toEqual([]);
+      // Now A may hold only ceil(4 / 2) = 2: its two finished slots are not refilled.
+      const a = await store.flush(flushOf(jobKey, 'A', {
+        finished: [{ index: 0, status: 'DONE' }, { index: 1, status: 'DONE' }], claim: 2, ...fair, now: T0 + 800,
+      }));
+      expect(a).toMatchObject({ claimed: [], running: 2, nextRunAt: null });
+      expect(indexes(await other.flush(flushOf(jobKey, 'B', { claim: 4, ...fair, now: T0 + 1200 })))).toEqual([4, 5]);
+      // A flush that claims nothing records no interest; once B's is older than the TTL, A alone
+      // may fill every free slot again.
+      await other.flush(flushOf(jobKey, 'B', { finished: [{ index: 4, status: 'DONE' }, { index: 5, status: 'DONE' }], ...fair, now: T0 + 1300 }));
+      expect(indexes(await store.flush(flushOf(jobKey, 'A', { claim: 4, ...fair, now: T0 + 2201 })))).toEqual([6, 7]);
+    });
+
+    it('never gives one task to two owners flushing at once, and holds the parallel limit', async () => {
+      const total = 240;
+      const limit = 7;
+      const jobKey = await makeJob(store, tasksOf(total));
+      const other = (await open()).store;
+      await other.migrate();
+      const claimed: number[] = [];
+      let maxRunning = 0;
+      let finishedJobs = 0;
+      const work = async (s: JobStore, owner: string) => {
+        let held: number[] = [];
+        for (let round = 0; round < 10_000; round++) {
+          const result = await s.flush(flushOf(jobKey, owner, {
+            finished: held.map((index) => ({ index, status: 'DONE' as const })), claim: 3, parallelLimit: limit,
+          }));
+          held = indexes(result);
+          claimed.push(...held);
+          maxRunning = Math.max(maxRunning, result.running);
+          if (result.finishedJob) finishedJobs++;
+          if (result.counters.status !== 'IN_PROGRESS' && held.length === 0) return;
+          if (held.length === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+        throw new Error(`${owner} did not finish`);
+      };
+      // Three runners per handle, two handles: six owners on two connection pools.
+      await Promise.all(['A1', 'A2', 'A3', 'B1', 'B2', 'B3'].map((owner) => work(owner.startsWith('A') ? store : other, owner)));
+      expect(claimed.length).toBe(total);
+      expect(new Set(claimed).size).toBe(total);
+      expect(maxRunning).toBeLessThanOrEqual(limit);
+      expect(finishedJobs).toBe(1);
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'DONE', done: total });
+    });
+  });
+
+  describe('cancel and retry', () => {
+    it('cancelJob: job → CANCELLED, scheduled tasks → CANCELLED and counted; a second cancel changes nothing', async () => {
+      const jobKey = await makeJob(store, tasksOf(5));
+      await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
+      expect(await store.cancelJob(jobKey, T0 + 10)).toEqual({ changed: true, status: 'CANCELLED' });
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'CANCELLED', cancelled: 3, finishedAt: T0 + 10 });
+      expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 2, DONE: 0, FAILED: 0, CANCELLED: 3 });
+      expect(await store.cancelJob(jobKey, T0 + 20)).toEqual({ changed: false, status: 'CANCELLED' });
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ cancelled: 3, finishedAt: T0 + 10 });
+      // Running tasks still report; the job stays CANCELLED and claims nothing.
+      const late = await store.flush(flushOf(jobKey, 'A', {
+        finished: [{ index: 0, status: 'CANCELLED' }, { index: 1, status: 'DONE' }], claim: 5,
+      }));
+      expect(late).toMatchObject({ finishedJob: false, claimed: [], counters: { status: 'CANCELLED', cancelled: 4, done: 1 } });
+    });
+
+    it('cancelJob cancels a QUEUED job and leaves a finished one alone', async () => {
+      const queued = await makeJob(store, tasksOf(2), { status: 'QUEUED' });
+      expect(await store.cancelJob(queued, T0)).toEqual({ changed: true, status: 'CANCELLED' });
+      expect(await store.getJobByKey(queued)).toMatchObject({ cancelled: 2 });
+      const done = await makeJob(store, tasksOf(1));
+      await store.flush(flushOf(done, 'A', { claim: 1 }));
+      await store.flush(flushOf(done, 'A', { finished: [{ index: 0, status: 'DONE' }] }));
+      expect(await store.cancelJob(done, T0)).toEqual({ changed: false, status: 'DONE' });
+    });
+
+    it('retryJob: failed, unfinished or chosen tasks back to SCHEDULED, counters recomputed; 0 when there is nothing to retry', async () => {
+      const jobKey = await makeJob(store, tasksOf(4));
+      await store.flush(flushOf(jobKey, 'A', { claim: 4 }));
+      await store.flush(flushOf(jobKey, 'A', {
+        finished: [
+          { index: 0, status: 'DONE' }, { index: 1, status: 'FAILED', error: 'e1' },
+          { index: 2, status: 'CANCELLED' }, { index: 3, status: 'FAILED', error: 'e3' },
+        ],
+        now: T0 + 5,
+      }));
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'DONE_WITH_ERRORS', finishedAt: T0 + 5 });
+
+      expect(await store.retryJob(jobKey, 'failed', 'IN_PROGRESS')).toBe(2);
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'IN_PROGRESS', finishedAt: null, done: 1, failed: 0, cancelled: 1 });
+      expect((await store.getTasks(jobKey, { status: ['SCHEDULED'], limit: 10, offset: 0 })).tasks)
+        .toEqual([1, 3].map((i) => ({ index: i, status: 'SCHEDULED', state: { i }, attempt: 1, error: null })));
+      const rerun = await store.flush(flushOf(jobKey, 'A', { claim: 5 }));
+      expect(rerun.claimed.map((c) => [c.index, c.attempt])).toEqual([[1, 2], [3, 2]]);
+      const end = await store.flush(flushOf(jobKey, 'A', { finished: [{ index: 1, status: 'DONE' }, { index: 3, status: 'DONE' }] }));
+      expect(end).toMatchObject({ finishedJob: true, counters: { status: 'DONE', done: 3, cancelled: 1 } });
+
+      expect(await store.retryJob(jobKey, 'failed', 'IN_PROGRESS')).toBe(0);
+      expect((await store.getJobByKey(jobKey))?.status).toBe('DONE');
+
+      expect(await store.retryJob(jobKey, 'unfinished', 'QUEUED')).toBe(1);
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'QUEUED', done: 3, cancelled: 0 });
+      expect(await store.cancelJob(jobKey, T0 + 30)).toEqual({ changed: true, status: 'CANCELLED' });
+
+      expect(await store.retryJob(jobKey, [0, 0, 3, 99], 'IN_PROGRESS')).toBe(2);
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'IN_PROGRESS', done: 1, failed: 0, cancelled: 1 });
+      expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 2, IN_PROGRESS: 0, DONE: 1, FAILED: 0, CANCELLED: 1 });
+      expect(await store.retryJob(jobKey, [], 'IN_PROGRESS')).toBe(0);
+    });
+
+    it('updateJobState is atomic: concurrent writers from two handles all survive', async () => {
+      const jobKey = await makeJob(store, tasksOf(1));
+      const other = (await open()).store;
+      await other.migrate();
+      const n = 16;
+      await Promise.all(Array.from({ length: n }, (_, i) => (i % 2 ? other : store).updateJobState(jobKey, (s) => ({
+        ...s, [`f${i}`]: i, count: Number(s.count ?? 0) + 1,
+      }))));
+      const state = (await store.getJobByKey(jobKey))?.state;
+      expect(state).toEqual({ count: n, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, i])) });
+      expect(await store.updateJobState(jobKey, (s) => ({ ...s, last: true }))).toMatchObject({ count: n, last: true });
+    });
+  });
+
+  describe('queue', () => {
+    it('promoteQueued starts the oldest QUEUED jobs of a handler while fewer than the limit run', async () => {
+      await makeJob(store, tasksOf(1), { handler: 'q' });
+      const [q1, q2, q3] = [
+        await makeJob(store, tasksOf(1), { handler: 'q', status: 'QUEUED' }),
+        await makeJob(store, tasksOf(1), { handler: 'q', status: 'QUEUED' }),
+        await makeJob(store, tasksOf(1), { handler: 'q', status: 'QUEUED' }),
+      ];
+      const otherHandler = await makeJob(store, tasksOf(1), { handler: 'r', status: 'QUEUED' });
+      expect(await store.promoteQueued('q', 1)).toEqual([]);
+      const first = await store.promoteQueued('q', 2);
+      expect(first.map((j) => [j.jobKey, j.status])).toEqual([[q1, 'IN_PROGRESS']]);
+      expect((await store.promoteQueued('q', Infinity)).map((j) => j.jobKey)).toEqual([q2, q3]);
+      expect(await store.promoteQueued('q', Infinity)).toEqual([]);
+      expect((await store.getJobByKey(otherHandler))?.status).toBe('QUEUED');
+    });
+
+    it('promoteQueued holds the limit when two processes promote at once', async () => {
+      for (let i = 0; i < 6; i++) await makeJob(store, tasksOf(1), { handler: 'q', status: 'QUEUED' });
+      const other = (await open()).store;
+      await other.migrate();
+      const promoted = (await Promise.all([store, other, store, other].map((s) => s.promoteQueued('q', 2)))).flat();
+      expect(promoted.length).toBe(2);
+      expect(await store.countJobs('q', 'IN_PROGRESS')).toBe(2);
+    });
+  });
+
+  describe('leases', () => {
+    it('heartbeat records the worker and renews its leases', async () => {
+      const jobKey = await makeJob(store, tasksOf(3));
+      await store.flush(flushOf(jobKey, 'A', { claim: 2, leaseMs: 1000 }));
+      await store.heartbeat({ owner: 'A', host: 'h1', pid: 11, heartbeatAt: T0 + 5000 }, 1000);
+      expect(await store.listWorkers()).toEqual([{ owner: 'A', host: 'h1', pid: 11, heartbeatAt: T0 + 5000 }]);
+      expect(await store.recoverExpiredLeases(T0 + 5500, [])).toBe(0);
+      expect(await store.recoverExpiredLeases(T0 + 6001, [])).toBe(2);
+      await store.heartbeat({ owner: 'A', host: 'h1', pid: 11, heartbeatAt: T0 + 7000 }, 1000);
+      expect(await store.listWorkers()).toEqual([{ owner: 'A', host: 'h1', pid: 11, heartbeatAt: T0 + 7000 }]);
+    });
+
+    it('recoverExpiredLeases puts expired and dead owners\' tasks back to SCHEDULED', async () => {
+      const jobKey = await makeJob(store, tasksOf(6));
+      await store.flush(flushOf(jobKey, 'A', { claim: 2, leaseMs: 1000 }));
+      await store.flush(flushOf(jobKey, 'B', { claim: 2, leaseMs: 100_000 }));
+      await store.heartbeat({ owner: 'B', host: 'h', pid: 2, heartbeatAt: T0 }, 100_000);
+      expect(await store.recoverExpiredLeases(T0 + 1000, [])).toBe(0);
+      expect(await store.recoverExpiredLeases(T0 + 1001, [])).toBe(2);
+      expect(await store.getTaskCounts(jobKey)).toMatchObject({ SCHEDULED: 4, IN_PROGRESS: 2 });
+      expect(await store.recoverExpiredLeases(T0 + 1001, ['B'])).toBe(2);
+      expect(await store.listWorkers()).toEqual([]);
+      // The dead owners' finishes no longer count; the tasks run again with attempt 2.
+      const late = await store.flush(flushOf(jobKey, 'A', { finished: [{ index: 0, status: 'DONE' }] }));
+      expect(late.counters.done).toBe(0);
+      // (Later than A's interest lasts, so C does not share the limit with A.)
+      const again = await store.flush(flushOf(jobKey, 'C', { claim: 6, now: T0 + 5000 }));
+      expect(again.claimed.map((c) => [c.index, c.attempt])).toEqual([[0, 2], [1, 2], [2, 2], [3, 2], [4, 1], [5, 1]]);
+    });
+
+    it('recoverExpiredLeases ends the lost tasks of a CANCELLED job as CANCELLED and counts them', async () => {
+      const jobKey = await makeJob(store, tasksOf(5));
+      const live = await makeJob(store, tasksOf(2));
+      await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
+      await store.flush(flushOf(live, 'A', { claim: 1 }));
+      await store.cancelJob(jobKey, T0);
+      expect(await store.recoverExpiredLeases(T0, ['A'])).toBe(3);
+      expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 5 });
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'CANCELLED', cancelled: 5 });
+      expect(await store.getTaskCounts(live)).toMatchObject({ SCHEDULED: 2, IN_PROGRESS: 0 });
+      expect(await store.getJobByKey(live)).toMatchObject({ status: 'IN_PROGRESS', cancelled: 0 });
+    });
+
+    it('releaseOwner gives up the owner\'s leases at once and forgets the worker', async () => {
+      const jobKey = await makeJob(store, tasksOf(4));
+      await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
+      await store.flush(flushOf(jobKey, 'B', { claim: 1 }));
+      await store.heartbeat({ owner: 'A', host: 'h', pid: 1, heartbeatAt: T0 }, 30_000);
+      await store.heartbeat({ owner: 'B', host: 'h', pid: 2, heartbeatAt: T0 }, 30_000);
+      await store.releaseOwner('A');
+      expect(await store.getTaskCounts(jobKey)).toMatchObject({ SCHEDULED: 3, IN_PROGRESS: 1 });
+      expect((await store.listWorkers()).map((w) => w.owner)).toEqual(['B']);
+      expect(indexes(await store.flush(flushOf(jobKey, 'C', { claim: 5 })))).toEqual([0, 1, 3]);
+    });
+
+    it('discardStaleDrafts removes drafts of dead owners and old drafts, nothing else', async () => {
+      const draft = async (owner: string, now: number) => {
+        const key = await store.createDraft({ handler: 'h', name: 'd', startedBy: null, state: {}, owner, now });
+        await store.appendTasks(key, 0, ['{}']);
+        return key;
+      };
+      const dead = await draft('dead', T0);
+      const old = await draft('alive', T0 - 2 * 86_400_000);
+      const fresh = await draft('alive', T0);
+      const active = await makeJob(store, tasksOf(1), { now: T0 - 3 * 86_400_000 });
+      expect(await store.discardStaleDrafts(['dead'], T0 - 86_400_000)).toBe(2);
+      expect(await store.getJobByKey(dead)).toBeNull();
+      expect(await store.getJobByKey(old)).toBeNull();
+      expect((await store.getTasks(dead, { limit: 5, offset: 0 })).total).toBe(0);
+      expect(await store.getJobByKey(fresh)).toMatchObject({ status: 'DRAFT' });
+      expect(await store.getJobByKey(active)).toMatchObject({ status: 'IN_PROGRESS' });
+      expect(await store.discardStaleDrafts([], T0 - 86_400_000)).toBe(0);
+    });
+  });
+
+  describe('reading and deleting', () => {
+    it('getTasks pages in index order and filters by status; getTaskCounts counts every status', async () => {
+      const jobKey = await makeJob(store, tasksOf(25));
+      await store.flush(flushOf(jobKey, 'A', { claim: 6 }));
+      await store.flush(flushOf(jobKey, 'A', {
+        finished: [{ index: 0, status: 'DONE' }, { index: 2, status: 'FAILED', error: 'x' }, { index: 4, status: 'DONE' }],
+      }));
+      const page = await store.getTasks(jobKey, { limit: 10, offset: 20 });
+      expect(page.total).toBe(25);
+      expect(page.tasks.map((t) => t.index)).toEqual([20, 21, 22, 23, 24]);
+      const finished = await store.getTasks(jobKey, { status: ['DONE', 'FAILED'], limit: 2, offset: 1 });
+      expect(finished).toEqual({ total: 3, tasks: [
+        { index: 2, status: 'FAILED', state: { i: 2 }, attempt: 1, error: 'x' },
+        { index: 4, status: 'DONE', state: { i: 4 }, attempt: 1, error: null },
+      ] });
+      expect((await store.getTasks(jobKey, { status: [], limit: 1, offset: 0 })).total).toBe(25);
+      expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 19, IN_PROGRESS: 3, DONE: 2, FAILED: 1, CANCELLED: 0 });
+      expect(await store.getTaskCounts(999_999)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 0 });
+    });
+
+    it('deleteJob removes the job and its tasks only', async () => {
+      const gone = await makeJob(store, tasksOf(3), { jobId: 'gone' });
+      const kept = await makeJob(store, tasksOf(2), { jobId: 'kept' });
+      await store.flush(flushOf(gone, 'A', { claim: 1 }));
+      await store.deleteJob(gone);
+      expect(await store.getJob('gone')).toBeNull();
+      expect((await store.getTasks(gone, { limit: 10, offset: 0 })).total).toBe(0);
+      expect((await store.getTasks(kept, { limit: 10, offset: 0 })).total).toBe(2);
+      expect(await store.getJob('kept')).toMatchObject({ jobKey: kept });
+    });
+
+    it('listRunnableJobs lists IN_PROGRESS jobs in creation order', async () => {
+      const a = await makeJob(store, tasksOf(1));
+      await makeJob(store, tasksOf(1), { status: 'QUEUED' });
+      const c = await makeJob(store, tasksOf(1));
+      expect((await store.listRunnableJobs()).map((j) => j.jobKey)).toEqual([a, c]);
+    });
+  });
+});
