@@ -221,3 +221,62 @@ describe('engine on SQLite: restart and leases', () => {
     release();
   });
 });
+
+describe('engine on SQLite: two owners on one database', () => {
+  const fixtures: EngineFixture[] = [];
+  afterEach(async () => { for (const f of fixtures.splice(0)) await f.close(); });
+
+  async function pair(options: Parameters<typeof sqliteEngine>[0]) {
+    const a = await sqliteEngine(options);
+    fixtures.push(a);
+    const b = await sqliteEngine(options, a.file);
+    fixtures.push(b);
+    return [a, b] as const;
+  }
+
+  it('a cancel reaches the other owner within a heartbeat: its running handlers see signal.aborted', async () => {
+    const [a, b] = await pair({ leaseMs: 60_000, heartbeatMs: 100, pollMs: 20 });
+    const aborted: string[] = [];
+    const started: string[] = [];
+    // The first four tasks end after a moment, by when b has asked for a share of the job; the
+    // next four block until aborted, two on each owner.
+    const handler = (who: string) => ({ signal, taskIndex }: { signal: AbortSignal; taskIndex: number }) => new Promise<void>((resolve, reject) => {
+      if (taskIndex < 4) return void setTimeout(resolve, 300);
+      started.push(who);
+      signal.addEventListener('abort', () => { aborted.push(who); reject(signal.reason); });
+    });
+    a.engine.register({ jobHandlerName: 'h', parallelLimit: 4, handler: handler('a') });
+    b.engine.register({ jobHandlerName: 'h', parallelLimit: 4, handler: handler('b') });
+    await a.engine.start();
+    await b.engine.start();
+    const jobId = await a.start('j', 'h', Array.from({ length: 8 }, () => ({ state: {} })));
+    await expect.poll(() => started.filter((w) => w === 'b').length, { timeout: 5000 }).toBeGreaterThan(0);
+    await expect.poll(() => started.length, { timeout: 5000 }).toBe(4);
+    expect(await a.engine.cancelJob(jobId)).toEqual({ changed: true, status: 'CANCELLED' });
+    await expect.poll(() => aborted.length, { timeout: 5000 }).toBe(4);
+    expect(aborted.filter((w) => w === 'b').length).toBe(started.filter((w) => w === 'b').length);
+    await expect.poll(async () => (await a.engine.getJob(jobId)).cancelled).toBe(4);
+    expect((await a.engine.getJob(jobId)).done).toBe(4);
+    expect((await b.engine.getJob(jobId)).status).toBe('CANCELLED');
+  });
+
+  it('stop({ graceMs }) aborts what outlives the grace time and hands it to the other owner at once', async () => {
+    const [a, b] = await pair({ leaseMs: 60_000, heartbeatMs: 20_000, pollMs: 20 });
+    const ranOn: Record<number, string[]> = {};
+    const slow = (who: string) => async ({ taskIndex, signal }: { taskIndex: number; signal: AbortSignal }) => {
+      (ranOn[taskIndex] ??= []).push(who);
+      if (who === 'a') await new Promise<void>((resolve, reject) => { signal.addEventListener('abort', () => reject(signal.reason)); setTimeout(resolve, 10_000); });
+    };
+    a.engine.register({ jobHandlerName: 'h', parallelLimit: 2, handler: slow('a') });
+    await a.engine.start();
+    const jobId = await a.start('j', 'h', [{ state: {} }, { state: {} }]);
+    await expect.poll(() => Object.keys(ranOn).length).toBe(2);
+    b.engine.register({ jobHandlerName: 'h', parallelLimit: 2, handler: slow('b') });
+    await b.engine.start();
+    await a.engine.stop({ graceMs: 50 });
+    // Released, not left to expire: b runs both long before the 60 s lease would run out.
+    await b.waitFor(finished(jobId));
+    expect(ranOn).toEqual({ 0: ['a', 'b'], 1: ['a', 'b'] });
+    expect((await b.engine.getJob(jobId)).status).toBe('DONE');
+  });
+});
