@@ -2,10 +2,11 @@
  * `npm run bench` — see bench/README.md. Runs each workload in its own process and prints a
  * table, or with `-- --json` one JSON object.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableDbKinds } from '../test/helpers/databases.js';
+import { availableDbKinds, freshDatabase } from '../test/helpers/databases.js';
+import { JOBS_TABLE_SQL } from '../test/helpers/jobs-resource.js';
 import type { WorkloadResult } from './workload.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,6 +40,44 @@ for (const kind of kinds) {
     log(`  skipped: ${(error as Error).message.split('\n')[0]}`);
   }
 }
+/** Two replica processes on one fresh PostgreSQL database sharing one job. */
+async function twoReplicas(tasks: number): Promise<WorkloadResult> {
+  const db = await freshDatabase('postgres');
+  try {
+    await db.exec(JOBS_TABLE_SQL.postgres);
+    const start = (role: string) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/workload.ts', 'replica', db.url, String(tasks), '10', role], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { err += d; });
+      const ready = new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => { if (out.includes('ready')) resolve(); });
+        child.once('exit', () => reject(new Error(`replica ${role} exited early:\n${err}`)));
+      });
+      const done = new Promise<string>((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`replica ${role} failed (${code}):\n${err}`)))));
+      return { ready, done };
+    };
+    const helper = start('join');
+    await helper.ready;
+    const creator = start('create');
+    const [out] = await Promise.all([creator.done, helper.done]);
+    return JSON.parse(out.trim().split('\n').pop()!) as WorkloadResult;
+  } finally {
+    await db.drop();
+  }
+}
+
+let replicas: WorkloadResult | null = null;
+if (kinds.includes('postgres') && results.postgres) {
+  log(`postgres: two replicas sharing one ${main}-task job`);
+  try {
+    replicas = await twoReplicas(main);
+  } catch (error) {
+    log(`  failed: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
 log(`sqlite: ${big} no-op tasks from a generator (memory)`);
 const sqliteBig = run(['sqlite', String(big), '10', 'generator']);
 
@@ -48,16 +87,17 @@ if (json) {
     out[kind] = { tasksPerSec: r.tasksPerSec, enqueueSec: r.enqueueSec, rssGrowthMb: r.rssGrowthMb, ratioOfCeiling: Number((r.tasksPerSec / ceiling.tasksPerSec).toFixed(3)) };
   }
   out.ceiling = { tasksPerSec: ceiling.tasksPerSec };
+  if (replicas) out.postgresTwoReplicas = { tasksPerSec: replicas.tasksPerSec, ratioToOneReplica: Number((replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(3)) };
   out.sqliteLarge = { tasks: sqliteBig.tasks, tasksPerSec: sqliteBig.tasksPerSec, enqueueSec: sqliteBig.enqueueSec, rssGrowthMb: sqliteBig.rssGrowthMb };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else {
-  const rows = [ceiling, ...Object.values(results), sqliteBig];
+  const rows = [ceiling, ...Object.values(results), ...(replicas ? [{ ...replicas, kind: 'postgres ×2 replicas' }] : []), sqliteBig];
   const header = ['workload', 'tasks', 'tasks/s', 'of ceiling', 'startNewJob s', 'run s', 'RSS growth MB'];
   const lines = rows.map((r) => [
     r.kind === 'ceiling' ? 'in-memory pool (ceiling)' : `${r.kind}${r === sqliteBig ? ' (generator)' : ''}`,
     r.tasks.toLocaleString('en-US'), r.tasksPerSec.toLocaleString('en-US'),
     r.kind === 'ceiling' ? '1' : (r.tasksPerSec / ceiling.tasksPerSec).toFixed(3),
-    String(r.enqueueSec), String(r.runSec), String(r.rssGrowthMb),
+    String(r.enqueueSec), r.runSec.toFixed(3), String(r.rssGrowthMb),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

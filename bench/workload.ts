@@ -4,6 +4,9 @@
  *
  *   node --import tsx bench/workload.ts <sqlite|postgres|mysql> <tasks> [parallelLimit] [array|generator]
  *   node --import tsx bench/workload.ts ceiling <tasks> [parallelLimit]
+ *   node --import tsx bench/workload.ts replica <dbUrl> <tasks> <parallelLimit> <create|join>
+ *     one of several replicas on an existing database: `create` starts the job and prints the
+ *     result when it is DONE; `join` helps until every job there is DONE.
  */
 import AdminForth from 'adminforth';
 import type BackgroundJobsPlugin from '@adminforth/background-jobs';
@@ -86,5 +89,48 @@ async function throughPlugin(dbKind: DbKind): Promise<WorkloadResult> {
   }
 }
 
-const result = kind === 'ceiling' ? await ceiling() : await throughPlugin(kind as DbKind);
-process.stdout.write(`${JSON.stringify(result)}\n`);
+/** One replica of several on the database at `url` (its jobs table already exists). */
+async function replica(url: string, count: number, limit: number, role: string): Promise<WorkloadResult | null> {
+  process.env.ADMINFORTH_SECRET ??= 'bench-secret';
+  const admin = new AdminForth({ baseUrl: '', dataSources: [{ id: 'maindb', url }], resources: [seedJobsResource({ pollMs: 50 })] });
+  try {
+    const plugin = admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin');
+    plugin.registerTaskHandler({ jobHandlerName: 'noop', parallelLimit: limit, handler: async () => {} });
+    await admin.discoverDatabases();
+    await plugin.whenReady();
+    process.stdout.write('ready\n');
+    const jobs = admin.resource('jobs');
+    if (role === 'join') {
+      // Help until a job exists and every job is DONE.
+      for (;;) {
+        const rows = await jobs.list([]);
+        if (rows.length > 0 && rows.every((r) => r.status === 'DONE')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await plugin.stop({ graceMs: 0 });
+      return null;
+    }
+    const source = Array.from({ length: count }, (_, i) => ({ state: { i } }));
+    const t0 = performance.now();
+    const jobId = await plugin.startNewJob('bench', null, source, 'noop');
+    const t1 = performance.now();
+    for (;;) {
+      const job = await plugin.getJob(jobId);
+      if (job.status === 'DONE') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const runSec = (performance.now() - t1) / 1000;
+    await plugin.stop({ graceMs: 0 });
+    return {
+      kind: 'replicas', tasks: count, parallelLimit: limit, tasksPerSec: Math.round(count / runSec),
+      enqueueSec: Number(((t1 - t0) / 1000).toFixed(3)), runSec: Number(runSec.toFixed(3)), rssGrowthMb: 0,
+    };
+  } finally {
+    await admin.shutdown();
+  }
+}
+
+const result = kind === 'ceiling' ? await ceiling()
+  : kind === 'replica' ? await replica(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), process.argv[6])
+    : await throughPlugin(kind as DbKind);
+if (result) process.stdout.write(`${JSON.stringify(result)}\n`);
