@@ -129,6 +129,9 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       heartbeatMs: this.options.heartbeatMs,
       pollMs: this.options.pollMs,
       progressIntervalMs: this.options.progressIntervalMs,
+      eventPollMs: this.options.eventPollMs,
+      eventRetentionMs: this.options.eventRetentionMs,
+      maxEventsPerJob: this.options.maxEventsPerJob,
       emit: (event) => {
         publish(event);
         if (event.type === 'job:finished') this.reassertFinalRow(event.jobId);

@@ -47,6 +47,12 @@ export interface PluginOptions {
   pollMs?: number;
   /** Progress is written to the resource and published at most this often (and once at the end). Default 250 ms. */
   progressIntervalMs?: number;
+  /** How often other replicas' events are read from the durable event log (ms, default 250; PostgreSQL is also woken by NOTIFY). */
+  eventPollMs?: number;
+  /** How long a finished job's events stay in the durable event log (ms, default 3,600,000). */
+  eventRetentionMs?: number;
+  /** Events kept per job in the durable event log; older ones are dropped (default 10,000). */
+  maxEventsPerJob?: number;
   /** SQLite only: switch the database to WAL with synchronous=NORMAL at start-up (default true). */
   sqliteTuning?: boolean;
   /**

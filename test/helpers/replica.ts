@@ -6,13 +6,20 @@
  * executions and concurrency in the database, across processes).
  *
  * Env: REPLICA_DB_URL, REPLICA_PARALLEL (4), REPLICA_TASK_MS (2), REPLICA_LEASE_MS (30000),
- * REPLICA_CREATE_TASKS (when set, this replica starts a job of that many tasks and prints its id).
+ * REPLICA_CREATE_TASKS (when set, this replica starts a job of that many tasks and prints its id;
+ * with REPLICA_CREATE_ON_SIGNAL it waits for SIGUSR2 first), REPLICA_HTTP (when set: the app also has
+ * the `adminuser` resource and auth, serves HTTP and the `/afws` websocket on a free port, prints
+ * `http <port>`, and makes sure the user `adminforth`/`adminforth` (superadmin) exists — the test
+ * creates the `adminuser` table), REPLICA_EVENT_POLL_MS (the plugin's eventPollMs).
  * Prints `ready <pid>` and `job <id>` lines; SIGTERM → graceful stop.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import AdminForth from 'adminforth';
 import type BackgroundJobsPlugin from '@adminforth/background-jobs';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
 import { seedJobsResource } from './jobs-resource.js';
+import { adminUserResource } from './adminuser.js';
 import { kindOfUrl, query } from './sql.js';
 
 const url = process.env.REPLICA_DB_URL!;
@@ -22,11 +29,16 @@ const taskMs = Number(process.env.REPLICA_TASK_MS ?? 2);
 const leaseMs = Number(process.env.REPLICA_LEASE_MS ?? 30_000);
 process.env.ADMINFORTH_SECRET ??= 'replica-secret';
 
+const http = Boolean(process.env.REPLICA_HTTP);
+const eventPollMs = process.env.REPLICA_EVENT_POLL_MS ? Number(process.env.REPLICA_EVENT_POLL_MS) : undefined;
+const jobs = seedJobsResource({ leaseMs, heartbeatMs: Math.max(100, Math.floor(leaseMs / 5)), pollMs: 50, progressIntervalMs: 100, eventPollMs });
 const admin = new AdminForth({
   baseUrl: '',
   dataSources: [{ id: 'maindb', url }],
-  resources: [seedJobsResource({ leaseMs, heartbeatMs: Math.max(100, Math.floor(leaseMs / 5)), pollMs: 50, progressIntervalMs: 100 })],
+  ...(http ? { auth: { usersResourceId: 'adminuser', usernameField: 'email', passwordHashField: 'password_hash' } } : {}),
+  resources: http ? [adminUserResource(), jobs] : [jobs],
 });
+if (http) admin.express.serve(express().use(express.json()));
 const plugin = admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin');
 const q = (sql: string, params: unknown[] = []) => query(kind, admin.resource('jobs').dataConnector.client, sql, params);
 const up = kind === 'mysql'
@@ -61,7 +73,18 @@ process.once('SIGTERM', () => {
     (error) => { console.error('replica: shutdown failed', error); process.exit(1); },
   );
 });
+if (http) {
+  const users = admin.resource('adminuser');
+  if (!(await users.get({ field: 'email', operator: 'eq', value: 'adminforth' } as any))) {
+    await users.create({ email: 'adminforth', password_hash: await AdminForth.Utils.generatePasswordHash('adminforth'), role: 'superadmin' })
+      .catch(() => { /* the other replica created it */ });
+  }
+  const server = admin.express.listen(0, '127.0.0.1');
+  if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
+  process.stdout.write(`http ${(server.address() as AddressInfo).port}\n`);
+}
 process.stdout.write(`ready ${process.pid}\n`);
+if (process.env.REPLICA_CREATE_ON_SIGNAL) await new Promise((resolve) => process.once('SIGUSR2', resolve));
 if (process.env.REPLICA_CREATE_TASKS) {
   const total = Number(process.env.REPLICA_CREATE_TASKS);
   const jobId = await plugin.startNewJob('replicated', null, Array.from({ length: total }, (_, i) => ({ state: { i } })), 'replica_work');

@@ -281,7 +281,7 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
       expect(types.filter((t) => t === 'task:done')).toHaveLength(2);
       expect(types.at(-1)).toBe('job:finished');
       // Nothing after the end: a finished job answers at once.
-      expect((await asAdmin()('jobs/events', { jobId, after: page.lastSeq })).json).toEqual({ events: [], lastSeq: page.lastSeq, finished: true, truncated: false, reset: false });
+      expect((await asAdmin()('jobs/events', { jobId, after: page.lastSeq })).json).toEqual({ events: [], lastSeq: page.lastSeq, finished: true, truncated: false, reset: false, durable: true });
       // A sequence number beyond the last (the process restarted) starts again from the first event.
       const reset = (await asAdmin()('jobs/events', { jobId, after: page.lastSeq + 100, limit: 1 })).json;
       expect(reset).toMatchObject({ reset: true, events: [{ seq: 1, type: 'job:created' }] });
@@ -339,6 +339,9 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
     it('answer with the official bodies', async () => {
       app.plugin.registerTaskDetailsComponent({ jobHandlerName: 'quick', component: { file: '@@/Details.vue' } });
       const jobId = await doneJob(adminPk, 'compat', 3, (i) => ({ fail: i === 2, extra: i }));
+      // The row is the resource's mirror, written when job:finished is published (a moment after
+      // the store says DONE_WITH_ERRORS: the event is written to the durable log first).
+      await until(async () => (await asAdmin()('get-list-of-jobs')).json.jobs.find((j: any) => j.id === jobId)?.status === 'DONE_WITH_ERRORS', `the row of job ${jobId} to be final`);
       const list = (await asAdmin()('get-list-of-jobs')).json;
       expectNewestFirst(list.jobs);
       expect(list.jobs.find((j: any) => j.id === jobId)).toEqual({

@@ -11,6 +11,9 @@ import { availableDbKinds, freshDatabase, type FreshDatabase, type DbKind } from
 import { JOBS_TABLE_SQL } from '../helpers/jobs-resource.js';
 import { query } from '../helpers/sql.js';
 import { SUPPORTED_DATABASES } from '../../plugin/src/adapter/options.js';
+import { TestSocket, closeTestSockets } from '../helpers/ws-client.js';
+import { af, configDir, jsonLines, removeConfigDirs, RunningCli } from '../cli/jobs-helpers.js';
+import { EXIT } from '../../src/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const children = new Set<ChildProcess>();
@@ -140,5 +143,137 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
     } finally {
       await close();
     }
+  });
+});
+
+/**
+ * Live events across replicas (issue 9): each replica serves HTTP and `/afws`; a websocket client
+ * on each, subscribed to the job's topics, receives every event of the job in sequence order, none
+ * twice; `jobs/events` on either replica answers exactly the events after a sequence number.
+ */
+interface Live { replica: Replica; port: number; cookie: string; socket: TestSocket; api: string }
+
+async function liveReplica(url: string, env: Record<string, string>): Promise<Live> {
+  const replica = await startReplica(url, { REPLICA_HTTP: '1', REPLICA_EVENT_POLL_MS: '100', ...env });
+  const port = Number(/^http (\d+)$/m.exec(replica.output())![1]);
+  const base = `http://127.0.0.1:${port}/adminapi/v1`;
+  const login = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'adminforth', password: 'adminforth' }) });
+  expect(login.status).toBe(200);
+  const cookie = login.headers.getSetCookie().find((c) => c.includes('_jwt='))!.split(';')[0];
+  const discovery = await (await fetch(`${base}/plugin/background-jobs/instances`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' })).json() as any;
+  const socket = await TestSocket.open(`ws://127.0.0.1:${port}/afws`, cookie);
+  socket.send({ type: 'subscribe', topic: '/background-jobs-job-update' });
+  return { replica, port, cookie, socket, api: `http://127.0.0.1:${port}${discovery.instances[0].apiPath}` };
+}
+
+/** This job's messages on a client, as [seq, topic] in arrival order. */
+function received(live: Live, jobId: string): { seq: number; topic: string; data: any }[] {
+  return live.socket.frames.map((f) => JSON.parse(f))
+    .filter((m) => m.type === 'message' && (m.topic === `/background-jobs-task-update/${jobId}` || (m.topic === '/background-jobs-job-update' && m.data.jobId === jobId)))
+    .map((m) => ({ seq: m.data.seq, topic: m.topic, data: m.data }));
+}
+
+async function eventsAfter(live: Live, jobId: string, after: number): Promise<{ seq: number; type: string }[]> {
+  const out: { seq: number; type: string }[] = [];
+  for (;;) {
+    const page = await (await fetch(`${live.api}/jobs/events`, { method: 'POST', headers: { cookie: live.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ jobId, after, timeoutMs: 0 }) })).json() as any;
+    expect(page.durable).toBe(true);
+    out.push(...page.events);
+    if (page.events.length === 0) return out;
+    after = page.lastSeq;
+  }
+}
+
+const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+
+/** Subscribed to the task topic late (the job id comes with the job): from the first task message on, every seq, in order. */
+function expectInOrderFromFirstTaskMessage(messages: { seq: number; topic: string }[], lastSeq: number): void {
+  const seqs = messages.map((m) => m.seq);
+  expect(seqs.every((s) => typeof s === 'number')).toBe(true);
+  expect(new Set(seqs).size).toBe(seqs.length);
+  expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+  const firstTask = messages.findIndex((m) => m.topic.startsWith('/background-jobs-task-update/'));
+  expect(firstTask).toBeGreaterThanOrEqual(0);
+  expect(seqs.slice(firstTask)).toEqual(range(seqs[firstTask], lastSeq));
+}
+
+async function liveJob(kind: DbKind, tasks: number) {
+  const db = await prepare(kind);
+  const { ADMINUSER_TABLE_SQL } = await import('../helpers/adminuser.js');
+  await db.exec(ADMINUSER_TABLE_SQL[kind]);
+  const env = { REPLICA_PARALLEL: '4', REPLICA_TASK_MS: '40', REPLICA_LEASE_MS: '3000' };
+  const a = await liveReplica(db.url, env);
+  const b = await liveReplica(db.url, { ...env, REPLICA_CREATE_TASKS: String(tasks), REPLICA_CREATE_ON_SIGNAL: '1' });
+  b.replica.child.kill('SIGUSR2');
+  const jobId = await b.replica.jobId();
+  for (const live of [a, b]) live.socket.send({ type: 'subscribe', topic: `/background-jobs-task-update/${jobId}` });
+  return { db, a, b, jobId };
+}
+
+async function finalSeq(live: Live, jobId: string, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const finished = received(live, jobId).find((m) => m.topic === '/background-jobs-job-update' && ['DONE', 'DONE_WITH_ERRORS'].includes(m.data.status));
+    if (finished) return finished.seq;
+    if (Date.now() > deadline) throw new Error(`no final event on port ${live.port}: ${JSON.stringify(received(live, jobId).slice(-5))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.each(kinds)('live events across two replicas on one %s database', (kind) => {
+  afterEach(async () => { await closeTestSockets(); });
+
+  it('every client gets every event in order, none twice; jobs/events on either replica fills a gap exactly', async () => {
+    const { db, a, b, jobId } = await liveJob(kind, 60);
+    // And an `af-jobs tail` on replica A.
+    const config = configDir();
+    const login = await af(['login', '--url', `http://127.0.0.1:${a.port}`, '--username', 'adminforth', '--password-stdin'], { config, input: 'adminforth\n' });
+    expect(login.code, login.stderr).toBe(EXIT.OK);
+    const tail = new RunningCli(['tail', jobId, '-o', 'jsonl'], { config });
+    const last = Math.max(await finalSeq(a, jobId), await finalSeq(b, jobId));
+    await new Promise((r) => setTimeout(r, 500));
+    const all = await eventsAfter(a, jobId, 0);
+    expect(all.map((e) => e.seq)).toEqual(range(1, all.length));
+    const lastSeq = all.length;
+    expect(last).toBeLessThanOrEqual(lastSeq);
+    // Both replicas ran tasks.
+    const client = await openClient(db);
+    try {
+      expect(await query(kind, client.client, 'SELECT DISTINCT pid FROM replica_runs', [])).toHaveLength(2);
+    } finally {
+      await client.close();
+    }
+    for (const live of [a, b]) expectInOrderFromFirstTaskMessage(received(live, jobId), lastSeq);
+    expect(all.filter((e) => e.type === 'task:done')).toHaveLength(60);
+    expect(all.at(-1)!.type).toBe('job:finished');
+    // A client that lost the socket after some event resumes through the other replica: exactly the rest.
+    const mid = received(a, jobId)[Math.floor(received(a, jobId).length / 2)].seq;
+    expect((await eventsAfter(b, jobId, mid)).map((e) => e.seq)).toEqual(range(mid + 1, lastSeq));
+    // The tail printed every event once, in order, and ended with the job's status.
+    const tailed = await tail.done;
+    removeConfigDirs();
+    expect(tailed.code, tailed.stderr).toBe(EXIT.OK);
+    const printed = jsonLines<{ seq: number; type: string }>(tailed.stdout);
+    expect(printed.map((e) => e.seq)).toEqual(range(1, lastSeq));
+    expect(printed.at(-1)!.type).toBe('job:finished');
+  });
+
+  it("a replica killed mid-job: the survivor's client still receives the rest, in order", async () => {
+    const { a, b, jobId } = await liveJob(kind, 120);
+    // Wait until the job is well under way on both, then kill the creator.
+    const deadline = Date.now() + 30_000;
+    while (received(a, jobId).filter((m) => m.data.status === 'DONE').length < 20) {
+      if (Date.now() > deadline) throw new Error('the job did not get going');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    b.replica.child.kill('SIGKILL');
+    await b.replica.exited;
+    await finalSeq(a, jobId, 90_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const all = await eventsAfter(a, jobId, 0);
+    expect(all.map((e) => e.seq)).toEqual(range(1, all.length));
+    expectInOrderFromFirstTaskMessage(received(a, jobId), all.length);
+    const done = new Set(all.filter((e) => e.type === 'task:done').map((e: any) => e.taskIndex));
+    expect(done.size).toBe(120);
   });
 });

@@ -6,6 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { availableDbKinds, freshDatabase, type DbKind, type FreshDatabase } from '../helpers/databases.js';
 import type { FlushResult, JobStore } from '../../plugin/src/store/job-store.js';
+import type { EngineEvent } from '../../plugin/src/events.js';
+import { durablePage } from '../../plugin/src/http/event-log.js';
 import { MIGRATION_VERSIONS, T0, flushOf, makeJob, openStore, tasksOf, type StoreHandle } from './store-helpers.js';
 
 const kinds = await availableDbKinds();
@@ -509,6 +511,129 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
       expect(await store.getJobByKey(fresh)).toMatchObject({ status: 'DRAFT' });
       expect(await store.getJobByKey(active)).toMatchObject({ status: 'IN_PROGRESS' });
       expect(await store.discardStaleDrafts([], T0 - 86_400_000)).toBe(0);
+    });
+  });
+
+  describe('event log', () => {
+    const ev = (taskIndex: number, type: 'task:started' | 'task:done' = 'task:done') =>
+      ({ type, jobId: 'j', handler: 'h', startedBy: '7', taskIndex, attempt: 1 }) as EngineEvent;
+    /** Every event of the job, with its sequence number, from the log. */
+    async function allEvents(s: JobStore, jobKey: number): Promise<{ seq: number; event: EngineEvent; owner: string }[]> {
+      const read = await s.readEvents(jobKey, 0, 1_000_000);
+      return read.batches.flatMap((b) => b.events.map((event, i) => ({ seq: b.firstSeq + i, event, owner: b.owner })));
+    }
+
+    it('numbers the events of a flush and of appendEvents consecutively per job, one row per write', async () => {
+      const jobKey = await makeJob(store, tasksOf(3));
+      const other = await makeJob(store, tasksOf(1), { jobId: 'other' });
+      const claim = await store.flush(flushOf(jobKey, 'me', { claim: 3, events: [] }));
+      expect(claim.lastSeq ?? null).toBeNull();
+      expect(await store.appendEvents(jobKey, 'me', T0, [ev(0, 'task:started')])).toBe(1);
+      const done = await store.flush(flushOf(jobKey, 'me', { finished: [{ index: 0, status: 'DONE' }, { index: 1, status: 'DONE' }], events: [ev(0), ev(1)] }));
+      expect(done.lastSeq).toBe(3);
+      expect(await store.appendEvents(other, 'me', T0, [ev(0)])).toBe(1);
+      const read = await store.readEvents(jobKey, 0, 10);
+      expect(read.lastSeq).toBe(3);
+      expect(read.oldestSeq).toBe(1);
+      expect(read.batches.map((b) => [b.firstSeq, b.lastSeq, b.owner])).toEqual([[1, 1, 'me'], [2, 3, 'me']]);
+      expect(read.batches[1].events).toEqual([ev(0), ev(1)]);
+      // After a sequence number: the batches holding later events.
+      expect((await store.readEvents(jobKey, 2, 10)).batches.map((b) => b.lastSeq)).toEqual([3]);
+      expect((await store.readEvents(jobKey, 3, 10)).batches).toEqual([]);
+      expect(await store.readEvents(999_999, 0, 10)).toEqual({ batches: [], lastSeq: 0, oldestSeq: null });
+      expect(await store.appendEvents(999_999, 'me', T0, [ev(0)])).toBeNull();
+    });
+
+    it('gives consecutive sequence numbers to the flushes and appends of two owners at once, none twice', async () => {
+      const jobKey = await makeJob(store, tasksOf(40));
+      const b = (await open()).store;
+      const owners: [string, JobStore][] = [['a', store], ['b', b]];
+      await Promise.all(owners.map(async ([owner, s]) => {
+        for (let round = 0; round < 10; round++) {
+          const r = await s.flush(flushOf(jobKey, owner, { claim: 2, parallelLimit: 40, events: [ev(round, 'task:started'), ev(round)] }));
+          expect(r.lastSeq).toBeGreaterThan(0);
+          await s.appendEvents(jobKey, owner, T0, [ev(round)]);
+        }
+      }));
+      const events = await allEvents(store, jobKey);
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(events.filter((e) => e.owner === 'a')).toHaveLength(30);
+      expect((await store.readEvents(jobKey, 0, 1)).lastSeq).toBe(60);
+    });
+
+    it('writes no event when the flush rolls back, and no task write when its events cannot be written', async () => {
+      const jobKey = await makeJob(store, tasksOf(2));
+      await store.flush(flushOf(jobKey, 'me', { claim: 2 }));
+      const handle = handles[0];
+      const triggers: Record<DbKind, string[]> = {
+        sqlite: [
+          `CREATE TRIGGER af_boom_t BEFORE UPDATE OF state ON af_bj_tasks WHEN NEW.state = '{"boom":1}' BEGIN SELECT RAISE(ABORT, 'boom'); END`,
+          `CREATE TRIGGER af_boom_e BEFORE INSERT ON af_bj_events WHEN NEW.payload LIKE '%boom-event%' BEGIN SELECT RAISE(ABORT, 'boom'); END`,
+        ],
+        postgres: [
+          `CREATE FUNCTION af_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+             IF TG_TABLE_NAME = 'af_bj_tasks' THEN
+               IF NEW.state = '{"boom":1}' THEN RAISE EXCEPTION 'boom'; END IF;
+             ELSIF NEW.payload LIKE '%boom-event%' THEN RAISE EXCEPTION 'boom'; END IF;
+             RETURN NEW; END $$`,
+          'CREATE TRIGGER af_boom_t BEFORE UPDATE ON af_bj_tasks FOR EACH ROW EXECUTE FUNCTION af_boom()',
+          'CREATE TRIGGER af_boom_e BEFORE INSERT ON af_bj_events FOR EACH ROW EXECUTE FUNCTION af_boom()',
+        ],
+        mysql: [
+          `CREATE TRIGGER af_boom_t BEFORE UPDATE ON af_bj_tasks FOR EACH ROW BEGIN IF NEW.state = '{"boom":1}' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; END IF; END`,
+          `CREATE TRIGGER af_boom_e BEFORE INSERT ON af_bj_events FOR EACH ROW BEGIN IF NEW.payload LIKE '%boom-event%' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; END IF; END`,
+        ],
+      };
+      for (const sql of triggers[kind]) await handle.rows(sql);
+      // A task write fails: its events are not in the log.
+      await expect(store.flush(flushOf(jobKey, 'me', { states: new Map([[0, '{"boom":1}']]), events: [ev(0)] }))).rejects.toThrow(/boom/);
+      expect(await allEvents(store, jobKey)).toEqual([]);
+      // The events cannot be written: the task writes of the flush are rolled back with them.
+      const boom = { ...ev(1), error: 'boom-event' } as EngineEvent;
+      await expect(store.flush(flushOf(jobKey, 'me', { states: new Map([[1, '{"x":1}']]), finished: [{ index: 1, status: 'DONE' }], events: [boom] }))).rejects.toThrow(/boom/);
+      const { tasks } = await store.getTasks(jobKey, { limit: 10, offset: 0 });
+      expect(tasks.map((t) => [t.status, t.state])).toEqual([['IN_PROGRESS', { i: 0 }], ['IN_PROGRESS', { i: 1 }]]);
+      expect((await store.readEvents(jobKey, 0, 10)).lastSeq).toBe(0);
+      // And a good flush afterwards numbers from 1.
+      expect((await store.flush(flushOf(jobKey, 'me', { finished: [{ index: 1, status: 'DONE' }], events: [ev(1)] }))).lastSeq).toBe(1);
+    });
+
+    it("does not write another replica's late progress (below 100) once the job finished", async () => {
+      const jobKey = await makeJob(store, tasksOf(1));
+      const progress = (p: number) => ({ type: 'job:progress', jobId: 'j', handler: 'h', startedBy: '7', progress: p, total: 1, done: 0, failed: 0, cancelled: 0 }) as EngineEvent;
+      expect(await store.appendEvents(jobKey, 'me', T0, [progress(50)])).toBe(1);
+      await store.cancelJob(jobKey, T0);
+      expect(await store.appendEvents(jobKey, 'other', T0, [progress(60)])).toBeNull();
+      expect(await store.appendEvents(jobKey, 'me', T0, [progress(100)])).toBe(2);
+      expect(await store.appendEvents(jobKey, 'me', T0, [progress(60), ev(0)])).toBe(4);
+    });
+
+    it('retention: a finished job keeps its events for the retention time; a job keeps at most maxPerJob', async () => {
+      const running = await makeJob(store, tasksOf(1), { jobId: 'running' });
+      const finished = await makeJob(store, tasksOf(1), { jobId: 'finished' });
+      for (let i = 0; i < 5; i++) await store.appendEvents(running, 'me', T0, [ev(i, 'task:started'), ev(i)]);
+      await store.appendEvents(finished, 'me', T0, [ev(0)]);
+      await store.cancelJob(finished, T0 + 1000);
+      expect((await store.eventCursors(T0)).sort((x, y) => x.jobKey - y.jobKey)).toEqual([{ jobKey: running, lastSeq: 10 }, { jobKey: finished, lastSeq: 1 }].sort((x, y) => x.jobKey - y.jobKey));
+      expect(await store.eventCursors(T0 + 2000)).toEqual([{ jobKey: running, lastSeq: 10 }]);
+      // Finished after the cut-off: kept.
+      await store.pruneEvents(T0 + 1000, 1000);
+      expect((await allEvents(store, finished)).map((e) => e.seq)).toEqual([1]);
+      await store.pruneEvents(T0 + 1001, 1000);
+      expect(await allEvents(store, finished)).toEqual([]);
+      expect((await store.readEvents(finished, 0, 10)).lastSeq).toBe(1);
+      // Bounded per job: rows whose events are all more than 4 behind the last go; the running job keeps the rest.
+      await store.pruneEvents(T0 + 1001, 4);
+      const read = await store.readEvents(running, 0, 10);
+      expect(read.batches.map((b) => [b.firstSeq, b.lastSeq])).toEqual([[7, 8], [9, 10]]);
+      expect(read.oldestSeq).toBe(7);
+      expect(durablePage(read, 2, 100)).toMatchObject({ truncated: true, reset: false, lastSeq: 10 });
+      expect(durablePage(read, 6, 100)).toMatchObject({ truncated: false, reset: false });
+      expect(durablePage(read, 6, 100).events.map((e) => e.seq)).toEqual([7, 8, 9, 10]);
+      expect(durablePage(read, 11, 1)).toMatchObject({ reset: true, events: [{ seq: 7 }] });
+      // Deleting the job deletes its events.
+      await store.deleteJob(running);
+      expect((await store.readEvents(running, 0, 10)).batches).toEqual([]);
     });
   });
 

@@ -27,7 +27,12 @@ export async function openStore(db: FreshDatabase): Promise<StoreHandle> {
       const handle = new Database(db.url.slice('sqlite://'.length));
       return {
         store: new SqliteJobStore(handle),
-        rows: async (sql) => handle.prepare(sql).all() as Record<string, unknown>[],
+        rows: async (sql) => {
+          const statement = handle.prepare(sql);
+          if (statement.reader) return statement.all() as Record<string, unknown>[];
+          statement.run();
+          return [];
+        },
         close: async () => { handle.close(); },
       };
     }

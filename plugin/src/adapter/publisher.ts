@@ -23,14 +23,20 @@ export const taskTopic = (jobId: string) => `/background-jobs-task-update/${jobI
 export const jobStateTopic = (jobId: string, field: string) => `/background-jobs-state-update/${jobId}/${encodeURIComponent(field)}`;
 export const taskStateTopic = (jobId: string, field: string) => `/background-jobs-task-state-update/${jobId}/${encodeURIComponent(field)}`;
 
-export function createPublisher(config: PublisherConfig): (event: EngineEvent) => void {
+/**
+ * Every payload carries the event's `seq` (its number in the job's durable log, issue 9) when it
+ * has one, so a client can notice a gap and fill it from `jobs/events`; the payloads are otherwise
+ * the official plugin's.
+ */
+export function createPublisher(config: PublisherConfig): (event: EngineEvent & { seq?: number }) => void {
   const { mirror, columns } = config;
   return (event) => {
     notifyEngineEventListeners(mirror, event);
     const ws = config.websocket();
     const filter = (adminUser: any) => config.mayView(adminUser, event.startedBy, event.jobId);
-    const send = (topic: string, data: unknown) => {
-      if (ws) void Promise.resolve(ws.publish(topic, data, filter)).catch(() => {});
+    const seq = event.seq;
+    const send = (topic: string, data: Record<string, unknown>) => {
+      if (ws) void Promise.resolve(ws.publish(topic, seq === undefined ? data : { ...data, seq }, filter)).catch(() => {});
     };
     switch (event.type) {
       case 'job:created':

@@ -1,4 +1,5 @@
 import type { JobCounters } from '../store/job-store.js';
+import type { EventStream } from './event-stream.js';
 
 /** What a runner knows of its job. */
 export interface RunnerJob {
@@ -28,4 +29,6 @@ export interface JobEngineHooks {
   log: Logger;
   onJobFinished(job: RunnerJob, counters: JobCounters): Promise<void>;
   onTaskFailed(job: RunnerJob, error: string): void;
+  /** The durable event log of this process (event-stream.ts). */
+  events: EventStream;
 }

@@ -14,6 +14,8 @@ import type { NewTask, TaskHandlerDefinition, TaskSource } from '../types.js';
 import { JobRunner } from './job-runner.js';
 import type { JobEngineHooks, JobStateAccess, Logger, RunnerJob } from './engine-types.js';
 import { toJson } from './task-context.js';
+import { EventStream, type SequencedEvent } from './event-stream.js';
+import type { EventRead } from '../store/job-store.js';
 
 export interface EngineOptions {
   store: JobStore;
@@ -23,6 +25,12 @@ export interface EngineOptions {
   heartbeatMs?: number;
   pollMs?: number;
   progressIntervalMs?: number;
+  /** How often other replicas' events are read from the log (ms, default 250). */
+  eventPollMs?: number;
+  /** How long a finished job's events are kept (ms, default 1 h). */
+  eventRetentionMs?: number;
+  /** Events kept per job; older ones are dropped (readers get `truncated`). Default 10,000. */
+  maxEventsPerJob?: number;
 }
 
 export interface CreateJobInput {
@@ -69,11 +77,20 @@ export class Engine {
   private started = false;
   private stopped = false;
   private readonly log: Logger;
+  readonly events: EventStream;
+  readonly eventRetentionMs: number;
+  readonly maxEventsPerJob: number;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
     this.emit = options.emit;
     this.log = options.log ?? ((level, message) => console[level](message));
+    this.eventRetentionMs = options.eventRetentionMs ?? 3600_000;
+    this.maxEventsPerJob = Math.max(1, options.maxEventsPerJob ?? 10_000);
+    this.events = new EventStream({
+      store: this.store, owner: this.owner, log: this.log, pollMs: options.eventPollMs ?? 250,
+      publish: (event: SequencedEvent) => this.emit(event),
+    });
     this.leaseMs = options.leaseMs ?? 30_000;
     this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
     this.pollMs = options.pollMs ?? 1000;
@@ -88,6 +105,7 @@ export class Engine {
       progressIntervalMs: options.progressIntervalMs ?? 250,
       jobState,
       log: this.log,
+      events: this.events,
       onJobFinished: (job, counters) => this.onJobFinished(job, counters),
       onTaskFailed: (job, error) => {
         this.setJobStateField(job, 'error', error).catch((e) => this.log('error', `background-jobs: could not record the error of job ${job.jobId}: ${errorMessage(e)}`));
@@ -100,6 +118,7 @@ export class Engine {
     if (this.started) return;
     this.started = true;
     liveOwners.add(this.owner);
+    await this.events.start();
     await this.heartbeat();
     await this.recoverExpiredLeases();
     await this.resumeJobs();
@@ -163,7 +182,7 @@ export class Engine {
       throw error;
     }
     const job: RunnerJob = { jobKey, jobId, handler: input.handler, name: input.name, startedBy: input.startedBy };
-    this.emit({ type: 'job:created', jobId, handler: job.handler, startedBy: job.startedBy, name: job.name, status, createdAt, total });
+    await this.events.append(jobKey, { type: 'job:created', jobId, handler: job.handler, startedBy: job.startedBy, name: job.name, status, createdAt, total });
     if (status === 'IN_PROGRESS') this.startRunner(job);
     else await this.promote(input.handler);
     return jobId;
@@ -225,7 +244,7 @@ export class Engine {
     const status = result.status as JobStatus;
     if (result.changed) {
       this.runners.get(job.jobKey)?.cancel();
-      this.emit({
+      await this.events.append(job.jobKey, {
         type: 'job:finished', jobId: String(job.jobId), handler: job.handler, startedBy: job.startedBy,
         status: 'CANCELLED', finishedAt: new Date().toISOString(), progress: progressOf(await this.store.getJobByKey(job.jobKey) ?? job),
       });
@@ -247,7 +266,7 @@ export class Engine {
       throw new JobsError('INVALID_STATE', `Job ${jobId} has no ${Array.isArray(scope) ? 'such finished' : scope === 'failed' ? 'failed' : 'failed or cancelled'} tasks to retry.`);
     }
     const runnerJob = toRunnerJob(job);
-    this.emit({ type: 'job:retried', jobId: runnerJob.jobId, handler: job.handler, startedBy: job.startedBy, status, tasks });
+    await this.events.append(job.jobKey, { type: 'job:retried', jobId: runnerJob.jobId, handler: job.handler, startedBy: job.startedBy, status, tasks });
     if (status === 'IN_PROGRESS') this.startRunner(runnerJob);
     else await this.promote(job.handler);
     return { status, tasks };
@@ -263,10 +282,16 @@ export class Engine {
     await this.store.deleteJob(job.jobKey);
   }
 
+  /** The job's durable events after `after` (jobs/events). */
+  async readEvents(jobId: string, after: number, limit: number): Promise<EventRead & { jobKey: number }> {
+    const job = await this.getJob(jobId);
+    return { ...(await this.store.readEvents(job.jobKey, after, limit)), jobKey: job.jobKey };
+  }
+
   async setJobStateField(job: RunnerJob, field: string, value: unknown): Promise<void> {
     toJson({ [field]: value }, `Job state field '${field}'`);
     const state = await this.store.updateJobState(job.jobKey, (s) => ({ ...s, [field]: value }));
-    this.emit({ type: 'job:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy, field, value, state });
+    await this.events.append(job.jobKey, { type: 'job:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy, field, value, state });
   }
 
   /** Stop claiming, let running tasks finish within `graceMs`, abort the rest and release their leases. */
@@ -276,6 +301,7 @@ export class Engine {
     for (const timer of this.timers) clearInterval(timer);
     await Promise.all([...this.runners.values()].map((runner) => runner.stop(graceMs)));
     this.runners.clear();
+    await this.events.stop();
     try {
       if (this.started) await this.store.releaseOwner(this.owner);
     } finally {
@@ -314,6 +340,7 @@ export class Engine {
       .map((w) => w.owner);
     const recovered = await this.store.recoverExpiredLeases(now, dead);
     await this.store.discardStaleDrafts(dead, now - 24 * 3600_000);
+    await this.store.pruneEvents(now - this.eventRetentionMs, this.maxEventsPerJob);
     if (recovered > 0) {
       this.log('info', `background-jobs: recovered ${recovered} task(s) from stopped process(es)`);
       if (this.isStarted) await this.resumeJobs();
@@ -345,7 +372,7 @@ export class Engine {
     const promoted = await this.store.promoteQueued(handler, definition.concurrencyLimit ?? Infinity);
     for (const job of promoted) {
       const runnerJob = toRunnerJob(job);
-      this.emit({ type: 'job:started', jobId: runnerJob.jobId, handler, startedBy: job.startedBy, name: job.name, createdAt: new Date(job.createdAt).toISOString(), progress: progressOf(job) });
+      await this.events.append(job.jobKey, { type: 'job:started', jobId: runnerJob.jobId, handler, startedBy: job.startedBy, name: job.name, createdAt: new Date(job.createdAt).toISOString(), progress: progressOf(job) });
       this.startRunner(runnerJob);
     }
   }
@@ -369,7 +396,7 @@ export class Engine {
 
   private async onJobFinished(job: RunnerJob, counters: JobCounters): Promise<void> {
     const row = await this.store.getJobByKey(job.jobKey);
-    this.emit({
+    await this.events.append(job.jobKey, {
       type: 'job:finished', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy,
       status: counters.status as JobStatus, finishedAt: new Date(row?.finishedAt ?? Date.now()).toISOString(), progress: 100,
       ...(counters.failed > 0 && row?.lastError ? { error: row.lastError } : {}),

@@ -5,7 +5,7 @@
  * tasks, so memory does not depend on the size of the job.
  */
 import type { ClaimedTask, FlushResult, JobStore, RescheduledTask, FinishedTask } from '../store/job-store.js';
-import type { EventSink } from '../events.js';
+import type { EngineEvent, EventSink } from '../events.js';
 import type { TaskHandlerDefinition } from '../types.js';
 import { UnrecoverableError, errorMessage } from '../errors.js';
 import { createTaskContext } from './task-context.js';
@@ -51,6 +51,8 @@ export class JobRunner {
   private finished: FinishedTask[] = [];
   private rescheduled: RescheduledTask[] = [];
   private lastError: string | null = null;
+  /** Events of the task writes not flushed yet: they go to the log in the same flush. */
+  private events: EngineEvent[] = [];
   /** Resolvers of `setTaskStateField` calls waiting for their write to be committed. */
   private commitWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private pumping: Promise<void> | null = null;
@@ -175,6 +177,8 @@ export class JobRunner {
       const rescheduled = this.rescheduled;
       const waiters = this.commitWaiters;
       const lastError = this.lastError;
+      const events = coalesceTaskStates(this.events);
+      this.events = [];
       this.states = new Map();
       this.finished = [];
       this.rescheduled = [];
@@ -195,6 +199,7 @@ export class JobRunner {
           leaseMs: this.hooks.leaseMs,
           interestTtlMs: 3 * this.hooks.pollMs,
           lastError,
+          events,
         });
         this.failures = 0;
       } catch (error) {
@@ -204,18 +209,23 @@ export class JobRunner {
         this.rescheduled.unshift(...rescheduled);
         this.commitWaiters.unshift(...waiters);
         this.lastError ??= lastError;
+        this.events.unshift(...events);
         this.failures++;
         this.hooks.log('error', `background-jobs: could not save progress of job ${this.job.jobId} (attempt ${this.failures}): ${errorMessage(error)}`);
         this.wakeAfter(Math.min(5000, 100 * 2 ** this.failures));
         return;
       }
       for (const w of waiters) w.resolve();
+      if (events.length > 0 && result.lastSeq != null) this.hooks.events.written(this.job.jobKey, result.lastSeq, events);
       this.afterFlush(result);
     } while (this.again && !this.ended);
   }
 
   private afterFlush(result: FlushResult): void {
     for (const task of result.claimed) this.runTask(task);
+    // Their task:started events go to the log with the next flush, which this asks for (tasks
+    // that end at once land in the same one).
+    if (result.claimed.length > 0) this.scheduleFlush();
     this.reportProgress(result, result.finishedJob);
     if (result.finishedJob) {
       void this.hooks.onJobFinished(this.job, result.counters);
@@ -247,11 +257,13 @@ export class JobRunner {
     const finishedCount = done + failed + cancelled;
     const progress = total === 0 ? 100 : finishedCount >= total ? 100 : Math.floor((finishedCount / total) * 100);
     if (progress === this.lastProgress && !final) return;
+    // Another process finished (or cancelled) the job: its job:finished carries the progress.
+    if (!final && result.counters.status !== 'IN_PROGRESS') return;
     const now = Date.now();
     const publish = () => {
       this.lastProgressAt = Date.now();
       this.lastProgress = progress;
-      this.emit({ type: 'job:progress', jobId: this.job.jobId, handler: this.job.handler, startedBy: this.job.startedBy, progress, total, done, failed, cancelled });
+      void this.hooks.events.append(this.job.jobKey, { type: 'job:progress', jobId: this.job.jobId, handler: this.job.handler, startedBy: this.job.startedBy, progress, total, done, failed, cancelled });
     };
     if (this.progressTimer) {
       clearTimeout(this.progressTimer);
@@ -271,7 +283,7 @@ export class JobRunner {
     this.running.set(claimed.index, run);
     const { jobId, handler, startedBy } = this.job;
     const state = JSON.parse(claimed.state) as Record<string, unknown>;
-    this.emit({ type: 'task:started', jobId, handler, startedBy, taskIndex: claimed.index, attempt: claimed.attempt });
+    this.events.push({ type: 'task:started', jobId, handler, startedBy, taskIndex: claimed.index, attempt: claimed.attempt });
     const context = createTaskContext({
       job: this.job,
       taskIndex: claimed.index,
@@ -283,7 +295,7 @@ export class JobRunner {
         this.scheduleFlush();
         return new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
       },
-      emit: this.emit,
+      emit: (event) => { this.events.push(event); },
       jobState: this.hooks.jobState,
     });
     const timeoutMs = this.definition.timeoutMs;
@@ -314,17 +326,17 @@ export class JobRunner {
     this.running.delete(index);
     if (error === null) {
       this.finished.push({ index, status: 'DONE' });
-      this.emit({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt });
+      this.events.push({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt });
     } else if (error instanceof TaskAbort && error.kind === 'cancelled') {
       this.finished.push({ index, status: 'CANCELLED' });
-      this.emit({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: index });
+      this.events.push({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: index });
     } else if (error instanceof TaskAbort && error.kind === 'shutdown') {
       // Not a failure: the lease is released on stop and another process runs the task again.
     } else {
       const message = errorMessage(error);
       const maxAttempts = Math.max(1, this.definition.maxAttempts ?? 1);
       const willRetry = !(error instanceof UnrecoverableError) && claimed.attempt < maxAttempts && !this.cancelled;
-      this.emit({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, error: message, willRetry });
+      this.events.push({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, error: message, willRetry });
       if (willRetry) {
         this.rescheduled.push({ index, error: message, runAfter: Date.now() + backoffDelay(claimed.attempt, this.definition.backoff) });
       } else {
@@ -338,4 +350,26 @@ export class JobRunner {
     }
     this.scheduleFlush();
   }
+}
+
+/**
+ * Only the latest task:state of a task per batch (issue 9's coalescing): its `state` is the
+ * newest, its `fields` every field written since the previous batch.
+ */
+export function coalesceTaskStates(events: EngineEvent[]): EngineEvent[] {
+  let states = 0;
+  for (const e of events) if (e.type === 'task:state') states++;
+  if (states < 2) return events;
+  const latest = new Map<number, number>();
+  const fields = new Map<number, Record<string, unknown>>();
+  events.forEach((e, i) => {
+    if (e.type !== 'task:state') return;
+    latest.set(e.taskIndex, i);
+    fields.set(e.taskIndex, { ...fields.get(e.taskIndex), ...e.fields });
+  });
+  return events.flatMap((e, i): EngineEvent[] => {
+    if (e.type !== 'task:state') return [e];
+    if (latest.get(e.taskIndex) !== i) return [];
+    return [{ ...e, fields: fields.get(e.taskIndex)! }];
+  });
 }

@@ -1,8 +1,10 @@
 /**
- * The events `jobs/events` serves: an in-memory ring buffer per job, with per-job sequence numbers,
- * filled from the engine's events in this process. It is per-process until the durable event log
- * (issue 9): events of a job run by another replica are not here, and sequence numbers start again
- * at 1 after a restart (answered with `reset: true`, see `read`).
+ * What `jobs/events` waits on: the events this process publishes (its own and, through the log
+ * follower, every other replica's), per job, keyed by their durable sequence numbers. The events
+ * it answers are read from the durable log (`readDurablePage`); this buffer tells the long poll
+ * when to read again, and whether this process has published a job's final event.
+ * (`read` is the buffer's own page, from before the durable log; events without `seq` are
+ * numbered here.)
  */
 import type { EngineEvent } from '../events.js';
 
@@ -53,8 +55,9 @@ export class EventLog {
       this.buffers.get(oldest)?.waiters.forEach((wake) => wake());
       this.buffers.delete(oldest);
     }
-    const { startedBy: _startedBy, ...rest } = event;
-    buffer.lastSeq += 1;
+    const { startedBy: _startedBy, seq, ...rest } = event as EngineEvent & { seq?: number };
+    // Events from the durable log carry their sequence number: waiters compare with it.
+    buffer.lastSeq = typeof seq === 'number' ? Math.max(buffer.lastSeq, seq) : buffer.lastSeq + 1;
     if (event.type === 'job:finished') buffer.finalSeq = buffer.lastSeq;
     else if (event.type === 'job:retried') buffer.finalSeq = null;
     buffer.events.push({ seq: buffer.lastSeq, at: new Date().toISOString(), ...rest } as LoggedEvent);
@@ -115,4 +118,21 @@ export class EventLog {
     }
     return buffer;
   }
+}
+
+/** A page of `jobs/events` from the durable log (the store's `af_bj_events`). */
+export function durablePage(read: { batches: { firstSeq: number; at: number; events: EngineEvent[] }[]; lastSeq: number; oldestSeq: number | null }, after: number, limit: number): EventPage {
+  const reset = after > read.lastSeq;
+  const from = reset ? 0 : after;
+  const events: LoggedEvent[] = [];
+  for (const batch of read.batches) {
+    batch.events.forEach((event, i) => {
+      const seq = batch.firstSeq + i;
+      if (seq <= from || events.length >= limit) return;
+      const { startedBy: _startedBy, ...rest } = event;
+      events.push({ seq, at: new Date(batch.at).toISOString(), ...rest } as LoggedEvent);
+    });
+  }
+  const oldest = read.oldestSeq ?? read.lastSeq + 1;
+  return { events, lastSeq: read.lastSeq, truncated: !reset && from + 1 < oldest && read.lastSeq > from, reset };
 }

@@ -13,6 +13,7 @@ import { registerApiEndpoint } from './endpoint.js';
 import { emptyTaskCounts, toJobDetails } from './job-view.js';
 import { listJobs, listJobsSchema } from './jobs-list.js';
 import { DEFAULT_LIMIT, DEFAULT_LONG_POLL_MS, MAX_LIMIT, MAX_LONG_POLL_MS, jobIdSchema, limitSchema, offsetSchema } from './validation.js';
+import { durablePage } from './event-log.js';
 
 const MAX_RETRY_INDEXES = 5000;
 /** How long `jobs/events` waits for the final event of a job the store already reports finished. */
@@ -152,7 +153,7 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
   registerApiEndpoint(server, ctx, {
     path: `${base}/jobs/events`,
     schema: jobEventsSchema,
-    description: "A job's events after a sequence number, waiting up to timeoutMs for the next one (per process)",
+    description: "A job's events after a sequence number, from the durable log, waiting up to timeoutMs for the next one",
     handler: async ({ body, caller, abortSignal }) => {
       const job = await visibleJob(ctx, caller.adminUser, body.jobId);
       const after = body.after ?? 0;
@@ -169,13 +170,21 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
       };
       // State before page: an event appended between the two is then either in the page or leaves
       // `finished` false, never reported finished without it.
+      // From the durable log: every replica's events, across restarts (issue 9). A read asks for
+      // `after` + 1 … : rows hold batches, so `limit` rows hold at least `limit` events.
+      const read = async () => {
+        let r = await engine.readEvents(job.id, after, limit);
+        // Beyond the job's last number (a log older than this client's number): from the oldest kept.
+        if (after > r.lastSeq) r = await engine.readEvents(job.id, 0, limit);
+        return durablePage(r, after, limit);
+      };
       let state = await progress();
-      let page = ctx.events.read(job.id, after, limit);
+      let page = await read();
       if (page.events.length === 0 && !page.reset && state !== 'finished') {
         const timeoutMs = body.timeoutMs ?? DEFAULT_LONG_POLL_MS;
-        await ctx.events.waitForEvent(job.id, after, state === 'finishing' ? Math.min(timeoutMs, FINAL_EVENT_GRACE_MS) : timeoutMs, abortSignal);
+        await ctx.events.waitForEvent(job.id, Math.max(after, page.lastSeq), state === 'finishing' ? Math.min(timeoutMs, FINAL_EVENT_GRACE_MS) : timeoutMs, abortSignal);
         state = await progress();
-        page = ctx.events.read(job.id, after, limit);
+        page = await read();
       }
       const last = page.events.at(-1);
       const lastSeq = last ? last.seq : page.reset ? page.lastSeq : Math.max(after, page.lastSeq);
@@ -186,6 +195,7 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
         finished: state === 'finished' && lastSeq >= page.lastSeq,
         truncated: page.truncated,
         reset: page.reset,
+        durable: true,
       };
     },
   });

@@ -7,6 +7,7 @@
  * is activated. Tasks reference `jobKey`, so linking a 100,000-task job is one row update.
  */
 import type { JobStatus, TaskStatus } from '../statuses.js';
+import type { EngineEvent } from '../events.js';
 
 export type StoreKind = 'sqlite' | 'postgres' | 'mysql' | 'memory';
 
@@ -80,6 +81,11 @@ export interface FlushInput {
   interestTtlMs: number;
   /** Last error to keep in the job (its state `error` and `lastError`). */
   lastError?: string | null;
+  /**
+   * Engine events describing this flush's writes (task:*), appended to the job's durable event
+   * log in the same transaction as one batch row, with consecutive per-job sequence numbers.
+   */
+  events?: EngineEvent[];
 }
 
 export interface JobCounters {
@@ -99,6 +105,27 @@ export interface FlushResult {
   nextRunAt: number | null;
   /** Tasks of the job IN_PROGRESS anywhere after this flush. */
   running: number;
+  /** Sequence number of the last of `FlushInput.events` (they got lastSeq - n + 1 … lastSeq); null when none were written. */
+  lastSeq?: number | null;
+}
+
+/** One row of `af_bj_events`: the events of one store write, numbered firstSeq … lastSeq. */
+export interface EventBatch {
+  jobKey: number;
+  firstSeq: number;
+  lastSeq: number;
+  owner: string;
+  at: number;
+  events: EngineEvent[];
+}
+
+export interface EventRead {
+  /** Batches holding events above `after`, oldest first. */
+  batches: EventBatch[];
+  /** The job's last sequence number (0: no event yet). */
+  lastSeq: number;
+  /** The oldest sequence number still kept (null: none kept). */
+  oldestSeq: number | null;
 }
 
 export interface NewJob {
@@ -160,4 +187,21 @@ export interface JobStore {
   releaseOwner(owner: string): Promise<void>;
   /** Drafts left by dead owners (creation interrupted by a crash). */
   discardStaleDrafts(deadOwners: string[], olderThan: number): Promise<number>;
+
+  /**
+   * The durable event log (issue 9). Appends one batch of events to the job's log in its own
+   * transaction and returns the batch's last sequence number (null: the job is gone).
+   */
+  appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null>;
+  /** Batches of the job with events above `after`, at most `limit` rows. */
+  readEvents(jobKey: number, after: number, limit: number): Promise<EventRead>;
+  /** Last sequence numbers of the jobs that have events and are unfinished or finished at/after `finishedSince`. */
+  eventCursors(finishedSince: number): Promise<{ jobKey: number; lastSeq: number }[]>;
+  /** Retention: drop events of jobs finished before `finishedBefore`, and events more than `maxPerJob` behind a job's last. */
+  pruneEvents(finishedBefore: number, maxPerJob: number): Promise<number>;
+  /**
+   * Optional push of new events (PostgreSQL: LISTEN af_bj_events): `onEvents(jobKey, lastSeq, owner)`
+   * for every batch any process commits. Returns the function that stops listening.
+   */
+  listenEvents?(onEvents: (jobKey: number, lastSeq: number, owner: string) => void): Promise<() => Promise<void>>;
 }

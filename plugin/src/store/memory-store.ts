@@ -4,8 +4,10 @@
  */
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  ClaimedTask, FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+  ClaimedTask, EventBatch, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
 } from './job-store.js';
+import type { EngineEvent } from '../events.js';
+import { batchFromRaw, eventPayload, isStaleProgress } from './event-batches.js';
 import { emptyTaskCounts } from './sqlite-store.js';
 
 interface MemoryTask {
@@ -31,6 +33,7 @@ export class MemoryJobStore implements JobStore {
   private readonly workers = new Map<string, WorkerInfo>();
   private readonly interest = new Map<number, Map<string, number>>();
   private nextKey = 1;
+  private readonly eventLog = new Map<number, { lastSeq: number; batches: EventBatch[] }>();
 
   async migrate(): Promise<void> {}
 
@@ -151,7 +154,48 @@ export class MemoryJobStore implements JobStore {
       }
     }
     const { status, total, done, failed, cancelled } = job;
-    return { claimed, counters: { status, total, done, failed, cancelled }, finishedJob, nextRunAt, running };
+    const lastSeq = input.events && input.events.length > 0 ? await this.appendEvents(input.jobKey, input.owner, input.now, input.events) : null;
+    return { claimed, counters: { status, total, done, failed, cancelled }, finishedJob, nextRunAt, running, lastSeq };
+  }
+
+  async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
+    const job = this.jobs.get(jobKey);
+    if (events.length === 0 || !job) return null;
+    if (isStaleProgress(events) && ['DONE', 'DONE_WITH_ERRORS', 'CANCELLED'].includes(job.status)) return null;
+    let log = this.eventLog.get(jobKey);
+    if (!log) this.eventLog.set(jobKey, log = { lastSeq: 0, batches: [] });
+    const firstSeq = log.lastSeq + 1;
+    log.lastSeq += events.length;
+    log.batches.push({ jobKey, firstSeq, lastSeq: log.lastSeq, owner, at: now, events: batchFromRaw({ job_key: jobKey, seq: 0, first_seq: 0, owner, at: now, payload: eventPayload(events) }).events });
+    return log.lastSeq;
+  }
+
+  async readEvents(jobKey: number, after: number, limit: number): Promise<EventRead> {
+    const log = this.eventLog.get(jobKey);
+    if (!log) return { batches: [], lastSeq: 0, oldestSeq: null };
+    return { batches: log.batches.filter((b) => b.lastSeq > after).slice(0, limit), lastSeq: log.lastSeq, oldestSeq: log.batches[0]?.firstSeq ?? null };
+  }
+
+  async eventCursors(finishedSince: number): Promise<{ jobKey: number; lastSeq: number }[]> {
+    const out: { jobKey: number; lastSeq: number }[] = [];
+    for (const [jobKey, log] of this.eventLog) {
+      const job = this.jobs.get(jobKey);
+      if (!job || log.lastSeq === 0) continue;
+      if (job.status === 'IN_PROGRESS' || job.status === 'QUEUED' || (job.finishedAt ?? 0) >= finishedSince) out.push({ jobKey, lastSeq: log.lastSeq });
+    }
+    return out;
+  }
+
+  async pruneEvents(finishedBefore: number, maxPerJob: number): Promise<number> {
+    let n = 0;
+    for (const [jobKey, log] of this.eventLog) {
+      const job = this.jobs.get(jobKey);
+      const finished = !job || (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED' && job.finishedAt !== null && job.finishedAt < finishedBefore);
+      const keep = finished ? [] : log.batches.filter((b) => b.lastSeq > log.lastSeq - maxPerJob);
+      n += log.batches.length - keep.length;
+      log.batches = keep;
+    }
+    return n;
   }
 
   async getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
@@ -209,6 +253,7 @@ export class MemoryJobStore implements JobStore {
 
   async deleteJob(jobKey: number): Promise<void> {
     this.jobs.delete(jobKey);
+    this.eventLog.delete(jobKey);
   }
 
   async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {

@@ -17,6 +17,8 @@ import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/prom
 import type { JobStatus } from '../statuses.js';
 import type { FlushInput, FlushResult } from './job-store.js';
 import { taskWrites, type TaskWrite } from './task-writes.js';
+import type { EngineEvent } from '../events.js';
+import { eventPayload } from './event-batches.js';
 
 type Rows<T> = (T & RowDataPacket)[];
 
@@ -48,8 +50,8 @@ async function interestedOwners(conn: PoolConnection, cache: InterestCache, inpu
 
 export async function mysqlFlush(conn: PoolConnection, input: FlushInput, interest: InterestCache): Promise<FlushResult> {
   const { jobKey, owner, now } = input;
-  const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT'; total: number; done: number; failed: number; cancelled: number }>>(
-    'SELECT status, total, done, failed, cancelled FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
+  const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT'; total: number; done: number; failed: number; cancelled: number; last_seq: number }>>(
+    'SELECT status, total, done, failed, cancelled, last_seq FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
   if (!job) {
     return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
   }
@@ -111,10 +113,13 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput, intere
     if (matchedRows(result) !== held.length + claimed.length) throw new LeaseRace('A lease changed during the flush');
   }
 
-  if (finishedNow > 0 || input.lastError) {
+  // The events' numbers move with the counters, in the same statement (the job row is locked).
+  const eventCount = input.events?.length ?? 0;
+  const lastSeq = eventCount > 0 ? Number(job.last_seq) + eventCount : null;
+  if (finishedNow > 0 || input.lastError || lastSeq !== null) {
     await conn.query(`UPDATE af_bj_jobs SET done = ?, failed = ?, cancelled = ?, last_error = COALESCE(?, last_error),
-      status = ?, finished_at = IF(?, ?, finished_at) WHERE job_key = ?`,
-    [counters.done, counters.failed, counters.cancelled, input.lastError || null, counters.status, finishedJob, now, jobKey]);
+      status = ?, finished_at = IF(?, ?, finished_at), last_seq = ? WHERE job_key = ?`,
+    [counters.done, counters.failed, counters.cancelled, input.lastError || null, counters.status, finishedJob, now, lastSeq ?? Number(job.last_seq), jobKey]);
   }
 
   let nextRunAt: number | null = null;
@@ -123,7 +128,22 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput, intere
       `SELECT MIN(run_after) AS t FROM af_bj_tasks WHERE job_key = ? AND status = 'SCHEDULED'`, [jobKey]);
     nextRunAt = next.t === null ? null : Number(next.t);
   }
-  return { claimed, counters, finishedJob, nextRunAt, running: running + claimed.length };
+  if (lastSeq !== null) await insertEventRow(conn, jobKey, owner, now, lastSeq, input.events!);
+  return { claimed, counters, finishedJob, nextRunAt, running: running + claimed.length, lastSeq };
+}
+
+/** One row of the durable event log, numbered after `lastSeq` (the caller holds the job row lock). */
+export async function appendEventRow(conn: PoolConnection, jobKey: number, owner: string, now: number, lastSeq: number, events: EngineEvent[]): Promise<number> {
+  const last = lastSeq + events.length;
+  await conn.query('UPDATE af_bj_jobs SET last_seq = ? WHERE job_key = ?', [last, jobKey]);
+  await insertEventRow(conn, jobKey, owner, now, last, events);
+  return last;
+}
+
+/** The row of events numbered `last - events.length + 1 … last`. */
+async function insertEventRow(conn: PoolConnection, jobKey: number, owner: string, now: number, last: number, events: EngineEvent[]): Promise<void> {
+  await conn.query('INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES (?, ?, ?, ?, ?, ?)',
+    [jobKey, last, last - events.length + 1, owner, now, eventPayload(events)]);
 }
 
 /**

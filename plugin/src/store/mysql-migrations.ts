@@ -90,4 +90,21 @@ export const MYSQL_MIGRATIONS: MysqlMigration[] = [
       ) ${TABLE_OPTIONS}`,
     ],
   },
+  {
+    version: 3,
+    name: 'durable event log per job (live events across replicas)',
+    statements: [
+      'ALTER TABLE af_bj_jobs ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0',
+      'CREATE INDEX af_bj_jobs_finished ON af_bj_jobs (finished_at)',
+      `CREATE TABLE IF NOT EXISTS af_bj_events (
+        job_key BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        first_seq BIGINT NOT NULL,
+        owner VARCHAR(191) NOT NULL,
+        at BIGINT NOT NULL,
+        payload LONGTEXT NOT NULL,
+        PRIMARY KEY (job_key, seq)
+      ) ${TABLE_OPTIONS}`,
+    ],
+  },
 ];

@@ -16,11 +16,13 @@
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+  EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
 } from './job-store.js';
 import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
 import { MYSQL_MIGRATION_LOCK, MYSQL_MIGRATION_LOCK_TIMEOUT_S, MYSQL_MIGRATIONS, MYSQL_MIGRATIONS_TABLE } from './mysql-migrations.js';
-import { mysqlFlush, type InterestCache } from './mysql-flush.js';
+import { appendEventRow, mysqlFlush, type InterestCache } from './mysql-flush.js';
+import type { EngineEvent } from '../events.js';
+import { batchFromRaw, isStaleProgress, type RawEventRow } from './event-batches.js';
 
 type RawJob = Parameters<typeof jobFromRaw>[0];
 type Rows<T> = (T & RowDataPacket)[];
@@ -87,7 +89,13 @@ export class MysqlJobStore implements JobStore {
         const applied = new Set(rows.map((r) => Number(r.version)));
         for (const migration of MYSQL_MIGRATIONS) {
           if (applied.has(migration.version)) continue;
-          for (const statement of migration.statements) await conn.query(statement);
+          for (const statement of migration.statements) {
+            // MySQL DDL commits at once: a migration interrupted half-way is run again from its
+            // start, so a column or index it had already added is not an error.
+            await conn.query(statement).catch((error: { errno?: number }) => {
+              if (error.errno !== 1060 && error.errno !== 1061) throw error;
+            });
+          }
           await conn.query('INSERT IGNORE INTO af_bj_migrations (version, name, applied_at) VALUES (?, ?, ?)',
             [migration.version, migration.name, Date.now()]);
         }
@@ -192,6 +200,40 @@ export class MysqlJobStore implements JobStore {
     return this.transaction((conn) => mysqlFlush(conn, input, this.interest));
   }
 
+  async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
+    if (events.length === 0) return null;
+    return this.transaction(async (conn) => {
+      const [rows] = await conn.query<Rows<{ last_seq: number; status: string }>>('SELECT last_seq, status FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
+      if (!rows[0]) return null;
+      if (isStaleProgress(events) && ['DONE', 'DONE_WITH_ERRORS', 'CANCELLED'].includes(rows[0].status)) return null;
+      return appendEventRow(conn, jobKey, owner, now, Number(rows[0].last_seq), events);
+    });
+  }
+
+  async readEvents(jobKey: number, after: number, limit: number): Promise<EventRead> {
+    const [jobs] = await this.pool.query<Rows<{ last_seq: number; oldest: number | null }>>(
+      'SELECT last_seq, (SELECT MIN(first_seq) FROM af_bj_events WHERE job_key = ?) AS oldest FROM af_bj_jobs WHERE job_key = ?', [jobKey, jobKey]);
+    if (!jobs[0]) return { batches: [], lastSeq: 0, oldestSeq: null };
+    const [rows] = await this.pool.query<Rows<RawEventRow>>('SELECT * FROM af_bj_events WHERE job_key = ? AND seq > ? ORDER BY seq LIMIT ?', [jobKey, after, limit]);
+    return { batches: rows.map(batchFromRaw), lastSeq: Number(jobs[0].last_seq), oldestSeq: jobs[0].oldest === null ? null : Number(jobs[0].oldest) };
+  }
+
+  async eventCursors(finishedSince: number): Promise<{ jobKey: number; lastSeq: number }[]> {
+    const [rows] = await this.pool.query<Rows<{ job_key: number; last_seq: number }>>(
+      `SELECT job_key, last_seq FROM af_bj_jobs WHERE status IN ('IN_PROGRESS', 'QUEUED') AND last_seq > 0
+       UNION ALL SELECT job_key, last_seq FROM af_bj_jobs WHERE finished_at >= ? AND last_seq > 0 AND status NOT IN ('IN_PROGRESS', 'QUEUED')`,
+      [Math.round(finishedSince)]);
+    return rows.map((r) => ({ jobKey: Number(r.job_key), lastSeq: Number(r.last_seq) }));
+  }
+
+  async pruneEvents(finishedBefore: number, maxPerJob: number): Promise<number> {
+    const [a] = await this.pool.query<ResultSetHeader>(`DELETE e FROM af_bj_events e JOIN af_bj_jobs j ON j.job_key = e.job_key
+      WHERE j.finished_at < ? AND j.status NOT IN ('IN_PROGRESS', 'QUEUED')`, [Math.round(finishedBefore)]);
+    const [b] = await this.pool.query<ResultSetHeader>(`DELETE e FROM af_bj_events e JOIN af_bj_jobs j ON j.job_key = e.job_key
+      WHERE e.seq <= j.last_seq - ?`, [maxPerJob]);
+    return a.affectedRows + b.affectedRows;
+  }
+
   async getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
     const statuses = opts.status && opts.status.length > 0 ? opts.status : null;
     const where = statuses ? 'job_key = ? AND status IN (?)' : 'job_key = ?';
@@ -268,6 +310,7 @@ export class MysqlJobStore implements JobStore {
     await this.transaction(async (conn) => {
       await conn.query('SELECT job_key FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
       await conn.query('DELETE FROM af_bj_interest WHERE job_key = ?', [jobKey]);
+      await conn.query('DELETE FROM af_bj_events WHERE job_key = ?', [jobKey]);
       await conn.query('DELETE FROM af_bj_tasks WHERE job_key = ?', [jobKey]);
       await conn.query('DELETE FROM af_bj_jobs WHERE job_key = ?', [jobKey]);
     });

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { FlushInput } from './job-store.js';
 import { taskWrites } from './task-writes.js';
+import { eventPayload } from './event-batches.js';
 
 /** PostgreSQL text cannot hold NUL; an error message with one would fail every flush. */
 export function withoutNul(text: string): string {
@@ -29,7 +30,8 @@ export function withoutNul(text: string): string {
 /**
  * $1 job_key, $2 owner, $3 now, $4–$8 the task writes (idx, state, status, error, run_after),
  * $9 tasks wanted, $10 parallel limit, $11 lease expiry of claimed tasks, $12 last error,
- * $13 how long an owner's interest in the job counts.
+ * $13 how long an owner's interest in the job counts, $14 / $15 the number of events and their JSON
+ * array (written by the function around this statement, see CREATE_FLUSH_FUNCTION).
  *
  * Runs with the job row locked, so the job's counters are current. No query here counts or walks
  * rows of finished tasks: in PostgreSQL every claim and finish leaves dead index entries until
@@ -153,13 +155,14 @@ SELECT cur.status, cur.total, cur.done, cur.failed, cur.cancelled, cur.finishes_
       (SELECT min(run_after) FROM af_bj_tasks
         WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx <> ALL (ARRAY(SELECT idx FROM pick))),
       cur.next_retry)
-  END AS next_run_at
+  END AS next_run_at,
+  v_seq AS event_seq
 FROM cur, claimed_count`;
 
 const FLUSH_RESULT = `status text, total int, done int, failed int, cancelled int, finished_job boolean,
-  running int, claimed json, next_run_at bigint`;
+  running int, claimed json, next_run_at bigint, event_seq bigint`;
 
-const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint';
+const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint, int, text';
 
 /**
  * The function's name carries a hash of its definition: a new plugin version installs its own
@@ -179,8 +182,19 @@ LANGUAGE plpgsql VOLATILE
 SET enable_seqscan = off
 AS $af_bj$
 #variable_conflict use_column
+DECLARE
+  v_seq bigint;
 BEGIN
   PERFORM 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE;
+  -- The flush's events ($14 of them, JSON array $15): one row of the durable log, numbered after
+  -- the job's last event, and a notification every replica's log follower receives at commit.
+  IF $14 > 0 THEN
+    UPDATE af_bj_jobs SET last_seq = last_seq + $14 WHERE job_key = $1 RETURNING last_seq INTO v_seq;
+    IF v_seq IS NOT NULL THEN
+      INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, v_seq, v_seq - $14 + 1, $2, $3, $15);
+      PERFORM pg_notify('af_bj_events', $1::text || ':' || v_seq::text || ':' || $2);
+    END IF;
+  END IF;
   RETURN QUERY ${FLUSH_SQL};
 END
 $af_bj$`;
@@ -188,7 +202,7 @@ $af_bj$`;
 /** The call, as one named prepared statement. */
 export const CALL_FLUSH = {
   name: FLUSH_FUNCTION,
-  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 13 }, (_, i) => `$${i + 1}`).join(', ')})`,
+  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 15 }, (_, i) => `$${i + 1}`).join(', ')})`,
 };
 
 /** The parameters of FLUSH_SQL for one flush. */
@@ -210,5 +224,7 @@ export function flushParams(input: FlushInput): unknown[] {
     Math.round(input.now + input.leaseMs),
     input.lastError ? withoutNul(input.lastError) : null,
     Math.round(input.interestTtlMs),
+    input.events?.length ?? 0,
+    input.events && input.events.length > 0 ? withoutNul(eventPayload(input.events)) : null,
   ];
 }

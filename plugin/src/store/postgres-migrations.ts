@@ -75,4 +75,21 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'durable event log per job (live events across replicas)',
+    sql: `
+      ALTER TABLE af_bj_jobs ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
+      CREATE INDEX af_bj_jobs_finished ON af_bj_jobs (finished_at);
+      CREATE TABLE af_bj_events (
+        job_key BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        first_seq BIGINT NOT NULL,
+        owner TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (job_key, seq)
+      );
+    `,
+  },
 ];

@@ -12,8 +12,11 @@
 import type { Pool, PoolClient } from 'pg';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+  EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
 } from './job-store.js';
+import type { EngineEvent } from '../events.js';
+import { FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, isStaleProgress, type RawEventRow } from './event-batches.js';
+import { withoutNul } from './postgres-flush.js';
 import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
 import { PG_LOCK_CLASS, PG_MIGRATION_LOCK, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { CALL_FLUSH, CREATE_FLUSH_FUNCTION, flushParams } from './postgres-flush.js';
@@ -30,6 +33,7 @@ interface FlushRow {
   running: number;
   claimed: { index: number; state: string; attempt: number }[];
   next_run_at: string | null;
+  event_seq: string | null;
 }
 
 /** Runs `work` again (a few times) when it failed on a deadlock: the whole transaction was rolled back. */
@@ -172,7 +176,109 @@ export class PostgresJobStore implements JobStore {
       finishedJob: row.finished_job === true,
       nextRunAt: row.next_run_at === null ? null : Number(row.next_run_at),
       running: Number(row.running),
+      lastSeq: row.event_seq === null ? null : Number(row.event_seq),
     };
+  }
+
+  /** Serialised with flushes of the job by its row lock; notifies the log followers at commit. */
+  async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
+    if (events.length === 0) return null;
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ last_seq: string }>(
+        `UPDATE af_bj_jobs SET last_seq = last_seq + $1 WHERE job_key = $2 AND NOT ($3::boolean AND status IN ${FINISHED_STATUSES_SQL}) RETURNING last_seq`,
+        [events.length, jobKey, isStaleProgress(events)]);
+      if (!rows[0]) return null;
+      const last = Number(rows[0].last_seq);
+      await client.query('INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, $2, $3, $4, $5, $6)',
+        [jobKey, last, last - events.length + 1, owner, Math.round(now), withoutNul(eventPayload(events))]);
+      await client.query(`SELECT pg_notify('af_bj_events', $1)`, [`${jobKey}:${last}:${owner}`]);
+      return last;
+    });
+  }
+
+  /**
+   * LISTEN on a dedicated pooled connection. If it breaks, it is given back (destroyed) and taken
+   * again after a second; the log follower polls meanwhile, so nothing is missed, only later.
+   */
+  async listenEvents(onEvents: (jobKey: number, lastSeq: number, owner: string) => void): Promise<() => Promise<void>> {
+    let stopped = false;
+    let client: PoolClient | null = null;
+    let retry: NodeJS.Timeout | null = null;
+    const onNotification = (msg: { channel: string; payload?: string }) => {
+      if (msg.channel !== 'af_bj_events' || !msg.payload) return;
+      const [key, seq, ...owner] = msg.payload.split(':');
+      onEvents(Number(key), Number(seq), owner.join(':'));
+    };
+    const connect = async (): Promise<void> => {
+      const c = await this.pool.connect();
+      const drop = (error?: Error) => {
+        c.removeListener('notification', onNotification);
+        c.removeListener('error', drop);
+        if (client === c) client = null;
+        c.release(error ?? true);
+        if (!stopped) {
+          retry = setTimeout(() => { connect().catch(() => drop0()); }, 1000);
+          retry.unref();
+        }
+      };
+      const drop0 = () => {
+        if (!stopped) {
+          retry = setTimeout(() => { connect().catch(() => drop0()); }, 1000);
+          retry.unref();
+        }
+      };
+      c.on('notification', onNotification);
+      c.on('error', drop);
+      try {
+        await c.query('LISTEN af_bj_events');
+      } catch (error) {
+        drop(error as Error);
+        throw error;
+      }
+      client = c;
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      const c = client;
+      client = null;
+      if (c) {
+        c.removeListener('notification', onNotification);
+        await c.query('UNLISTEN af_bj_events').catch(() => {});
+        c.release();
+      }
+    };
+  }
+
+  async readEvents(jobKey: number, after: number, limit: number): Promise<EventRead> {
+    const { rows } = await this.pool.query<RawEventRow & { last_seq: string; oldest: string | null }>(
+      `SELECT e.*, j.last_seq, (SELECT MIN(first_seq) FROM af_bj_events o WHERE o.job_key = $1) AS oldest
+       FROM (SELECT last_seq FROM af_bj_jobs WHERE job_key = $1) j
+       LEFT JOIN LATERAL (SELECT * FROM af_bj_events WHERE job_key = $1 AND seq > $2 ORDER BY seq LIMIT $3) e ON true`,
+      [jobKey, after, limit]);
+    if (rows.length === 0) return { batches: [], lastSeq: 0, oldestSeq: null };
+    return {
+      batches: rows.filter((r) => r.seq !== null).map(batchFromRaw),
+      lastSeq: Number(rows[0].last_seq),
+      oldestSeq: rows[0].oldest === null ? null : Number(rows[0].oldest),
+    };
+  }
+
+  async eventCursors(finishedSince: number): Promise<{ jobKey: number; lastSeq: number }[]> {
+    const { rows } = await this.pool.query<{ job_key: string; last_seq: string }>(
+      `SELECT job_key, last_seq FROM af_bj_jobs WHERE status IN ('IN_PROGRESS', 'QUEUED') AND last_seq > 0
+       UNION ALL SELECT job_key, last_seq FROM af_bj_jobs WHERE finished_at >= $1 AND last_seq > 0 AND status NOT IN ('IN_PROGRESS', 'QUEUED')`,
+      [Math.round(finishedSince)]);
+    return rows.map((r) => ({ jobKey: Number(r.job_key), lastSeq: Number(r.last_seq) }));
+  }
+
+  async pruneEvents(finishedBefore: number, maxPerJob: number): Promise<number> {
+    const a = await this.pool.query(`DELETE FROM af_bj_events e USING af_bj_jobs j
+      WHERE e.job_key = j.job_key AND j.finished_at < $1 AND j.status NOT IN ('IN_PROGRESS', 'QUEUED')`, [Math.round(finishedBefore)]);
+    const b = await this.pool.query(`DELETE FROM af_bj_events e USING af_bj_jobs j
+      WHERE e.job_key = j.job_key AND e.seq <= j.last_seq - $1`, [maxPerJob]);
+    return (a.rowCount ?? 0) + (b.rowCount ?? 0);
   }
 
   async getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
@@ -261,6 +367,7 @@ export class PostgresJobStore implements JobStore {
     await this.transaction(async (client) => {
       await client.query('SELECT 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
       await client.query('DELETE FROM af_bj_interest WHERE job_key = $1', [jobKey]);
+      await client.query('DELETE FROM af_bj_events WHERE job_key = $1', [jobKey]);
       await client.query('DELETE FROM af_bj_tasks WHERE job_key = $1', [jobKey]);
       await client.query('DELETE FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
     });

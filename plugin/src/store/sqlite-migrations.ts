@@ -66,4 +66,22 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'durable event log per job (live events across replicas)',
+    // A rowid table: payloads are kilobytes, too big for WITHOUT ROWID's in-index rows.
+    sql: `
+      ALTER TABLE af_bj_jobs ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX af_bj_jobs_finished ON af_bj_jobs (finished_at);
+      CREATE TABLE af_bj_events (
+        job_key INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        first_seq INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (job_key, seq)
+      );
+    `,
+  },
 ];

@@ -8,8 +8,10 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import { TASK_STATUSES } from '../statuses.js';
 import type {
-  FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+  EventRead, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
 } from './job-store.js';
+import type { EngineEvent } from '../events.js';
+import { FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, isStaleProgress, type RawEventRow } from './event-batches.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 
 interface RawJob {
@@ -235,7 +237,51 @@ export class SqliteJobStore implements JobStore {
         nextRunAt = next.t === null ? null : Number(next.t);
       }
     }
-    return { claimed, counters, finishedJob, nextRunAt, running };
+    const lastSeq = input.events && input.events.length > 0 ? this.appendEventsSync(jobKey, owner, now, input.events) : null;
+    return { claimed, counters, finishedJob, nextRunAt, running, lastSeq };
+  }
+
+  /** Numbers the events after the job's last sequence and writes them as one row (inside the caller's transaction). */
+  private appendEventsSync(jobKey: number, owner: string, now: number, events: EngineEvent[], skipIfFinished = false): number | null {
+    const row = this.st(`UPDATE af_bj_jobs SET last_seq = last_seq + ? WHERE job_key = ? AND NOT (? AND status IN ${FINISHED_STATUSES_SQL}) RETURNING last_seq`)
+      .get(events.length, jobKey, skipIfFinished ? 1 : 0) as { last_seq: number } | undefined;
+    if (!row) return null;
+    const last = Number(row.last_seq);
+    this.st('INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(jobKey, last, last - events.length + 1, owner, now, eventPayload(events));
+    return last;
+  }
+
+  async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
+    if (events.length === 0) return null;
+    return this.db.transaction(() => this.appendEventsSync(jobKey, owner, now, events, isStaleProgress(events))).immediate();
+  }
+
+  async readEvents(jobKey: number, after: number, limit: number): Promise<EventRead> {
+    return this.db.transaction(() => {
+      const job = this.st('SELECT last_seq FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { last_seq: number } | undefined;
+      const oldest = this.st('SELECT MIN(first_seq) AS s FROM af_bj_events WHERE job_key = ?').get(jobKey) as { s: number | null };
+      const rows = this.st('SELECT * FROM af_bj_events WHERE job_key = ? AND seq > ? ORDER BY seq LIMIT ?')
+        .all(jobKey, after, limit) as RawEventRow[];
+      return { batches: rows.map(batchFromRaw), lastSeq: Number(job?.last_seq ?? 0), oldestSeq: oldest.s === null ? null : Number(oldest.s) };
+    })();
+  }
+
+  async eventCursors(finishedSince: number): Promise<{ jobKey: number; lastSeq: number }[]> {
+    const rows = this.st(`SELECT job_key, last_seq FROM af_bj_jobs WHERE status IN ('IN_PROGRESS', 'QUEUED') AND last_seq > 0
+      UNION ALL SELECT job_key, last_seq FROM af_bj_jobs WHERE finished_at >= ? AND last_seq > 0 AND status NOT IN ('IN_PROGRESS', 'QUEUED')`)
+      .all(finishedSince) as { job_key: number; last_seq: number }[];
+    return rows.map((r) => ({ jobKey: Number(r.job_key), lastSeq: Number(r.last_seq) }));
+  }
+
+  async pruneEvents(finishedBefore: number, maxPerJob: number): Promise<number> {
+    return this.db.transaction(() => {
+      let n = this.st(`DELETE FROM af_bj_events WHERE job_key IN (SELECT job_key FROM af_bj_jobs WHERE finished_at < ?
+        AND status NOT IN ('IN_PROGRESS', 'QUEUED'))`).run(finishedBefore).changes;
+      n += this.st(`DELETE FROM af_bj_events WHERE seq <= (SELECT j.last_seq FROM af_bj_jobs j WHERE j.job_key = af_bj_events.job_key) - ?`)
+        .run(maxPerJob).changes;
+      return n;
+    }).immediate();
   }
 
   /**
@@ -322,6 +368,7 @@ export class SqliteJobStore implements JobStore {
   async deleteJob(jobKey: number): Promise<void> {
     this.db.transaction(() => {
       this.st('DELETE FROM af_bj_interest WHERE job_key = ?').run(jobKey);
+      this.st('DELETE FROM af_bj_events WHERE job_key = ?').run(jobKey);
       this.st('DELETE FROM af_bj_tasks WHERE job_key = ?').run(jobKey);
       this.st('DELETE FROM af_bj_jobs WHERE job_key = ?').run(jobKey);
     }).immediate();

@@ -1,0 +1,240 @@
+/**
+ * The durable event log's path through one process (issue 9, docs/scaling.md).
+ *
+ * Every engine event is written to the job's log (`af_bj_events`) before anyone hears of it, and
+ * gets the job's next sequence number there: task events in the runner's flush (same transaction
+ * as the task writes), job events in a write of their own right after the state they describe
+ * (`append`, batched per job and kept in call order).
+ *
+ * Publishing is exactly once per process and in sequence order: each job has a cursor (the last
+ * sequence number published here). Events of this process's writes are handed in at once
+ * (`written`); the log follower reads the rest — events other replicas wrote — from the log, woken
+ * by PostgreSQL's NOTIFY where the store supports it and by polling every `pollMs` in any case.
+ * An event ahead of the cursor waits until the follower has read the ones before it; an event at
+ * or below the cursor was published already and is dropped.
+ */
+import type { EngineEvent } from '../events.js';
+import type { JobStore } from '../store/job-store.js';
+import type { Logger } from './engine-types.js';
+import { errorMessage } from '../errors.js';
+
+export type SequencedEvent = EngineEvent & { seq: number };
+
+export interface EventStreamOptions {
+  store: JobStore;
+  owner: string;
+  publish: (event: SequencedEvent) => void;
+  log: Logger;
+  /** How often the follower looks for other replicas' events (ms). */
+  pollMs: number;
+}
+
+interface Cursor {
+  published: number;
+  pending: Map<number, EngineEvent>;
+  fetching: Promise<void> | null;
+  again: boolean;
+  seenAt: number;
+}
+
+/** Jobs finished this long ago are still followed (their last events may come from another replica). */
+const FOLLOW_FINISHED_MS = 60_000;
+const READ_ROWS = 500;
+const MAX_CURSORS = 10_000;
+
+export class EventStream {
+  private readonly cursors = new Map<number, Cursor>();
+  private readonly appends = new Map<number, { queue: EngineEvent[]; waiters: (() => void)[]; running: boolean }>();
+  /** Jobs that had events when this process started: followed from their current end, not replayed. */
+  private known: Map<number, number> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+  private polling = false;
+  private stopped = false;
+
+  constructor(private readonly options: EventStreamOptions) {}
+
+  async start(): Promise<void> {
+    if (this.known) return;
+    const now = Date.now();
+    this.known = new Map((await this.options.store.eventCursors(now - FOLLOW_FINISHED_MS)).map((c) => [c.jobKey, c.lastSeq]));
+    this.timer = setInterval(() => void this.poll(), this.options.pollMs);
+    this.timer.unref();
+    if (this.options.store.listenEvents) {
+      try {
+        this.unlisten = await this.options.store.listenEvents((jobKey, lastSeq, owner) => {
+          // This process's own writes are handed in by the writer (`written`).
+          if (owner === this.options.owner) return;
+          const cursor = this.cursor(jobKey);
+          if (lastSeq > cursor.published) this.fetch(jobKey);
+        });
+      } catch (error) {
+        this.options.log('warn', `background-jobs: could not LISTEN for events of other replicas, polling every ${this.options.pollMs} ms: ${errorMessage(error)}`);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    // Appends in flight are finished: a stopping runner's last events are still written.
+    while ([...this.appends.values()].some((a) => a.running || a.queue.length > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await this.unlisten?.().catch(() => {});
+    this.unlisten = null;
+  }
+
+  /** Writes a job event to the log (after the state it describes), then publishes it. */
+  append(jobKey: number, event: EngineEvent): Promise<void> {
+    let entry = this.appends.get(jobKey);
+    if (!entry) this.appends.set(jobKey, entry = { queue: [], waiters: [], running: false });
+    entry.queue.push(event);
+    const done = new Promise<void>((resolve) => entry!.waiters.push(resolve));
+    if (!entry.running) void this.runAppends(jobKey, entry);
+    return done;
+  }
+
+  private async runAppends(jobKey: number, entry: { queue: EngineEvent[]; waiters: (() => void)[]; running: boolean }): Promise<void> {
+    entry.running = true;
+    try {
+      while (entry.queue.length > 0) {
+        const events = entry.queue;
+        const waiters = entry.waiters;
+        entry.queue = [];
+        entry.waiters = [];
+        let lastSeq: number | null = null;
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          try {
+            lastSeq = await this.options.store.appendEvents(jobKey, this.options.owner, Date.now(), events);
+            break;
+          } catch (error) {
+            if (attempt === 3) this.options.log('error', `background-jobs: could not write ${events.length} event(s) of job key ${jobKey}: ${errorMessage(error)}`);
+            else await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+          }
+        }
+        if (lastSeq !== null) this.written(jobKey, lastSeq, events);
+        for (const wake of waiters) wake();
+      }
+    } finally {
+      entry.running = false;
+      if (entry.queue.length === 0) this.appends.delete(jobKey);
+    }
+  }
+
+  /** Events a write of this process stored as `lastSeq - events.length + 1 … lastSeq`. */
+  written(jobKey: number, lastSeq: number, events: EngineEvent[]): void {
+    const cursor = this.cursor(jobKey);
+    const first = lastSeq - events.length + 1;
+    if (first === cursor.published + 1 && cursor.pending.size === 0) {
+      // The usual case (no other writer in between): publish at once, in order.
+      for (const event of events) this.publishOne(event, ++cursor.published);
+      return;
+    }
+    for (let i = 0; i < events.length; i++) {
+      if (first + i > cursor.published) cursor.pending.set(first + i, events[i]);
+    }
+    this.drain(jobKey, cursor);
+    if (cursor.pending.size > 0) this.fetch(jobKey);
+  }
+
+  private cursor(jobKey: number): Cursor {
+    let cursor = this.cursors.get(jobKey);
+    if (!cursor) {
+      // A job that had events before this process started is followed from its end then; any
+      // other job is new to this process, and all of its events are published here.
+      cursor = { published: this.known?.get(jobKey) ?? 0, pending: new Map(), fetching: null, again: false, seenAt: Date.now() };
+      this.cursors.set(jobKey, cursor);
+      if (this.cursors.size > MAX_CURSORS) this.forgetIdle();
+    }
+    cursor.seenAt = Date.now();
+    return cursor;
+  }
+
+  private forgetIdle(): void {
+    const idle = [...this.cursors.entries()].filter(([, c]) => c.pending.size === 0 && !c.fetching).sort((a, b) => a[1].seenAt - b[1].seenAt);
+    for (const [jobKey, c] of idle.slice(0, Math.ceil(MAX_CURSORS / 10))) {
+      this.cursors.delete(jobKey);
+      this.known?.set(jobKey, c.published);
+    }
+  }
+
+  private drain(jobKey: number, cursor: Cursor): void {
+    for (;;) {
+      const next = cursor.pending.get(cursor.published + 1);
+      if (!next) return;
+      cursor.pending.delete(cursor.published + 1);
+      cursor.published += 1;
+      this.publishOne(next, cursor.published);
+    }
+  }
+
+  private publishOne(event: EngineEvent, seq: number): void {
+    // The event objects are this stream's own (built by the engine or parsed from the log).
+    (event as SequencedEvent).seq = seq;
+    try {
+      this.options.publish(event as SequencedEvent);
+    } catch (error) {
+      this.options.log('error', `background-jobs: publishing ${event.type} failed: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Reads the job's log after the cursor and publishes what is there, in order. */
+  private fetch(jobKey: number): void {
+    const cursor = this.cursor(jobKey);
+    if (cursor.fetching) {
+      cursor.again = true;
+      return;
+    }
+    cursor.fetching = (async () => {
+      do {
+        cursor.again = false;
+        try {
+          for (;;) {
+            const read = await this.options.store.readEvents(jobKey, cursor.published, READ_ROWS);
+            for (const batch of read.batches) {
+              batch.events.forEach((event, i) => {
+                const seq = batch.firstSeq + i;
+                if (seq > cursor.published) cursor.pending.set(seq, event);
+              });
+            }
+            this.drain(jobKey, cursor);
+            // A gap this read should have filled (it saw the log up to the gap's end) but did not:
+            // those events were dropped (retention), so skip to what is there. A read older than
+            // the gap (the events ahead came in while it ran) proves nothing: `again` reads anew.
+            if (cursor.pending.size > 0 && read.batches.length < READ_ROWS) {
+              const lowest = Math.min(...cursor.pending.keys());
+              if (read.lastSeq >= lowest - 1 && (read.oldestSeq === null || read.oldestSeq > cursor.published + 1)) {
+                cursor.published = lowest - 1;
+                this.drain(jobKey, cursor);
+              }
+            }
+            if (read.batches.length < READ_ROWS) break;
+          }
+        } catch (error) {
+          this.options.log('error', `background-jobs: could not read events of job key ${jobKey}: ${errorMessage(error)}`);
+          break;
+        }
+      } while (cursor.again && !this.stopped);
+      cursor.fetching = null;
+    })();
+  }
+
+  /** The follower's tick: jobs whose log moved past this process's cursor are read. */
+  private async poll(): Promise<void> {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    try {
+      const cursors = await this.options.store.eventCursors(Date.now() - FOLLOW_FINISHED_MS);
+      for (const { jobKey, lastSeq } of cursors) {
+        const cursor = this.cursor(jobKey);
+        if (lastSeq > cursor.published) this.fetch(jobKey);
+      }
+    } catch (error) {
+      this.options.log('error', `background-jobs: could not poll the event log: ${errorMessage(error)}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+}
