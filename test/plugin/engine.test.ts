@@ -124,6 +124,51 @@ describe('engine on SQLite: execution', () => {
     expect(await fx.engine.cancelJob(jobId)).toEqual({ changed: false, status: 'CANCELLED' });
   });
 
+  it('leases ahead of fast tasks yet runs at most parallelLimit; a cancel ends the leased-ahead tasks CANCELLED', async () => {
+    fx = await sqliteEngine();
+    await fx.engine.start();
+    const flush = fx.engine.store.flush.bind(fx.engine.store);
+    let maxClaimed = 0;
+    fx.engine.store.flush = async (input) => {
+      const result = await flush(input);
+      maxClaimed = Math.max(maxClaimed, result.claimed.length);
+      return result;
+    };
+    const total = 30_000;
+    let running = 0;
+    let maxRunning = 0;
+    let executed = 0;
+    let started = 0;
+    let jobId = '';
+    fx.engine.register({
+      jobHandlerName: 'fast', parallelLimit: 4,
+      handler: async () => {
+        running++;
+        started++;
+        maxRunning = Math.max(maxRunning, running);
+        await Promise.resolve();
+        running--;
+        if (++executed === total / 2) void fx!.engine.cancelJob(jobId);
+      },
+    });
+    jobId = await fx.start('fast', 'fast', Array.from({ length: total }, () => ({ state: {} })));
+    const end = await fx.waitFor(finished(jobId));
+    expect(end).toMatchObject({ status: 'CANCELLED' });
+    // Claim-ahead was used (a flush leased more than the limit), the limit held while running.
+    expect(maxClaimed).toBeGreaterThan(4);
+    expect(maxRunning).toBe(4);
+    const job = await fx.engine.getJob(jobId);
+    await expect.poll(async () => fx!.engine.store.getTaskCounts(job.jobKey)).toMatchObject({ IN_PROGRESS: 0, SCHEDULED: 0 });
+    const counts = await fx.engine.store.getTaskCounts(job.jobKey);
+    // Only tasks that ran are DONE (the few running when the cancel came are CANCELLED though
+    // their handlers returned); every task never started, leased ahead or scheduled, is CANCELLED.
+    expect(counts.DONE).toBeGreaterThanOrEqual(total / 2);
+    expect(counts.DONE).toBeLessThanOrEqual(executed);
+    expect(counts.CANCELLED).toBeGreaterThanOrEqual(total - started);
+    expect(counts.DONE + counts.CANCELLED).toBe(total);
+    expect(started).toBeLessThan(total);
+  });
+
   it('rejects bad input without leaving anything behind', async () => {
     fx = await sqliteEngine();
     await fx.engine.start();

@@ -304,6 +304,35 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
       expect(indexes(await store.flush(flushOf(jobKey, 'A', { claim: 4, ...fair, now: T0 + 2201 })))).toEqual([6, 7]);
     });
 
+    it('leases ahead only while one owner is alone on the job and holds every leased task', async () => {
+      const jobKey = await makeJob(store, tasksOf(40));
+      const other = (await open()).store;
+      await other.migrate();
+      const opts = { parallelLimit: 3, interestTtlMs: 1000 };
+      // Alone: up to parallelLimit + ahead.
+      const a1 = await store.flush(flushOf(jobKey, 'A', { claim: 8, ahead: 5, ...opts }));
+      expect(indexes(a1)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(a1.running).toBe(8);
+      // B, interested, gets nothing while A's leases fill the limit (its tasks could not run beside A's three).
+      expect(indexes(await other.flush(flushOf(jobKey, 'B', { claim: 3, ...opts, now: T0 + 10 })))).toEqual([]);
+      // B's interest (counted afresh, even by a store that caches its count) stops A's claim-ahead
+      // and the fair share caps A at ceil(3 / 2) = 2 leases: no new task while it holds more.
+      const a2 = await store.flush(flushOf(jobKey, 'A', { finished: [0, 1, 2, 3, 4, 5].map((index) => ({ index, status: 'DONE' as const })), claim: 8, ahead: 5, ...opts, now: T0 + 20 }));
+      expect(indexes(a2)).toEqual([]);
+      expect(a2.running).toBe(2);
+      // Below the limit now: B claims what is left of it (3 - A's 2).
+      expect(indexes(await other.flush(flushOf(jobKey, 'B', { claim: 3, ...opts, now: T0 + 30 })))).toEqual([8]);
+      // Once B's interest is older than the TTL, A still holds no claim-ahead while B holds a task.
+      const a3 = await store.flush(flushOf(jobKey, 'A', { finished: [6, 7].map((index) => ({ index, status: 'DONE' as const })), claim: 8, ahead: 5, ...opts, now: T0 + 1500 }));
+      expect(indexes(a3)).toEqual([9, 10]);
+      expect(a3.running).toBe(3);
+      // B done with its task: A is alone again and leases ahead again.
+      await other.flush(flushOf(jobKey, 'B', { finished: [{ index: 8, status: 'DONE' }], ...opts, now: T0 + 1510 }));
+      const a4 = await store.flush(flushOf(jobKey, 'A', { claim: 6, ahead: 5, ...opts, now: T0 + 1520 }));
+      expect(indexes(a4)).toEqual([11, 12, 13, 14, 15, 16]);
+      expect(a4.running).toBe(8);
+    });
+
     it('never gives one task to two owners flushing at once, and holds the parallel limit', async () => {
       const total = 240;
       const limit = 7;

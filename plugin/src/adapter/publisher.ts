@@ -23,6 +23,12 @@ export const taskTopic = (jobId: string) => `/background-jobs-task-update/${jobI
 export const jobStateTopic = (jobId: string, field: string) => `/background-jobs-state-update/${jobId}/${encodeURIComponent(field)}`;
 export const taskStateTopic = (jobId: string, field: string) => `/background-jobs-task-state-update/${jobId}/${encodeURIComponent(field)}`;
 
+const ignore = () => {};
+
+function publish(ws: PublishTarget | undefined, topic: string, data: Record<string, unknown>, seq: number | undefined, filter: (adminUser: any) => Promise<boolean> | boolean): void {
+  if (ws) void Promise.resolve(ws.publish(topic, seq === undefined ? data : { ...data, seq }, filter)).catch(ignore);
+}
+
 /**
  * Every payload carries the event's `seq` (its number in the job's durable log, issue 9) when it
  * has one, so a client can notice a gap and fill it from `jobs/events`; the payloads are otherwise
@@ -30,14 +36,22 @@ export const taskStateTopic = (jobId: string, field: string) => `/background-job
  */
 export function createPublisher(config: PublisherConfig): (event: EngineEvent & { seq?: number }) => void {
   const { mirror, columns } = config;
+  // One filter per job, not per event (a busy job publishes tens of thousands of events a second).
+  const filters = new Map<string, (adminUser: any) => Promise<boolean> | boolean>();
+  const filterOf = (event: EngineEvent) => {
+    let filter = filters.get(event.jobId);
+    if (!filter) {
+      const { startedBy, jobId } = event;
+      filter = (adminUser: any) => config.mayView(adminUser, startedBy, jobId);
+      if (filters.size >= 1000) filters.delete(filters.keys().next().value as string);
+      filters.set(jobId, filter);
+    }
+    return filter;
+  };
   return (event) => {
     notifyEngineEventListeners(mirror, event);
     const ws = config.websocket();
-    const filter = (adminUser: any) => config.mayView(adminUser, event.startedBy, event.jobId);
-    const seq = event.seq;
-    const send = (topic: string, data: Record<string, unknown>) => {
-      if (ws) void Promise.resolve(ws.publish(topic, seq === undefined ? data : { ...data, seq }, filter)).catch(() => {});
-    };
+    const send = (topic: string, data: Record<string, unknown>) => publish(ws, topic, data, event.seq, filterOf(event));
     switch (event.type) {
       case 'job:created':
         send(JOB_TOPIC, { jobId: event.jobId, status: event.status, name: event.name, progress: 0, createdAt: event.createdAt, customComponent: config.customComponent(event.handler) });

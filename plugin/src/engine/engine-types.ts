@@ -25,6 +25,8 @@ export interface JobEngineHooks {
   leaseMs: number;
   pollMs: number;
   progressIntervalMs: number;
+  /** Most tasks a runner leases beyond `parallelLimit` (claim-ahead, job-runner.ts); 0 turns it off. */
+  maxClaimAhead: number;
   jobState: JobStateAccess;
   log: Logger;
   onJobFinished(job: RunnerJob, counters: JobCounters): Promise<void>;

@@ -31,6 +31,11 @@ export interface EngineOptions {
   eventRetentionMs?: number;
   /** Events kept per job; older ones are dropped (readers get `truncated`). Default 10,000. */
   maxEventsPerJob?: number;
+  /**
+   * Most tasks a job runner leases beyond its `parallelLimit` when tasks finish faster than a
+   * flush commits (claim-ahead, see job-runner.ts). Default 1,000; 0 turns it off.
+   */
+  maxClaimAhead?: number;
 }
 
 export interface CreateJobInput {
@@ -103,6 +108,7 @@ export class Engine {
       leaseMs: this.leaseMs,
       pollMs: this.pollMs,
       progressIntervalMs: options.progressIntervalMs ?? 250,
+      maxClaimAhead: Math.max(0, Math.floor(options.maxClaimAhead ?? 1000)),
       jobState,
       log: this.log,
       events: this.events,

@@ -1,8 +1,17 @@
 /**
  * Runs the tasks of one job in this process. Claims, completions and state writes are group
  * committed: every task that finishes (or writes state) within one turn of the event loop lands in
- * the same `store.flush`, which also claims the next tasks. A runner holds at most `parallelLimit`
- * tasks, so memory does not depend on the size of the job.
+ * the same `store.flush`, which also claims the next tasks. At most `parallelLimit` tasks run at
+ * once; memory does not depend on the size of the job.
+ *
+ * Claim-ahead: when tasks finish faster than a flush commits, waiting for the next flush to hand
+ * out the next tasks would leave the slots idle and every transaction would carry only
+ * `parallelLimit` tasks. So a runner may lease up to `ahead` tasks more than it runs, and starts
+ * them as slots free up — one flush then carries hundreds of completions and claims. `ahead`
+ * follows the measured task and flush times (parallelLimit × flush time / task time, capped by
+ * `hooks.maxClaimAhead`): tasks slower than a flush get no claim-ahead at all. The store allows it
+ * only while this owner is the only one interested in the job, so `parallelLimit` still holds
+ * across replicas (see FlushInput.ahead).
  */
 import type { ClaimedTask, FlushResult, JobStore, RescheduledTask, FinishedTask } from '../store/job-store.js';
 import type { EngineEvent, EventSink } from '../events.js';
@@ -25,6 +34,7 @@ export class TaskAbort extends Error {
  * no-op or short handlers never do); an abort before that is replayed onto it.
  */
 class TaskRun {
+  constructor(readonly startedAt: number) {}
   private controller: AbortController | null = null;
   private reason: TaskAbort | null = null;
   rejectAttempt: ((reason: unknown) => void) | null = null;
@@ -45,8 +55,17 @@ class TaskRun {
   }
 }
 
+/** Moving averages: weight of the newest sample. */
+const EWMA = 0.2;
+
 export class JobRunner {
   private readonly running = new Map<number, TaskRun>();
+  /** Leased by this runner, not started yet (claim-ahead), oldest first from `readyHead`. */
+  private ready: ClaimedTask[] = [];
+  private readyHead = 0;
+  /** Moving averages of a task's run time and a flush's time (ms); null until measured. */
+  private avgTaskMs: number | null = null;
+  private avgFlushMs: number | null = null;
   private states = new Map<number, string>();
   private finished: FinishedTask[] = [];
   private rescheduled: RescheduledTask[] = [];
@@ -92,6 +111,17 @@ export class JobRunner {
     return this.running.size;
   }
 
+  private get readyCount(): number {
+    return this.ready.length - this.readyHead;
+  }
+
+  /** How many tasks to lease beyond `parallelLimit` (see the file comment). */
+  get ahead(): number {
+    const max = this.hooks.maxClaimAhead;
+    if (max <= 0 || this.avgTaskMs === null || this.avgFlushMs === null) return 0;
+    return Math.min(max, Math.floor((this.parallelLimit * this.avgFlushMs) / Math.max(this.avgTaskMs, 0.001)));
+  }
+
   start(): void {
     this.requestFlush();
   }
@@ -105,6 +135,12 @@ export class JobRunner {
   cancel(): void {
     this.cancelled = true;
     for (const run of this.running.values()) run.abort(new TaskAbort('cancelled', `Job ${this.job.jobId} was cancelled`));
+    // Leased ahead, never started: they end CANCELLED like the job's scheduled tasks.
+    const { jobId, handler, startedBy } = this.job;
+    for (const task of this.takeReady()) {
+      this.finished.push({ index: task.index, status: 'CANCELLED' });
+      this.events.push({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: task.index });
+    }
     this.requestFlush();
   }
 
@@ -112,6 +148,8 @@ export class JobRunner {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.clearTimers();
+    // Leased ahead, never started: the engine releases this owner's leases after the stop.
+    this.takeReady();
     if (this.running.size > 0) {
       const grace = new Promise<void>((resolve) => {
         const t = setTimeout(resolve, graceMs);
@@ -123,6 +161,24 @@ export class JobRunner {
     }
     await this.flushNow();
     this.end();
+  }
+
+  private takeReady(): ClaimedTask[] {
+    const tasks = this.ready.slice(this.readyHead);
+    this.ready = [];
+    this.readyHead = 0;
+    return tasks;
+  }
+
+  /** Start leased tasks while slots are free. */
+  private fillSlots(): void {
+    while (this.running.size < this.parallelLimit && this.readyHead < this.ready.length && !this.stopping && !this.cancelled) {
+      this.runTask(this.ready[this.readyHead++]);
+    }
+    if (this.readyHead === this.ready.length && this.readyHead > 0) {
+      this.ready = [];
+      this.readyHead = 0;
+    }
   }
 
   private async waitIdle(): Promise<void> {
@@ -184,7 +240,9 @@ export class JobRunner {
       this.rescheduled = [];
       this.commitWaiters = [];
       this.lastError = null;
-      const claim = this.stopping || this.cancelled || this.ended ? 0 : this.parallelLimit - this.running.size;
+      const ahead = this.ahead;
+      const claim = this.stopping || this.cancelled || this.ended ? 0 : Math.max(0, this.parallelLimit + ahead - this.running.size - this.readyCount);
+      const flushStarted = performance.now();
       let result: FlushResult;
       try {
         result = await this.store.flush({
@@ -195,6 +253,7 @@ export class JobRunner {
           finished,
           rescheduled,
           claim,
+          ahead,
           parallelLimit: this.parallelLimit,
           leaseMs: this.hooks.leaseMs,
           interestTtlMs: 3 * this.hooks.pollMs,
@@ -202,6 +261,8 @@ export class JobRunner {
           events,
         });
         this.failures = 0;
+        const took = performance.now() - flushStarted;
+        this.avgFlushMs = this.avgFlushMs === null ? took : this.avgFlushMs + (took - this.avgFlushMs) * EWMA;
       } catch (error) {
         // Keep everything for the next attempt; the tasks' leases keep them ours meanwhile.
         for (const [i, s] of states) if (!this.states.has(i)) this.states.set(i, s);
@@ -222,7 +283,8 @@ export class JobRunner {
   }
 
   private afterFlush(result: FlushResult): void {
-    for (const task of result.claimed) this.runTask(task);
+    for (const task of result.claimed) this.ready.push(task);
+    this.fillSlots();
     // Their task:started events go to the log with the next flush, which this asks for (tasks
     // that end at once land in the same one).
     if (result.claimed.length > 0) this.scheduleFlush();
@@ -230,8 +292,10 @@ export class JobRunner {
     if (result.finishedJob) {
       void this.hooks.onJobFinished(this.job, result.counters);
     }
+    // Cancelled elsewhere: what was leased ahead is not started (the engine's check would abort it soon anyway).
+    if (result.counters.status === 'CANCELLED' && !this.cancelled) this.cancel();
     const jobOpen = result.counters.status === 'IN_PROGRESS';
-    if (this.running.size === 0 && result.claimed.length === 0) {
+    if (this.running.size === 0 && this.readyCount === 0 && result.claimed.length === 0) {
       if (!jobOpen || this.stopping) {
         this.end();
         return;
@@ -278,26 +342,25 @@ export class JobRunner {
     }
   }
 
+  /** TaskHost: a state write goes with the next group commit; resolves once it is committed. */
+  persistState(taskIndex: number, json: string): Promise<void> {
+    this.states.set(taskIndex, json);
+    this.scheduleFlush();
+    return new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
+  }
+
+  /** TaskHost: an event of a task (task:state), logged with the next group commit. */
+  emitTaskEvent(event: EngineEvent): void {
+    this.events.push(event);
+  }
+
   private runTask(claimed: ClaimedTask): void {
-    const run = new TaskRun();
+    const run = new TaskRun(performance.now());
     this.running.set(claimed.index, run);
     const { jobId, handler, startedBy } = this.job;
     const state = JSON.parse(claimed.state) as Record<string, unknown>;
     this.events.push({ type: 'task:started', jobId, handler, startedBy, taskIndex: claimed.index, attempt: claimed.attempt });
-    const context = createTaskContext({
-      job: this.job,
-      taskIndex: claimed.index,
-      attempt: claimed.attempt,
-      signal: () => run.signal,
-      state,
-      persistState: (json) => {
-        this.states.set(claimed.index, json);
-        this.scheduleFlush();
-        return new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
-      },
-      emit: (event) => { this.events.push(event); },
-      jobState: this.hooks.jobState,
-    });
+    const context = createTaskContext({ job: this.job, taskIndex: claimed.index, attempt: claimed.attempt, run, state, host: this, jobState: this.hooks.jobState });
     const timeoutMs = this.definition.timeoutMs;
     let timer: NodeJS.Timeout | null = null;
     // Settles with the handler, or at once when the task is aborted (a handler that ignores its
@@ -323,7 +386,12 @@ export class JobRunner {
     if (timer) clearTimeout(timer);
     const { jobId, handler, startedBy } = this.job;
     const index = claimed.index;
+    const run = this.running.get(index);
     this.running.delete(index);
+    if (run) {
+      const took = performance.now() - run.startedAt;
+      this.avgTaskMs = this.avgTaskMs === null ? took : this.avgTaskMs + (took - this.avgTaskMs) * EWMA;
+    }
     if (error === null) {
       this.finished.push({ index, status: 'DONE' });
       this.events.push({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt });
@@ -348,6 +416,7 @@ export class JobRunner {
         this.hooks.onTaskFailed(this.job, message);
       }
     }
+    this.fillSlots();
     this.scheduleFlush();
   }
 }

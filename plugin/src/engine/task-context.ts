@@ -3,20 +3,27 @@
  * runs (this process holds its lease, nobody else writes it); writes are persisted by the runner's
  * next group commit, and the returned promise resolves once they are.
  */
-import type { EventSink } from '../events.js';
+import type { EngineEvent } from '../events.js';
 import { JobsError } from '../errors.js';
 import type { GetStateField, SetStateField, TaskContext } from '../types.js';
 import type { JobStateAccess, RunnerJob } from './engine-types.js';
+
+/** The runner's side of a task (objects, not per-task closures: tasks are the hot path). */
+export interface TaskHost {
+  /** Persist the task's state (JSON text) with the next group commit; resolves once committed. */
+  persistState(taskIndex: number, json: string): Promise<void>;
+  /** An event of the task (task:state), logged with the same group commit. */
+  emitTaskEvent(event: EngineEvent): void;
+}
 
 export interface TaskContextInput {
   job: RunnerJob;
   taskIndex: number;
   attempt: number;
-  /** The task's signal, made on first use. */
-  signal: () => AbortSignal;
+  /** Holds the task's signal, made on first read. */
+  run: { readonly signal: AbortSignal };
   state: Record<string, unknown>;
-  persistState: (json: string) => Promise<void>;
-  emit: EventSink;
+  host: TaskHost;
   jobState: JobStateAccess;
 }
 
@@ -49,7 +56,7 @@ class HandlerContext implements TaskContext {
     this.attempt = input.attempt;
   }
 
-  get signal(): AbortSignal { return this.input.signal(); }
+  get signal(): AbortSignal { return this.input.run.signal; }
 
   get setTaskStateField(): SetStateField {
     const { job, taskIndex, state } = this.input;
@@ -63,11 +70,11 @@ class HandlerContext implements TaskContext {
       const fieldsJson = toJson(fields, `Task state of task ${taskIndex} of job ${job.jobId}`);
       Object.assign(state, JSON.parse(fieldsJson));
       const json = JSON.stringify(state);
-      input.emit({
+      input.host.emitTaskEvent({
         type: 'task:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy,
         taskIndex, state: JSON.parse(json), fields: JSON.parse(fieldsJson),
       });
-      await input.persistState(json);
+      await input.host.persistState(taskIndex, json);
     }) as SetStateField;
   }
 

@@ -71,6 +71,14 @@ export interface FlushInput {
   claim: number;
   /** Tasks of this job that may be IN_PROGRESS at once, across every process. */
   parallelLimit: number;
+  /**
+   * Claim-ahead (default 0): while this owner is the only one interested in the job (counted
+   * afresh in this transaction, not from a cache), it may lease up to `parallelLimit + ahead`
+   * tasks; it runs at most `parallelLimit` of them at once and starts the rest as slots free up.
+   * With another owner interested, the plain limit applies: that owner can claim only once this
+   * one's leases are below `parallelLimit`, so the tasks running anywhere never exceed it.
+   */
+  ahead?: number;
   leaseMs: number;
   /**
    * Fair share across processes: a flush that wants tasks records this owner's interest in the

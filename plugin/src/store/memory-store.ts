@@ -130,15 +130,16 @@ export class MemoryJobStore implements JobStore {
     let running = job.tasks.filter((t) => t.status === 'IN_PROGRESS').length;
     const claimed: ClaimedTask[] = [];
     let nextRunAt: number | null = null;
-    let want = job.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running) : 0;
+    let want = 0;
     if (input.claim > 0 && job.status === 'IN_PROGRESS') {
       const owners = this.interest.get(job.jobKey) ?? new Map<string, number>();
       this.interest.set(job.jobKey, owners.set(input.owner, input.now));
       const interested = [...owners.values()].filter((at) => at >= input.now - input.interestTtlMs).length;
-      if (interested > 1) {
-        const mine = job.tasks.filter((t) => t.status === 'IN_PROGRESS' && t.leaseOwner === input.owner).length;
-        want = Math.min(want, Math.ceil(input.parallelLimit / interested) - mine);
-      }
+      const mine = job.tasks.filter((t) => t.status === 'IN_PROGRESS' && t.leaseOwner === input.owner).length;
+      // Claim-ahead (FlushInput.ahead) only while alone and holding every leased task of the job.
+      const cap = interested <= 1 && mine === running ? input.parallelLimit + Math.max(0, input.ahead ?? 0) : input.parallelLimit;
+      want = Math.min(input.claim, cap - running);
+      if (interested > 1) want = Math.min(want, Math.ceil(input.parallelLimit / interested) - mine);
     }
     if (want > 0) {
       for (const task of job.tasks) {

@@ -34,13 +34,18 @@ export type InterestCache = Map<string, { at: number; interested: number }>;
 
 /**
  * Records this owner's interest in the job and counts the owners interested lately, at most every
- * ttl/3 per job and owner (as the SQLite store does), so the hot path pays no extra statement.
+ * ttl/3 per job and owner (as the SQLite store does), so the hot path pays no extra statement;
+ * `fresh` counts again without rewriting this owner's interest (claim-ahead needs a current count).
  */
-async function interestedOwners(conn: PoolConnection, cache: InterestCache, input: FlushInput): Promise<number> {
+async function interestedOwners(conn: PoolConnection, cache: InterestCache, input: FlushInput, fresh: boolean): Promise<number> {
   const { jobKey, owner, now, interestTtlMs: ttl } = input;
   const key = `${jobKey}\u0000${owner}`;
   const cached = cache.get(key);
-  if (cached && now - cached.at >= 0 && now - cached.at < ttl / 3) return cached.interested;
+  if (cached && now - cached.at >= 0 && now - cached.at < ttl / 3) {
+    if (!fresh) return cached.interested;
+    const [[{ n }]] = await conn.query<Rows<{ n: number }>>('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?', [jobKey, now - ttl]);
+    return Number(n);
+  }
   await conn.query('INSERT INTO af_bj_interest (job_key, owner, at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE at = VALUES(at)', [jobKey, owner, now]);
   const [[{ n }]] = await conn.query<Rows<{ n: number }>>('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?', [jobKey, now - ttl]);
   if (cache.size > 1000) for (const [k, v] of cache) if (now - v.at > ttl) cache.delete(k);
@@ -91,11 +96,15 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput, intere
   const finishedJob = job.status === 'IN_PROGRESS' && finishedNow > 0 && counters.done + counters.failed + counters.cancelled >= counters.total;
   if (finishedJob) counters.status = counters.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
 
-  let free = counters.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running, MAX_INT) : 0;
+  let free = 0;
   if (input.claim > 0 && counters.status === 'IN_PROGRESS') {
+    const ahead = Math.max(0, input.ahead ?? 0);
+    const interested = await interestedOwners(conn, interest, input, ahead > 0);
+    // Claim-ahead (FlushInput.ahead) only while alone and holding every leased task of the job.
+    const cap = interested <= 1 && mine === running ? input.parallelLimit + ahead : input.parallelLimit;
+    free = Math.min(input.claim, cap - running, MAX_INT);
     // Fair share across processes: with other owners interested in the job too, claim at most
     // ceil(parallelLimit / interested) minus what this owner already runs.
-    const interested = await interestedOwners(conn, interest, input);
     if (interested > 1) free = Math.min(free, Math.ceil(input.parallelLimit / interested) - mine);
   }
   let claimed: { index: number; state: string; attempt: number }[] = [];

@@ -31,7 +31,8 @@ export function withoutNul(text: string): string {
  * $1 job_key, $2 owner, $3 now, $4–$8 the task writes (idx, state, status, error, run_after),
  * $9 tasks wanted, $10 parallel limit, $11 lease expiry of claimed tasks, $12 last error,
  * $13 how long an owner's interest in the job counts, $14 / $15 the number of events and their JSON
- * array (written by the function around this statement, see CREATE_FLUSH_FUNCTION).
+ * array (written by the function around this statement, see CREATE_FLUSH_FUNCTION), $16 claim-ahead
+ * (FlushInput.ahead: allowed while this owner is the only one interested and holds every leased task).
  *
  * Runs with the job row locked, so the job's counters are current. No query here counts or walks
  * rows of finished tasks: in PostgreSQL every claim and finish leaves dead index entries until
@@ -101,7 +102,8 @@ interested AS (
   WHERE job_key = $1::bigint AND owner <> $2::text AND at >= $3::bigint - $13::bigint
 ),
 want AS (
-  SELECT CASE WHEN cur.wants THEN GREATEST(0, LEAST($9::int, $10::int - cur.running,
+  SELECT CASE WHEN cur.wants THEN GREATEST(0, LEAST($9::int,
+    $10::int + CASE WHEN interested.n = 1 AND cur.running = mine.n THEN $16::int ELSE 0 END - cur.running,
     CASE WHEN interested.n > 1 THEN ($10::bigint + interested.n - 1) / interested.n - mine.n ELSE $9::int END)) ELSE 0 END AS n
   FROM cur, mine, interested
 ),
@@ -162,7 +164,7 @@ FROM cur, claimed_count`;
 const FLUSH_RESULT = `status text, total int, done int, failed int, cancelled int, finished_job boolean,
   running int, claimed json, next_run_at bigint, event_seq bigint`;
 
-const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint, int, text';
+const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint, int, text, int';
 
 /**
  * The function's name carries a hash of its definition: a new plugin version installs its own
@@ -202,7 +204,7 @@ $af_bj$`;
 /** The call, as one named prepared statement. */
 export const CALL_FLUSH = {
   name: FLUSH_FUNCTION,
-  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 15 }, (_, i) => `$${i + 1}`).join(', ')})`,
+  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 16 }, (_, i) => `$${i + 1}`).join(', ')})`,
 };
 
 /** The parameters of FLUSH_SQL for one flush. */
@@ -226,5 +228,6 @@ export function flushParams(input: FlushInput): unknown[] {
     Math.round(input.interestTtlMs),
     input.events?.length ?? 0,
     input.events && input.events.length > 0 ? withoutNul(eventPayload(input.events)) : null,
+    clamp(input.ahead ?? 0),
   ];
 }

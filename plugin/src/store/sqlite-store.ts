@@ -213,14 +213,19 @@ export class SqliteJobStore implements JobStore {
       .get(jobKey) as { n: number }).n;
     let claimed: FlushResult['claimed'] = [];
     let nextRunAt: number | null = null;
-    let want = counters.status === 'IN_PROGRESS' ? Math.min(input.claim, input.parallelLimit - running) : 0;
+    let want = 0;
     if (input.claim > 0 && counters.status === 'IN_PROGRESS') {
-      const interested = this.interestedOwners(jobKey, owner, now, input.interestTtlMs);
-      if (interested > 1) {
-        const mine = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`)
-          .get(jobKey, owner) as { n: number }).n;
-        want = Math.min(want, Math.ceil(input.parallelLimit / interested) - mine);
-      }
+      const ahead = Math.max(0, input.ahead ?? 0);
+      // Claim-ahead needs a fresh count: another owner that arrived since the cached one must stop it.
+      const interested = this.interestedOwners(jobKey, owner, now, input.interestTtlMs, ahead > 0);
+      const mine = interested > 1 || ahead > 0
+        ? (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`)
+          .get(jobKey, owner) as { n: number }).n
+        : running;
+      // Alone, and nobody else holds a task: lease ahead (FlushInput.ahead).
+      const cap = interested <= 1 && mine === running ? input.parallelLimit + ahead : input.parallelLimit;
+      want = Math.min(input.claim, cap - running);
+      if (interested > 1) want = Math.min(want, Math.ceil(input.parallelLimit / interested) - mine);
     }
     if (want > 0) {
       claimed = (this.st(`UPDATE af_bj_tasks SET status = 'IN_PROGRESS', attempt = attempt + 1, lease_owner = ?, lease_expires = ?
@@ -286,11 +291,15 @@ export class SqliteJobStore implements JobStore {
 
   /**
    * Records this owner's interest in the job and counts the owners interested lately. Both are
-   * refreshed at most every ttl/3 per job (cached here), so the hot path pays no extra statement.
+   * refreshed at most every ttl/3 per job (cached here), so the hot path pays no extra statement;
+   * `fresh` counts again (one indexed read) without rewriting this owner's interest.
    */
-  private interestedOwners(jobKey: number, owner: string, now: number, ttlMs: number): number {
+  private interestedOwners(jobKey: number, owner: string, now: number, ttlMs: number, fresh = false): number {
     const cached = this.interest.get(jobKey);
-    if (cached && now - cached.at < ttlMs / 3) return cached.interested;
+    if (cached && now - cached.at < ttlMs / 3) {
+      if (!fresh) return cached.interested;
+      return (this.st('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?').get(jobKey, now - ttlMs) as { n: number }).n;
+    }
     this.st(`INSERT INTO af_bj_interest (job_key, owner, at) VALUES (?, ?, ?) ON CONFLICT (job_key, owner) DO UPDATE SET at = excluded.at`)
       .run(jobKey, owner, now);
     const interested = (this.st('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?')
