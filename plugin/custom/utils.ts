@@ -54,6 +54,8 @@ export interface JobDetails extends JobSummary {
 /** A payload of the job topic. */
 export interface JobUpdate {
   jobId: string | number;
+  /** The event's number in the job's durable log (shared with the task topic); absent from older plugins. */
+  seq?: number;
   status?: string;
   name?: string;
   progress?: number;
@@ -66,6 +68,8 @@ export interface JobUpdate {
 /** A payload of the task topic. */
 export interface TaskUpdate {
   taskIndex: number;
+  /** The event's number in the job's durable log (shared with the job topic); absent from older plugins. */
+  seq?: number;
   status?: string;
   error?: string;
   state?: Record<string, unknown>;
@@ -77,6 +81,26 @@ export interface TaskRow {
   attempt: number;
   error: string | null;
   state: Record<string, unknown>;
+}
+
+/** One engine event as `jobs/events` answers it (plugin/src/events.ts plus `seq` and `at`). */
+export interface LoggedEvent {
+  seq: number;
+  at: string;
+  type: string;
+  jobId: string;
+  [field: string]: any;
+}
+
+/** A page of `jobs/events` (docs/http-api.md). */
+export interface EventPage {
+  events: LoggedEvent[];
+  lastSeq: number;
+  finished: boolean;
+  /** Events after `after` were dropped from the log: the page starts later. */
+  truncated: boolean;
+  /** `after` was beyond the job's last number: the page starts at the oldest event kept. */
+  reset: boolean;
 }
 
 export interface ComponentDeclaration {
@@ -147,6 +171,8 @@ export function jobsApi(pluginInstanceId: string) {
     /** The official `get-tasks`, answering `{ state, status }` per task: what custom renderers get. */
     compatTasks: async (jobId: string | number, limit: number, offset: number) =>
       (await post<{ ok: true; data: { tasks: { state: Record<string, any>; status: string }[]; total: number } }>(`${base}/get-tasks`, { jobId, limit, offset })).data,
+    /** The job's events after `after`, answered at once (`timeoutMs: 0`): what fills a gap in the websocket's numbers. */
+    events: (jobId: string | number, after: number) => post<EventPage>(`${base}/jobs/events`, { jobId, after, timeoutMs: 0 }),
     cancel: (jobId: string | number) => post<{ status: string; changed: boolean; message: string }>(`${base}/jobs/cancel`, { jobId }),
     retry: (jobId: string | number) => post<{ status: string; tasks: number; changed: boolean; message: string }>(`${base}/jobs/retry`, { jobId, scope: 'failed' }),
     caller(): Promise<Caller> {

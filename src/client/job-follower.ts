@@ -1,20 +1,26 @@
 /**
  * Follows one job until it finishes: what `tail` (and `retry --follow`) print.
  *
- * What happened comes from `jobs/events`, whose events carry per-job sequence numbers: printing
- * only events above the last number seen is what makes "no event lost, none repeated" checkable.
- * The `/afws` websocket (job-socket.ts) says *when* to read: each message about the job, and each
- * (re)subscription, triggers a read, plus a safety read every 2 s (a subscribe is not acknowledged,
- * so a publish racing it is lost). Without a usable socket — a token login (AdminForth's socket
- * takes only the cookie), a proxy that refuses upgrades, `--poll` — the reads are long-polls.
+ * What happened comes from `jobs/events`, the job's durable event log (docs/http-api.md): every
+ * event has a per-job sequence number that never restarts, across app restarts and replicas, so
+ * printing only events above the last number printed is what makes "no event lost, none repeated"
+ * checkable. The `/afws` websocket (job-socket.ts) says *when* to read. Its payloads carry the
+ * same numbers: a message whose number was printed already brings nothing new (no read), one that
+ * skips numbers shows a gap (messages lost while the socket reconnected, a subscribe that raced a
+ * publish, or a `job:state` event, which goes to a topic tail does not follow) and is read at
+ * once, without waiting to gather a burst. A message without a number (a plugin older than the
+ * durable log) and each (re)subscription always trigger a read, and a safety read comes every 2 s
+ * (a subscribe is not acknowledged, so a publish racing it is lost). Without a usable socket — a
+ * token login (AdminForth's socket takes only the cookie), a proxy that refuses upgrades,
+ * `--poll` — the reads are long-polls.
  *
- * The sequence numbers are per app process until the durable event log (issue 9): after a
- * restart they start again at 1. A read after anything suspicious (a dropped socket or request,
- * and every read while the socket drives them) asks from one event before the last one seen and
- * checks that this event is still the same (`seq`, `at`, `type`). If it is not, the app restarted:
- * the follower says so, starts again from the new process's first event, and asks the caller to
- * re-read the job's counts. Events the old process recorded after the last read before it died
- * are not recoverable today; docs/cli.md ("tail") states exactly what is guaranteed.
+ * A restarted app goes on with the same numbers, so a restart loses nothing the app committed. A
+ * safeguard stays for a log that no longer goes as far as the last number seen (pruned or reset,
+ * or an app older than the durable log, whose numbers were per process): a read after anything
+ * suspicious (a dropped socket or request, and every read while the socket drives them) asks from
+ * one event before the last one seen and checks that this event is still the same (`seq`, `at`,
+ * `type`). If it is not, the follower says so, starts again from the log's first event, and asks
+ * the caller to re-read the job's counts. docs/cli.md ("tail") states exactly what is guaranteed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError } from '../errors.js';
@@ -54,7 +60,7 @@ const LONG_POLL_MS = 25_000;
 /** With a socket that may come back, long-polls are shorter so the follower returns to it soon. */
 const SHORT_POLL_MS = 5_000;
 const SAFETY_READ_MS = 2_000;
-/** Events of a burst are read together: the follower waits this long after a ring. */
+/** Events of a burst are read together: the follower waits this long after a ring (not after a gap). */
 const COALESCE_MS = 40;
 const RETRY_MS = [250, 500, 1000, 2000, 4000];
 /** An app unreachable for this long ends the follow with a ConnectionError. */
@@ -62,7 +68,10 @@ const GIVE_UP_AFTER_MS = 120_000;
 
 const sameEvent = (a: JobEvent, b: JobEvent) => a.seq === b.seq && a.at === b.at && a.type === b.type;
 
-/** Resolves on `ring()` (or at once if it rang since the last wait), after `ms`, or on abort. */
+/**
+ * Resolves on `ring()` (or at once if it rang since the last wait), after `ms`, or on abort; with
+ * whether it rang.
+ */
 class Doorbell {
   private rung = false;
   private wake?: () => void;
@@ -72,7 +81,7 @@ class Doorbell {
     this.wake?.();
   }
 
-  async wait(ms: number, signal: AbortSignal): Promise<void> {
+  async wait(ms: number, signal: AbortSignal): Promise<boolean> {
     if (!this.rung) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -86,9 +95,23 @@ class Doorbell {
         this.wake = done;
       });
     }
+    const rung = this.rung;
     this.rung = false;
+    return rung;
   }
 }
+
+/** What the socket said since the last read. */
+interface News {
+  /** Read whatever the numbers say: a message without `seq`, a (re)subscription, the socket went down. */
+  read: boolean;
+  /** The highest `seq` heard (0: none). */
+  newest: number;
+  /** A message skipped numbers: read at once. */
+  gap: boolean;
+}
+
+const noNews = (): News => ({ read: false, newest: 0, gap: false });
 
 /** The end of the job's log now (for `--new` and `retry --follow`): reads without printing. */
 export async function currentPosition(jobs: JobsApi, jobId: string): Promise<LogPosition> {
@@ -111,6 +134,9 @@ export class JobFollower {
   private suspect = false;
   private socket?: JobSocket;
   private readonly doorbell = new Doorbell();
+  private news = noNews();
+  /** The highest `seq` the socket brought since the follower started (or restarted the log). */
+  private heardSeq = 0;
 
   constructor(private readonly options: FollowOptions) {
     this.seq = options.from.seq;
@@ -127,11 +153,10 @@ export class JobFollower {
     try {
       for (;;) {
         options.signal.throwIfAborted();
+        if (this.socket?.healthy === true && !readNow) await this.waitForNews();
         const socketDriven = this.socket?.healthy === true;
-        if (socketDriven && !readNow) {
-          await this.doorbell.wait(SAFETY_READ_MS, options.signal);
-          await sleep(COALESCE_MS, undefined, { signal: options.signal });
-        }
+        // This read covers everything heard so far; what comes during it is judged after it.
+        this.news = noNews();
         const verify = (this.suspect || socketDriven) && this.seq > 0 && this.last !== null;
         const after = verify ? this.seq - 1 : this.seq;
         const timeoutMs = socketDriven ? 0 : this.socket && !this.socket.unusable ? SHORT_POLL_MS : LONG_POLL_MS;
@@ -173,6 +198,49 @@ export class JobFollower {
     }
   }
 
+  /**
+   * While the socket drives the reads: waits for a message that brings something new (after a
+   * gap, returns at once; else waits `COALESCE_MS` more so a burst is read together), for the
+   * socket to go down, or for the safety read.
+   */
+  private async waitForNews(): Promise<void> {
+    const { signal, onDebug } = this.options;
+    // Skipped rings do not put the safety read off.
+    const safetyReadAt = Date.now() + SAFETY_READ_MS;
+    for (;;) {
+      const rung = await this.doorbell.wait(Math.max(0, safetyReadAt - Date.now()), signal);
+      signal.throwIfAborted();
+      const news = this.news;
+      // The safety read, or the socket went down (the next read long-polls).
+      if (!rung || this.socket?.healthy !== true) return;
+      if (news.gap && news.newest > this.seq) {
+        onDebug(`websocket: event #${news.newest} skipped numbers after #${this.seq}; reading now`);
+        return;
+      }
+      if (news.read || news.newest > this.seq || (this.suspect && news.newest > 0)) {
+        await sleep(COALESCE_MS, undefined, { signal });
+        return;
+      }
+      // A ring about what the last read covered already.
+      if (news.newest === 0) continue;
+      // Every message since the last read is about an event printed already.
+      onDebug(`websocket: nothing after #${this.seq} (heard up to #${news.newest}); no read`);
+      this.news = noNews();
+    }
+  }
+
+  /** A message about the job (`seq` when the plugin numbers them), or a (re)subscription. */
+  private heard(seq?: number): void {
+    if (seq === undefined) {
+      this.news.read = true;
+    } else {
+      if (seq > Math.max(this.seq, this.heardSeq) + 1) this.news.gap = true;
+      this.heardSeq = Math.max(this.heardSeq, seq);
+      this.news.newest = Math.max(this.news.newest, seq);
+    }
+    this.doorbell.ring();
+  }
+
   /** Delivers a page's new events; tells whether the log is the one the follower was reading. */
   private accept(page: EventPage, verified: boolean): 'ok' | 'restarted' | 'unverified' {
     let events = page.events;
@@ -181,17 +249,22 @@ export class JobFollower {
       if (page.reset || (first && (first.seq < this.seq || (first.seq === this.seq && !sameEvent(first, this.last!))))) {
         return this.restarted();
       }
-      // Nothing at or after our last number yet: the log may be a younger one. Ask again.
-      if (!first) return page.finished ? 'ok' : 'unverified';
+      // Nothing at or after our last number yet: the log may be a younger one. Ask again (and
+      // until then, a message numbered below ours is news too).
+      if (!first) {
+        if (page.finished) return 'ok';
+        this.suspect = true;
+        return 'unverified';
+      }
       if (first.seq === this.seq) events = events.slice(1);
-      else this.options.onGap(`${first.seq - this.seq - 1} event(s) of job ${this.options.jobId} were dropped by the app before tail read them (it keeps the last 1,000 per job); counts are re-read.`);
+      else this.options.onGap(this.droppedMessage(first.seq - this.seq - 1));
       this.suspect = false;
     } else if (page.reset) {
       return this.restarted();
     } else if (page.truncated && first) {
       const missed = first.seq - this.seq - 1;
       if (this.seq === 0) this.options.onInfo(`The app no longer holds the first ${missed} event(s) of job ${this.options.jobId}; showing from event #${first.seq}.`);
-      else this.options.onGap(`${missed} event(s) of job ${this.options.jobId} were dropped by the app before tail read them (it keeps the last 1,000 per job); counts are re-read.`);
+      else this.options.onGap(this.droppedMessage(missed));
     }
     for (const event of events) {
       if (event.seq <= this.seq) continue;
@@ -202,14 +275,24 @@ export class JobFollower {
     return 'ok';
   }
 
+  private droppedMessage(missed: number): string {
+    return `${missed} event(s) of job ${this.options.jobId} were dropped by the app before tail read them ` +
+      '(its event log keeps at most `maxEventsPerJob` per job, and only `eventRetentionMs` after the job finished); counts are re-read.';
+  }
+
+  /**
+   * The log no longer holds the last event seen. With the durable log this takes a log pruned or
+   * reset under the follower (or an app older than it, numbering per process): start again.
+   */
   private restarted(): 'restarted' {
     this.options.onGap(
-      `The app's event numbers for job ${this.options.jobId} started again (the app restarted): ` +
-      `events it recorded after #${this.seq} and before it stopped, if any, could not be read; counts are re-read.`,
+      `The app's event numbers for job ${this.options.jobId} started again (its event log was reset, or the app predates the durable log and restarted): ` +
+      `events after #${this.seq} that it no longer holds could not be read; counts are re-read.`,
     );
     this.seq = 0;
     this.last = null;
     this.suspect = false;
+    this.heardSeq = 0;
     return 'restarted';
   }
 
@@ -229,17 +312,17 @@ export class JobFollower {
       jobId: options.jobId,
       taskTopic: `/background-jobs-task-update/${options.jobId}`,
       jobTopic: '/background-jobs-job-update',
-      onActivity: () => this.doorbell.ring(),
+      onActivity: (seq) => this.heard(seq),
       onReady: () => options.onDebug(`websocket: subscribed to job ${options.jobId}'s topics`),
       onDown: (reason) => {
         // A restart may have happened while nothing was being read; read (long-poll) at once.
         this.suspect = true;
         options.onDebug(`websocket: ${reason}; reconnecting`);
-        this.doorbell.ring();
+        this.heard();
       },
       onUnusable: (reason) => {
         options.onInfo(`Following through jobs/events (long-poll): ${reason}.`);
-        this.doorbell.ring();
+        this.heard();
       },
     });
     this.socket.start();

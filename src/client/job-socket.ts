@@ -2,11 +2,14 @@
  * The `/afws` websocket as `tail` uses it (contract §4): connect with the session cookie, wait for
  * `{"type":"ready"}` (message listeners are attached only after the async JWT verify, so anything
  * sent earlier is lost), subscribe to the job's topics, send text `ping` every 10 s, and reconnect
- * with backoff when the connection drops. Each message about the job rings `onActivity`.
+ * with backoff when the connection drops. Each message about the job rings `onActivity` with the
+ * event's `seq` (its number in the job's durable log, docs/http-api.md `jobs/events`).
  *
- * The socket is a doorbell, not the record: AdminForth's payloads carry no sequence numbers, a
- * subscribe has no acknowledgement (a publish racing it is lost), and nothing is replayed after a
- * reconnect. The follower (job-follower.ts) reads what happened from `jobs/events` when it rings.
+ * The socket is a doorbell, not the record: a subscribe has no acknowledgement (a publish racing
+ * it is lost), nothing is replayed after a reconnect, and the state topics (`job:state`) are not
+ * followed here. The numbers let the follower (job-follower.ts) skip a read when a message brings
+ * nothing new and read at once when one shows a gap; what happened is always read from
+ * `jobs/events`.
  */
 import type { SocketConnection, Transport } from './transport.js';
 
@@ -20,8 +23,11 @@ export interface JobSocketOptions {
   taskTopic: string;
   /** `/background-jobs-job-update`: shared by all jobs; only messages with our `jobId` count. */
   jobTopic: string;
-  /** A message about the job arrived, or the socket (re)subscribed: time to read the event log. */
-  onActivity(): void;
+  /**
+   * A message about the job arrived (`seq`: its event's number, absent from a plugin older than
+   * the durable event log), or the socket (re)subscribed (no `seq`): time to read the event log.
+   */
+  onActivity(seq?: number): void;
   /** `ready` came and the subscriptions were sent. */
   onReady(): void;
   /** The socket went down (it reconnects by itself unless it became unusable). */
@@ -122,7 +128,7 @@ export class JobSocket {
             this.lastPong = Date.now();
             return;
           }
-          let frame: { type?: string; topic?: string; message?: string; data?: { jobId?: unknown } };
+          let frame: { type?: string; topic?: string; message?: string; data?: { jobId?: unknown; seq?: unknown } };
           try {
             frame = JSON.parse(text);
           } catch {
@@ -144,7 +150,8 @@ export class JobSocket {
             this.giveUp("the app does not let this login subscribe to the job's websocket topics");
           } else if (frame.type === 'message') {
             if (frame.topic === options.taskTopic || (frame.topic === options.jobTopic && String(frame.data?.jobId) === options.jobId)) {
-              options.onActivity();
+              const seq = frame.data?.seq;
+              options.onActivity(typeof seq === 'number' && Number.isInteger(seq) && seq > 0 ? seq : undefined);
             }
           }
         },

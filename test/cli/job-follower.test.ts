@@ -1,15 +1,17 @@
 /**
  * The follower's bookkeeping over `jobs/events` pages (client/job-follower.ts), with a scripted
- * event log instead of an app: what the process tests cannot stage on demand — an app restarted
- * into a log that already passed the last number seen, a reader that fell behind the 1,000-event
- * buffer, a page that repeats events.
+ * event log instead of an app: what the process tests cannot stage on demand — a log reset under
+ * the follower (or an app older than the durable log, restarted into a log that already passed
+ * the last number seen), a reader that fell behind what the log keeps, a page that repeats
+ * events — and a scripted websocket whose messages carry (or lack) the events' `seq`.
  */
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { EventPage, JobEvent } from '../../src/client/api-types.js';
 import { JobFollower } from '../../src/client/job-follower.js';
 import type { JobsApi } from '../../src/client/jobs-api.js';
 import { ConnectionError } from '../../src/errors.js';
-import { defaultTransport } from '../../src/client/transport.js';
+import { defaultTransport, type SocketHandlers, type Transport } from '../../src/client/transport.js';
 
 const event = (seq: number, at: string, type = 'task:done', extra: Partial<JobEvent> = {}): JobEvent =>
   ({ seq, at, type, jobId: 'j1', handler: 'h', taskIndex: seq, ...extra });
@@ -64,7 +66,7 @@ describe('JobFollower', () => {
     expect(result.gaps).toEqual([]);
   });
 
-  it('a restarted app whose new log passed the last number: another event there → start again from 1', async () => {
+  it('an app older than the durable log, restarted past the last number: another event there → start again from 1', async () => {
     const result = await follow([
       () => page([event(1, 'a'), event(2, 'b'), event(3, 'c')]),
       () => new ConnectionError('Cannot reach http://app (connection refused; tried POST x): check'),
@@ -73,10 +75,10 @@ describe('JobFollower', () => {
     ]);
     expect(result.asked).toEqual([0, 3, 2, 0]);
     expect(result.printed).toEqual([1, 2, 3, 1, 2, 3, 4]);
-    expect(result.gaps).toEqual([expect.stringContaining('started again (the app restarted): events it recorded after #3')]);
+    expect(result.gaps).toEqual([expect.stringContaining('started again (its event log was reset, or the app predates the durable log and restarted): events after #3')]);
   });
 
-  it('a restarted app with a younger log (reset) → start again from 1', async () => {
+  it('a log reset under the follower (reset) → start again from 1', async () => {
     const result = await follow([
       () => page([event(1, 'a'), event(2, 'b'), event(3, 'c')]),
       () => new ConnectionError('Cannot reach http://app (connection refused; tried POST x): check'),
@@ -87,7 +89,7 @@ describe('JobFollower', () => {
     expect(result.gaps).toHaveLength(1);
   });
 
-  it('a reader that fell behind the buffer says how many events it missed', async () => {
+  it('a reader that fell behind what the log keeps says how many events it missed', async () => {
     const result = await follow([
       () => page([event(1, 'a')]),
       () => page([event(1500, 'x'), event(1501, 'y')], { truncated: true, finished: true }),
@@ -100,5 +102,134 @@ describe('JobFollower', () => {
     const result = await follow([() => page([event(8, 'h'), event(9, 'i')], { finished: true })], { seq: 7, event: event(7, 'g') });
     expect(result.asked).toEqual([7]);
     expect(result.printed).toEqual([8, 9]);
+  });
+});
+
+const TASK_TOPIC = '/background-jobs-task-update/j1';
+const JOB_TOPIC = '/background-jobs-job-update';
+
+/**
+ * An app for a follower in `auto` mode: a job's event log answering `jobs/events` (long-polls
+ * wait for the next event, as the plugin's do) and a websocket the test drives.
+ */
+function scriptedApp() {
+  const log: JobEvent[] = [];
+  let finished = false;
+  let appended = () => {};
+  /** `after` of each `jobs/events` request, in order. */
+  const reads: number[] = [];
+  let handlers: SocketHandlers | undefined;
+  const transport: Transport = {
+    fetch: () => Promise.reject(new Error('the follower reads through JobsApi')),
+    async openSocket(_url, _headers, socketHandlers) {
+      handlers = socketHandlers;
+      return { send: () => {}, terminate: () => socketHandlers.close?.(1006, '') };
+    },
+  };
+  const jobs = {
+    http: { url: 'http://app', origin: 'http://app', identity: { credentials: { kind: 'session' } }, authHeaders: () => ({}) },
+    instance: { instanceId: 'i', resourceId: 'jobs', apiPath: '/p', websocketPath: '/afws' },
+    async events(_jobId: string, query: { after: number; timeoutMs: number; limit?: number }, signal?: AbortSignal): Promise<EventPage> {
+      reads.push(query.after);
+      for (;;) {
+        const events = log.filter((e) => e.seq > query.after).slice(0, query.limit ?? 500);
+        const lastSeq = log.at(-1)?.seq ?? 0;
+        if (events.length > 0 || finished || query.timeoutMs === 0 || signal?.aborted) {
+          return page(events, { lastSeq, finished: finished && (events.at(-1)?.seq ?? query.after) >= lastSeq });
+        }
+        await new Promise<void>((resolve) => {
+          appended = resolve;
+          signal?.addEventListener('abort', () => resolve(), { once: true });
+        });
+      }
+    },
+  } as unknown as JobsApi;
+  const message = (topic: string, data: Record<string, unknown>) =>
+    handlers!.message!(JSON.stringify({ type: 'message', topic, data }));
+  return {
+    jobs, transport, reads,
+    get socketOpen() { return handlers !== undefined; },
+    ready: () => handlers!.message!(JSON.stringify({ type: 'ready' })),
+    /** Events the app records (not published). */
+    append(...seqs: number[]) {
+      for (const seq of seqs) log.push(event(seq, `t${seq}`, seq === 99 ? 'job:finished' : 'task:done'));
+      finished = log.at(-1)?.type === 'job:finished';
+      appended();
+    },
+    /** A task topic message for event `seq` (without `seq`: an older plugin's payload). */
+    task: (seq?: number) => message(TASK_TOPIC, seq === undefined ? { taskIndex: 0, status: 'DONE' } : { taskIndex: seq, status: 'DONE', seq }),
+    job: (jobId: string, seq: number) => message(JOB_TOPIC, { jobId, progress: 50, seq }),
+  };
+}
+
+/** Waits until `check` holds (fails after 5 s). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+describe('JobFollower driven by websocket messages with seq', () => {
+  it('skips the read when a message brings nothing new, reads at once on a gap, and prints each event once, in order', async () => {
+    const app = scriptedApp();
+    const printed: number[] = [];
+    const debug: string[] = [];
+    const abort = new AbortController();
+    const follower = new JobFollower({
+      jobs: app.jobs, transport: app.transport, jobId: 'j1', from: { seq: 0, event: null }, mode: 'auto', signal: abort.signal,
+      onEvent: (e) => printed.push(e.seq), onInfo: () => {}, onGap: (message) => { throw new Error(`unexpected gap: ${message}`); },
+      onDebug: (message) => debug.push(message),
+    });
+    const done = follower.run();
+    try {
+      await until(() => app.socketOpen, 'the socket');
+      app.ready();
+      app.append(1, 2, 3);
+      for (const seq of [1, 2, 3]) app.task(seq);
+      await until(() => printed.length === 3, 'events 1–3');
+      // The subscription's read (rung while the first read was waiting) comes next; then quiet.
+      await sleep(100);
+
+      // Duplicates of what was printed, and a message about another job: no read.
+      let reads = app.reads.length;
+      app.task(2);
+      app.task(3);
+      app.job('other', 40);
+      await sleep(150);
+      expect(app.reads).toHaveLength(reads);
+      expect(debug.at(-1)).toBe('websocket: nothing after #3 (heard up to #3); no read');
+
+      // 4 and 5 were lost: 6 shows the gap and is read before a 40 ms coalescing wait could end.
+      app.append(4, 5, 6);
+      app.job('j1', 6);
+      await nextTurn();
+      expect(app.reads.slice(reads)).toEqual([2]);
+      expect(debug).toContain('websocket: event #6 skipped numbers after #3; reading now');
+      await until(() => printed.length === 6, 'events 4–6');
+
+      // The next number: read (after the coalescing wait), not as a gap.
+      reads = app.reads.length;
+      app.append(7);
+      app.task(7);
+      await until(() => printed.length === 7, 'event 7');
+      expect(app.reads.slice(reads, reads + 1)).toEqual([5]);
+      expect(debug.filter((line) => line.includes('skipped numbers'))).toHaveLength(1);
+
+      // A message without seq (a plugin older than the durable log) always reads.
+      await sleep(60);
+      reads = app.reads.length;
+      app.task();
+      await until(() => app.reads.length > reads, 'a read for a message without seq');
+
+      app.append(8, 99);
+      app.job('j1', 99);
+      await done;
+    } finally {
+      abort.abort();
+      await done.catch(() => {});
+    }
+    expect(printed).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 99]);
   });
 });

@@ -1,18 +1,23 @@
 /**
  * `af-jobs tail` against the demo app in its own process (issue 8 §5): exit codes by the job's
- * final status, a websocket cut in the middle, the app killed and restarted on the same port and
- * SQLite file, the long-poll fallback behind a proxy that refuses upgrades, `--timeout`, and the
- * progress bar on a terminal.
+ * final status, a websocket cut in the middle, websocket messages lost, the app killed and
+ * restarted on the same port and SQLite file, the long-poll fallback behind a proxy that refuses
+ * upgrades, `--timeout`, and the progress bar on a terminal.
  *
  * "No event lost or repeated" is checked on the sequence numbers `-o jsonl --states` prints: every
- * event the app records is printed, so within one app process they must run 1, 2, 3, … without a
- * gap or a repeat.
+ * event the app records is printed, and the durable event log numbers them 1, 2, 3, … across
+ * restarts, so they must run without a gap or a repeat.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContext } from '../../src/context.js';
+import { defaultTransport, type Transport } from '../../src/client/transport.js';
 import { EXIT } from '../../src/errors.js';
+import { runCli } from '../../src/main.js';
+import { NO_PROMPTS, REPO } from './helpers.js';
 import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess } from '../helpers/demo-process.js';
 import { af, afInTerminal, configDir, jsonLines, removeConfigDirs, RunningCli, TestProxy } from './jobs-helpers.js';
 
@@ -54,6 +59,14 @@ function expectConsecutive(events: Event[]): Event[][] {
   }
   for (const run of runs) expect(run.map((e) => e.seq)).toEqual(run.map((_, i) => i + 1));
   return runs;
+}
+
+/** A stream for an in-process CLI's stdout or stderr, and what was written to it. */
+function collect() {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  return { stream, text: () => text };
 }
 
 /** Task indexes with a `task:done` event, sorted. */
@@ -135,6 +148,53 @@ describe('tail loses and repeats no event', () => {
     expect(expectConsecutive(events)).toHaveLength(1);
     expect(doneTasks(events)).toEqual(range(40));
     expect(events.at(-1)).toMatchObject({ type: 'job:finished', status: 'DONE' });
+  });
+
+  it('when websocket messages are lost (every third numbered one is dropped: the log fills the gaps)', async () => {
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 30, taskMs: 200 });
+    const seen: number[] = [];
+    let dropped = 0;
+    let eventReads = 0;
+    // In process, with the network seam wrapped: the real socket, minus some of its messages.
+    const transport: Transport = {
+      fetch: (url, init) => {
+        if (url.endsWith('/jobs/events')) eventReads++;
+        return defaultTransport.fetch(url, init);
+      },
+      openSocket: (url, headers, handlers) => defaultTransport.openSocket(url, headers, {
+        ...handlers,
+        message: (text) => {
+          const frame = text === 'pong' ? null : JSON.parse(text);
+          const seq = frame?.type === 'message' ? frame.data?.seq : undefined;
+          if (typeof seq === 'number' && (frame.topic.endsWith(jobId) || String(frame.data.jobId) === jobId)) {
+            seen.push(seq);
+            if (seen.length % 3 === 0) {
+              dropped++;
+              return;
+            }
+          }
+          handlers.message?.(text);
+        },
+      }),
+    };
+    const stdout = collect();
+    const stderr = collect();
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', AF_JOBS_CONFIG: config };
+    for (const name of ['AF_JOBS_URL', 'AF_JOBS_TOKEN', 'AF_JOBS_PROFILE']) delete env[name];
+    const ctx = createContext({ cwd: REPO, env, stdout: stdout.stream, stderr: stderr.stream, isTTY: false, color: false, prompts: NO_PROMPTS, transport });
+    const code = await runCli(['tail', jobId, '-o', 'jsonl', '--states', '--verbose'], ctx);
+    expect(code, stderr.text()).toBe(EXIT.OK);
+    expect(stderr.text()).toContain('websocket: subscribed');
+    // The demo's payloads carry the events' numbers (the same as jobs/events), and some were lost.
+    expect(seen.length).toBeGreaterThan(30);
+    expect(dropped).toBeGreaterThan(0);
+    const events = jsonLines<Event>(stdout.text());
+    expect(expectConsecutive(events)).toHaveLength(1);
+    expect(events.at(-1)!.seq).toBeGreaterThanOrEqual(Math.max(...seen));
+    expect(doneTasks(events)).toEqual(range(30));
+    expect(events.at(-1)).toMatchObject({ type: 'job:finished', status: 'DONE' });
+    // Messages are gathered into reads (a burst is one read), not one read each.
+    expect(eventReads).toBeLessThan(seen.length);
   });
 
   it('when a proxy refuses websocket upgrades (falls back to long-polling jobs/events)', async () => {

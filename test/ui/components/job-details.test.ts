@@ -4,14 +4,23 @@ import { emit, listenerCount } from '../stand-ins/websocket';
 import { alerts } from '../stand-ins/adminforth';
 import { answer, answerConfirm, fakeApi, instancesAnswer, meta, mountWithI18n, settle, until } from '../helpers';
 import { details, info, tasks } from '../fixtures';
-import type { JobDetails as Job } from '../../../plugin/custom/utils';
+import type { JobDetails as Job, LoggedEvent } from '../../../plugin/custom/utils';
 
 const JOB_TOPIC = '/background-jobs-job-update';
+const TASK_TOPIC = '/background-jobs-task-update/j1';
 
-/** A fake API around one job; `jobs/tasks` pages through `all` with the status filter. */
-function jobApi(job: Job, opts: { caller?: ReturnType<typeof instancesAnswer>; all?: ReturnType<typeof tasks> } = {}) {
+/** An event of job j1 as `jobs/events` answers it. */
+const logged = (seq: number, type: string, fields: Record<string, unknown> = {}): LoggedEvent =>
+  ({ seq, at: new Date(1_700_000_000_000 + seq).toISOString(), type, jobId: 'j1', handler: 'demo_job', ...fields });
+
+/** A fake API around one job; `jobs/tasks` pages through `all` with the status filter; `jobs/events` answers from `log`. */
+function jobApi(job: Job, opts: { caller?: ReturnType<typeof instancesAnswer>; all?: ReturnType<typeof tasks>; log?: LoggedEvent[]; truncated?: boolean } = {}) {
   const all = opts.all ?? tasks(3);
   return fakeApi({
+    'jobs/events': (body) => {
+      const events = (opts.log ?? []).filter((e) => e.seq > body.after);
+      return { events, lastSeq: opts.log?.at(-1)?.seq ?? 0, finished: false, truncated: opts.truncated ?? false, reset: false, durable: true };
+    },
     'jobs/get': (body) => (body.jobId === job.id ? { job } : answer(404, { error: { code: 'NOT_FOUND', message: `Job ${body.jobId} not found.`, field: 'jobId' } })),
     '/plugin/get-background-job-info': (body) => (body.jobId === job.id ? info(job) : { ok: false, message: `Job with id ${body.jobId} not found.` }),
     '/plugin/background-jobs/instances': () => opts.caller ?? instancesAnswer('1'),
@@ -85,8 +94,8 @@ describe('JobDetails', () => {
     const api = jobApi(job, { all: tasks(3, 0, 'SCHEDULED') });
     const wrapper = mountWithI18n(JobDetails, { props: { jobId: 'j1', meta } });
     await settle();
-    expect(listenerCount(JOB_TOPIC)).toBe(1);
-    // The task table and the details both follow the task topic.
+    // The details and the task table both follow both topics: the log numbers the events of both.
+    expect(listenerCount(JOB_TOPIC)).toBe(2);
     expect(listenerCount('/background-jobs-task-update/j1')).toBe(2);
 
     emit(JOB_TOPIC, { jobId: 'other', progress: 99 });
@@ -119,6 +128,74 @@ describe('JobDetails', () => {
     wrapper.unmount();
     expect(listenerCount(JOB_TOPIC)).toBe(0);
     expect(listenerCount('/background-jobs-task-update/j1')).toBe(0);
+  });
+
+  it('fills a gap in the websocket numbers from jobs/events, in order, and ignores a duplicate', async () => {
+    const job = details({
+      id: 'j1', progress: 0, tasks: { total: 3, done: 0, failed: 0, cancelled: 0 },
+      taskCounts: { SCHEDULED: 3, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 0 },
+    });
+    // The server's jobs/get and jobs/tasks keep answering what they did at mount: what changes on
+    // screen below comes from the socket and the log, not from a re-read.
+    const log = [
+      logged(1, 'task:started', { taskIndex: 0, attempt: 1 }),
+      logged(2, 'task:done', { taskIndex: 0, attempt: 1 }),
+      logged(3, 'task:started', { taskIndex: 1, attempt: 1 }),
+      logged(4, 'task:failed', { taskIndex: 1, attempt: 1, error: 'Disk full', willRetry: false }),
+      logged(5, 'job:progress', { progress: 66, total: 3, done: 1, failed: 1, cancelled: 0 }),
+    ];
+    const api = jobApi(job, { all: tasks(3, 0, 'SCHEDULED'), log });
+    const wrapper = mountWithI18n(JobDetails, { props: { jobId: 'j1', meta } });
+    await settle();
+    const count = (status: string) => wrapper.find(`[data-testid="task-counts"] [data-status="${status}"] [data-testid="task-count"]`).text();
+    const row = (index: number) => wrapper.find(`[data-task-index="${index}"]`);
+
+    emit(TASK_TOPIC, { taskIndex: 0, status: 'IN_PROGRESS', seq: 1 });
+    emit(TASK_TOPIC, { taskIndex: 0, status: 'DONE', seq: 2 });
+    // 3 and 4 were lost (the socket was reconnecting): 5 shows the gap.
+    emit(JOB_TOPIC, { jobId: 'j1', progress: 66, seq: 5 });
+    await settle();
+
+    // One read for the details and the task table, from the last number both applied.
+    expect(api.callsTo('jobs/events').map((c) => c.body)).toEqual([{ jobId: 'j1', after: 2, timeoutMs: 0 }]);
+    expect(text(wrapper, 'job-progress')).toBe('66%');
+    expect([count('SCHEDULED'), count('IN_PROGRESS'), count('DONE'), count('FAILED')]).toEqual(['1', '0', '1', '1']);
+    expect(row(0).text()).toContain('Done');
+    expect(row(1).text()).toContain('Failed');
+    expect(row(1).find('[data-testid="task-error"]').text()).toBe('Disk full');
+
+    // A duplicate (here of 3, "task 1 started") changes nothing; nor does an older progress.
+    emit(TASK_TOPIC, { taskIndex: 1, status: 'IN_PROGRESS', seq: 3 });
+    emit(JOB_TOPIC, { jobId: 'j1', progress: 33, seq: 4 });
+    await settle();
+    expect(row(1).text()).toContain('Failed');
+    expect([count('IN_PROGRESS'), count('FAILED')]).toEqual(['0', '1']);
+    expect(text(wrapper, 'job-progress')).toBe('66%');
+
+    // The next number applies as it comes, without a read.
+    emit(TASK_TOPIC, { taskIndex: 2, status: 'IN_PROGRESS', seq: 6 });
+    await settle();
+    expect(row(2).text()).toContain('In progress');
+    expect(api.callsTo('jobs/events')).toHaveLength(1);
+  });
+
+  it('re-reads the job and its tasks when the log no longer holds the missed events', async () => {
+    const job = details({ id: 'j1', progress: 10 });
+    const api = jobApi(job, { all: tasks(3, 0, 'SCHEDULED'), log: [logged(40, 'job:progress', { progress: 80 })], truncated: true });
+    const wrapper = mountWithI18n(JobDetails, { props: { jobId: 'j1', meta } });
+    await settle();
+    const gets = api.callsTo('jobs/get').length;
+    const taskReads = api.callsTo('jobs/tasks').length;
+
+    emit(JOB_TOPIC, { jobId: 'j1', progress: 20, seq: 1 });
+    job.progress = 80;
+    emit(JOB_TOPIC, { jobId: 'j1', progress: 80, seq: 40 });
+    await settle();
+    expect(api.callsTo('jobs/events').map((c) => c.body)).toEqual([{ jobId: 'j1', after: 1, timeoutMs: 0 }]);
+    // At once, not on the throttled reload a task update would bring.
+    expect(api.callsTo('jobs/get').length).toBeGreaterThan(gets);
+    expect(api.callsTo('jobs/tasks').length).toBeGreaterThan(taskReads);
+    expect(text(wrapper, 'job-progress')).toBe('80%');
   });
 
   it('cancels after confirmation through jobs/cancel', async () => {

@@ -86,6 +86,30 @@ describe('NavbarJobs', () => {
     expect(listenerCount(JOB_TOPIC)).toBe(0);
   });
 
+  it('ignores a duplicate or older numbered message; a jump in the numbers (task events) is applied without a read', async () => {
+    const api = listApi([summary({ id: 'a', name: 'Send emails', status: 'IN_PROGRESS', progress: 10 })]);
+    const wrapper = mountWithI18n(NavbarJobs, { props: { meta } });
+    await settle();
+    await wrapper.find('[data-testid="navbar-jobs-button"]').trigger('click');
+    await settle();
+    const progress = () => wrapper.find('[data-testid="jobs-list-progress"]').text();
+
+    emit(JOB_TOPIC, { jobId: 'a', progress: 55, seq: 7 });
+    emit(JOB_TOPIC, { jobId: 'a', progress: 30, seq: 6 });
+    emit(JOB_TOPIC, { jobId: 'a', progress: 55, seq: 7 });
+    await settle();
+    expect(progress()).toBe('55%');
+
+    // The job topic skips the numbers of task events: 20 after 7 is no lost message.
+    const finishedAt = new Date().toISOString();
+    emit(JOB_TOPIC, { jobId: 'a', status: 'DONE_WITH_ERRORS', finishedAt, error: 'Task 3 failed', seq: 20 });
+    emit(JOB_TOPIC, { jobId: 'a', status: 'DONE_WITH_ERRORS', finishedAt, error: 'Task 3 failed', seq: 20 });
+    await settle();
+    expect(wrapper.find('[data-job-id="a"]').text()).toContain('Done with errors');
+    expect(alerts).toHaveLength(1);
+    expect(api.callsTo('jobs/events')).toHaveLength(0);
+  });
+
   it('opens the job details from the list', async () => {
     listApi([summary({ id: 'a', name: 'Send emails' })]);
     const wrapper = mountWithI18n(NavbarJobs, { props: { meta } });
