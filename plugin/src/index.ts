@@ -40,8 +40,11 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   private resolveReady!: (engine: Engine) => void;
   private rejectReady!: (error: unknown) => void;
   private stopped = false;
+  private starting: Promise<Engine> | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
   private readonly finalRowTimers = new Set<NodeJS.Timeout>();
+  /** Store and row work of the timers above in flight: `stop()` waits for it. */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly accessInfo = new Map<string, { at: number; info: Promise<JobAccessInfo | null> }>();
 
   constructor(options: PluginOptions) {
@@ -99,7 +102,8 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   validateConfigAfterDiscover(adminforth: IAdminForth, resourceConfig: AdminForthResource): void {
     checkColumnOptions(this.options, resourceConfig);
     const database = databaseOf(adminforth.config.dataSources, resourceConfig);
-    this.startEngine(database).then(this.resolveReady, (error) => {
+    this.starting = this.startEngine(database);
+    this.starting.then(this.resolveReady, (error) => {
       log('error', `background-jobs: could not start: ${errorMessage(error)}`);
       this.rejectReady(error);
     });
@@ -142,7 +146,8 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     await reconcile();
     // Again every minute: a row orphaned by a crash a moment before this start is old enough then.
     this.reconcileTimer = setInterval(() => {
-      reconcile().catch((error) => log('error', `background-jobs: could not reconcile job rows: ${errorMessage(error)}`));
+      if (this.stopped) return;
+      this.track(reconcile().catch((error) => log('error', `background-jobs: could not reconcile job rows: ${errorMessage(error)}`)));
     }, 60_000);
     this.reconcileTimer.unref();
     if (this.stopped) throw new JobsError('INVALID_STATE', 'The plugin was stopped before it started.');
@@ -169,13 +174,14 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   private reassertFinalRow(jobId: string): void {
     const timer = setTimeout(() => {
       this.finalRowTimers.delete(timer);
-      void this.engine?.getJob(jobId).then((job) => {
+      const engine = this.engine;
+      if (engine) this.track(engine.getJob(jobId).then((job) => {
         this.mirror.update(jobId, {
           [this.options.statusField]: job.status,
           [this.options.progressField]: progressOf(job),
           [this.options.finishedAtField]: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
         });
-      }, () => { /* deleted meanwhile */ });
+      }, () => { /* deleted meanwhile */ }));
     }, 1000);
     timer.unref();
     this.finalRowTimers.add(timer);
@@ -289,10 +295,23 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
    */
   async stop({ graceMs = 10_000 }: { graceMs?: number } = {}): Promise<void> {
     this.stopped = true;
+    // A start in progress runs to its `stopped` check (or has started the engine, stopped below):
+    // otherwise it would go on using the database after this resolved.
+    await this.starting?.catch(() => {});
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
-    for (const timer of this.finalRowTimers) clearTimeout(timer);
     await this.engine?.stop({ graceMs });
+    // After the engine: its last job:finished events schedule these. Pending ones are dropped.
+    for (const timer of this.finalRowTimers) clearTimeout(timer);
+    this.finalRowTimers.clear();
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     await this.mirror.idle();
+  }
+
+  /** Keeps `work` in `inFlight` until it settles (its caller handles its errors). */
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    const forget = () => { this.inFlight.delete(work); };
+    void work.then(forget, forget);
   }
 
   /**

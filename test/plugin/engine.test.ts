@@ -325,3 +325,67 @@ describe('engine on SQLite: two owners on one database', () => {
     expect((await b.engine.getJob(jobId)).status).toBe('DONE');
   });
 });
+
+describe('engine on SQLite: shutdown', () => {
+  it('stop() waits for the closing of a job that just finished: no store call or error after it resolves', async () => {
+    const errors: string[] = [];
+    fx = await sqliteEngine({ log: (level, message) => { if (level === 'error') errors.push(message); } });
+    const store = fx.engine.store as unknown as Record<string, unknown>;
+    // Every store call after stop() resolved is recorded (a closed connection would throw there).
+    let closed = false;
+    const lateCalls: string[] = [];
+    for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(store))) {
+      const method = store[name];
+      if (name === 'constructor' || typeof method !== 'function') continue;
+      store[name] = (...args: unknown[]) => {
+        if (closed) lateCalls.push(name);
+        return (method as (...a: unknown[]) => unknown).apply(store, args);
+      };
+    }
+    // Queue promotion, which the runner's `onJobFinished` starts without awaiting, is held here.
+    let holdPromotion = false;
+    let promotionHeld!: () => void;
+    const held = new Promise<void>((resolve) => { promotionHeld = resolve; });
+    let releasePromotion!: () => void;
+    const released = new Promise<void>((resolve) => { releasePromotion = resolve; });
+    const promoteQueued = store.promoteQueued as (...a: unknown[]) => Promise<unknown>;
+    store.promoteQueued = async (...args: unknown[]) => {
+      if (holdPromotion) {
+        promotionHeld();
+        await released;
+      }
+      return promoteQueued(...args);
+    };
+
+    await fx.engine.start();
+    let finishTask!: () => void;
+    const taskDone = new Promise<void>((resolve) => { finishTask = resolve; });
+    fx.engine.register({ jobHandlerName: 'q', concurrencyLimit: 1, parallelLimit: 1, handler: () => taskDone });
+    const first = await fx.start('first', 'q', [{ state: {} }]);
+    const second = await fx.start('second', 'q', [{ state: {} }]);
+    expect((await fx.engine.getJob(second)).status).toBe('QUEUED');
+
+    holdPromotion = true;
+    finishTask();
+    await fx.waitFor(finished(first));
+    await held;
+    // The job is DONE in the store, its promotion in flight: the bench stops here, then closes the database.
+    let stopped = false;
+    const stopping = fx.engine.stop({ graceMs: 0 }).then(() => { stopped = true; });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    releasePromotion();
+    await stopping;
+    closed = true;
+    const eventsAtStop = fx.events.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(lateCalls).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(fx.events.length).toBe(eventsAtStop);
+    // Promoted in the store but started by no runner after stop: the next start resumes it.
+    expect(fx.events.some((e) => e.type === 'job:started' && e.jobId === second)).toBe(true);
+    expect(fx.events.some((e) => e.type === 'task:started' && e.jobId === second)).toBe(false);
+    expect((await fx.engine.getJob(second)).status).toBe('IN_PROGRESS');
+  });
+});

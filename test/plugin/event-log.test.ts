@@ -1,71 +1,115 @@
 /**
- * The in-memory events buffer behind `jobs/events` (plugin/src/http/event-log.ts): per-job
- * sequence numbers, a bounded ring per job, a bounded number of jobs, and waiting for the next event.
+ * The wake-up bookkeeping behind the `jobs/events` long poll (plugin/src/http/event-log.ts): per-job
+ * last sequence numbers, waking waiters on the next event, final-event tracking, and a bounded
+ * number of jobs whose forgotten waiters are woken.
  */
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../../plugin/src/http/event-log.js';
 import type { EngineEvent } from '../../plugin/src/events.js';
+import type { SequencedEvent } from '../../plugin/src/engine/event-stream.js';
 
 const done = (jobId: string, taskIndex: number): EngineEvent =>
   ({ type: 'task:done', jobId, handler: 'h', startedBy: 'u1', taskIndex, attempt: 1 });
 
+const finished = (jobId: string): EngineEvent =>
+  ({ type: 'job:finished', jobId, handler: 'h', startedBy: null, status: 'DONE', finishedAt: '', progress: 100 });
+const retried = (jobId: string): EngineEvent =>
+  ({ type: 'job:retried', jobId, handler: 'h', startedBy: null, status: 'IN_PROGRESS', tasks: 1 });
+const withSeq = (event: EngineEvent, seq: number): SequencedEvent => ({ ...event, seq });
+
+/** Whether `promise` has settled once pending callbacks have run. */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void promise.then(() => { done = true; });
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+}
+
 describe('EventLog', () => {
-  it('numbers events per job and leaves out who started the job', () => {
+  it('wakes a waiter on the next event of its job only', async () => {
+    const log = new EventLog();
+    const a = log.waitForEvent('a', 0, 60_000);
+    const b = log.waitForEvent('b', 0, 60_000);
+    log.append(done('a', 0));
+    expect(await settled(a)).toBe(true);
+    expect(await settled(b)).toBe(false);
+    log.append(done('b', 0));
+    expect(await settled(b)).toBe(true);
+  });
+
+  it('numbers events without seq per job, and resolves at once when an event above `after` is known', async () => {
     const log = new EventLog();
     log.append(done('a', 0));
     log.append(done('b', 0));
     log.append(done('a', 1));
-    const page = log.read('a', 0, 10);
-    expect(page.events.map((e) => [e.seq, (e as any).taskIndex])).toEqual([[1, 0], [2, 1]]);
-    expect(page.events[0]).not.toHaveProperty('startedBy');
-    expect(page).toMatchObject({ lastSeq: 2, truncated: false, reset: false });
-    expect(log.read('a', 1, 10).events.map((e) => e.seq)).toEqual([2]);
-    expect(log.read('a', 0, 1).events.map((e) => e.seq)).toEqual([1]);
+    expect(await settled(log.waitForEvent('a', 1, 60_000))).toBe(true);
+    const waiting = log.waitForEvent('a', 2, 60_000);
+    expect(await settled(waiting)).toBe(false);
+    expect(await settled(log.waitForEvent('b', 0, 60_000))).toBe(true);
+    log.append(done('a', 2));
+    expect(await settled(waiting)).toBe(true);
   });
 
-  it('keeps the newest events of a job and says when a reader fell behind', () => {
-    const log = new EventLog({ perJob: 3 });
-    for (let i = 0; i < 10; i++) log.append(done('a', i));
-    expect(log.read('a', 0, 10)).toMatchObject({ truncated: true, lastSeq: 10 });
-    expect(log.read('a', 0, 10).events.map((e) => e.seq)).toEqual([8, 9, 10]);
-    expect(log.read('a', 7, 10)).toMatchObject({ truncated: false });
-  });
-
-  it('answers a sequence number beyond the last with reset (the process restarted)', () => {
+  it('takes the sequence numbers of durable events and never goes back', async () => {
     const log = new EventLog();
-    log.append(done('a', 0));
-    expect(log.read('a', 5, 10)).toMatchObject({ reset: true, events: [{ seq: 1 }] });
-    expect(log.read('unknown', 5, 10)).toMatchObject({ reset: true, events: [], lastSeq: 0 });
-  });
-
-  it('forgets the job written to least recently when it holds too many', () => {
-    const log = new EventLog({ jobs: 2 });
-    log.append(done('a', 0));
-    log.append(done('b', 0));
-    log.append(done('a', 1));
-    log.append(done('c', 0));
-    expect(log.read('b', 0, 10).events).toEqual([]);
-    expect(log.read('a', 0, 10).events).toHaveLength(2);
+    log.append(withSeq(done('a', 0), 40));
+    expect(await settled(log.waitForEvent('a', 39, 60_000))).toBe(true);
+    const waiting = log.waitForEvent('a', 40, 60_000);
+    expect(await settled(waiting)).toBe(false);
+    log.append(withSeq(done('a', 1), 12)); // a late copy of an older event: still a wake-up, no step back
+    expect(await settled(waiting)).toBe(true);
+    expect(await settled(log.waitForEvent('a', 40, 60_000))).toBe(false);
+    log.append(done('a', 2)); // no seq: one past the last
+    expect(await settled(log.waitForEvent('a', 40, 60_000))).toBe(true);
+    expect(await settled(log.waitForEvent('a', 41, 60_000))).toBe(false);
   });
 
   it('tracks the final event until a retry', () => {
     const log = new EventLog();
-    log.append({ type: 'job:finished', jobId: 'a', handler: 'h', startedBy: null, status: 'DONE', finishedAt: '', progress: 100 });
-    expect(log.hasFinalEvent('a')).toBe(true);
-    log.append({ type: 'job:retried', jobId: 'a', handler: 'h', startedBy: null, status: 'IN_PROGRESS', tasks: 1 });
     expect(log.hasFinalEvent('a')).toBe(false);
+    log.append(done('a', 0));
+    expect(log.hasFinalEvent('a')).toBe(false);
+    log.append(finished('a'));
+    expect(log.hasFinalEvent('a')).toBe(true);
+    log.append(done('a', 1)); // an event after the final one (a late task event) keeps it final
+    expect(log.hasFinalEvent('a')).toBe(true);
+    log.append(retried('a'));
+    expect(log.hasFinalEvent('a')).toBe(false);
+    log.append(finished('a'));
+    expect(log.hasFinalEvent('a')).toBe(true);
+    expect(log.hasFinalEvent('b')).toBe(false);
   });
 
-  it('wakes a waiter on the next event, and on abort', async () => {
+  it('forgets the job written to least recently, waking its waiters', async () => {
+    const log = new EventLog({ jobs: 2 });
+    log.append(finished('a'));
+    log.append(finished('b'));
+    const onB = log.waitForEvent('b', 1, 60_000);
+    log.append(done('a', 1)); // `a` is now the most recent: `b` goes first
+    expect(await settled(onB)).toBe(false);
+    log.append(done('c', 0));
+    expect(await settled(onB)).toBe(true);
+    expect(log.hasFinalEvent('b')).toBe(false);
+    expect(log.hasFinalEvent('a')).toBe(true);
+    // A forgotten job starts again from nothing: a reader's number is above it, so it waits.
+    expect(await settled(log.waitForEvent('b', 1, 60_000))).toBe(false);
+  });
+
+  it('resolves on timeout and on abort, and not before', async () => {
     const log = new EventLog();
-    const waiting = log.waitForEvent('a', 0, 60_000);
-    log.append(done('a', 0));
-    await waiting;
-    await log.waitForEvent('a', 0, 60_000); // already there: resolves at once
+    expect(await settled(log.waitForEvent('a', 0, 0))).toBe(true);
     const controller = new AbortController();
-    const aborted = log.waitForEvent('a', 1, 60_000, controller.signal);
+    const aborted = log.waitForEvent('a', 0, 60_000, controller.signal);
+    expect(await settled(aborted)).toBe(false);
     controller.abort();
-    await aborted;
-    expect(log.read('a', 1, 10).events).toEqual([]);
+    expect(await settled(aborted)).toBe(true);
+    expect(await settled(log.waitForEvent('a', 0, 60_000, controller.signal))).toBe(true);
+    const timedOut = log.waitForEvent('a', 0, 20);
+    expect(await settled(timedOut)).toBe(false);
+    await timedOut;
+    // A settled waiter is gone: the next event wakes nobody stale and the log still works.
+    const next = log.waitForEvent('a', 0, 60_000);
+    log.append(done('a', 0));
+    expect(await settled(next)).toBe(true);
   });
 });

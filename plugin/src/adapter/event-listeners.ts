@@ -1,6 +1,6 @@
 /**
  * In-process listeners of a plugin instance's engine events, besides the websocket and the
- * resource mirror: the HTTP API's `jobs/events` buffer listens here (http/event-log.ts).
+ * resource mirror: the HTTP API's `jobs/events` long polls are woken from here (http/event-log.ts).
  *
  * Listeners are keyed by the instance's ResourceMirror because that is the one per-instance object
  * the plugin already hands to `createPublisher` (publisher.ts calls `notifyEngineEventListeners`

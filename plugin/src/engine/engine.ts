@@ -81,6 +81,13 @@ export class Engine {
   readonly pollMs: number;
   private started = false;
   private stopped = false;
+  private stopping: Promise<void> | null = null;
+  /**
+   * Store work nobody awaits: a runner's `onJobFinished` (job:finished, queue promotion,
+   * onAllTasksDone), timer passes, `register`'s resume. `stop()` waits for it, so none of it is
+   * still talking to the database when the caller closes the connection after `stop()`.
+   */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly log: Logger;
   readonly events: EventStream;
   readonly eventRetentionMs: number;
@@ -112,9 +119,11 @@ export class Engine {
       jobState,
       log: this.log,
       events: this.events,
-      onJobFinished: (job, counters) => this.onJobFinished(job, counters),
+      // The runner does not await these (job-runner.ts): tracked, and errors logged, here.
+      onJobFinished: (job, counters) => this.track(this.onJobFinished(job, counters)
+        .catch((e) => this.log('error', `background-jobs: could not close job ${job.jobId}: ${errorMessage(e)}`))),
       onTaskFailed: (job, error) => {
-        this.setJobStateField(job, 'error', error).catch((e) => this.log('error', `background-jobs: could not record the error of job ${job.jobId}: ${errorMessage(e)}`));
+        void this.track(this.setJobStateField(job, 'error', error).catch((e) => this.log('error', `background-jobs: could not record the error of job ${job.jobId}: ${errorMessage(e)}`)));
       },
     };
   }
@@ -128,9 +137,12 @@ export class Engine {
     await this.heartbeat();
     await this.recoverExpiredLeases();
     await this.resumeJobs();
+    // Stopped while starting: no timers that nothing would clear.
+    if (this.stopped) return;
     const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
       const timer = setInterval(() => {
-        fn().catch((error) => this.log('error', `background-jobs: ${what} failed: ${errorMessage(error)}`));
+        if (this.stopped) return;
+        void this.track(fn().then(() => {}, (error) => this.log('error', `background-jobs: ${what} failed: ${errorMessage(error)}`)));
       }, ms);
       timer.unref();
       this.timers.push(timer);
@@ -150,7 +162,7 @@ export class Engine {
     this.handlers.set(name, definition);
     this.waitingHandlersLogged.delete(name);
     if (this.isStarted) {
-      this.resumeJobs().catch((error) => this.log('error', `background-jobs: could not resume jobs of '${name}': ${errorMessage(error)}`));
+      void this.track(this.resumeJobs().catch((error) => this.log('error', `background-jobs: could not resume jobs of '${name}': ${errorMessage(error)}`)));
     }
   }
 
@@ -300,19 +312,40 @@ export class Engine {
     await this.events.append(job.jobKey, { type: 'job:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy, field, value, state });
   }
 
-  /** Stop claiming, let running tasks finish within `graceMs`, abort the rest and release their leases. */
-  async stop({ graceMs = 10_000 }: { graceMs?: number } = {}): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Stop claiming, let running tasks finish within `graceMs`, abort the rest and release their
+   * leases. Resolves once the engine makes no more store calls (work in flight, such as closing a
+   * job that just finished and its `onAllTasksDone`, is waited for), so the caller may then close
+   * the database. A second call returns the same promise.
+   */
+  stop({ graceMs = 10_000 }: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.stopNow(graceMs);
+    return this.stopping;
+  }
+
+  private async stopNow(graceMs: number): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.all([...this.runners.values()].map((runner) => runner.stop(graceMs)));
     this.runners.clear();
+    // A runner's last flush may finish its job, which adds work here: wait until none is left.
+    // Queue promotion in flight still promotes in the store, but starts no runner now (`isStarted`);
+    // the next start, or another replica, runs those jobs.
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     await this.events.stop();
     try {
       if (this.started) await this.store.releaseOwner(this.owner);
     } finally {
       liveOwners.delete(this.owner);
     }
+  }
+
+  /** Keeps `work` in `inFlight` until it settles (its caller handles its errors). */
+  private track(work: Promise<void>): Promise<void> {
+    this.inFlight.add(work);
+    const forget = () => { this.inFlight.delete(work); };
+    void work.then(forget, forget);
+    return work;
   }
 
   private assertRunning(): void {

@@ -78,8 +78,10 @@ export class EventStream {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    // Appends in flight are finished: a stopping runner's last events are still written.
-    while ([...this.appends.values()].some((a) => a.running || a.queue.length > 0)) {
+    // Appends in flight are finished: a stopping runner's last events are still written. Reads in
+    // flight are waited for too: the caller may close the database once this resolves.
+    while ([...this.appends.values()].some((a) => a.running || a.queue.length > 0)
+      || this.polling || [...this.cursors.values()].some((c) => c.fetching)) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await this.unlisten?.().catch(() => {});
@@ -182,6 +184,7 @@ export class EventStream {
 
   /** Reads the job's log after the cursor and publishes what is there, in order. */
   private fetch(jobKey: number): void {
+    if (this.stopped) return;
     const cursor = this.cursor(jobKey);
     if (cursor.fetching) {
       cursor.again = true;
@@ -210,7 +213,7 @@ export class EventStream {
                 this.drain(jobKey, cursor);
               }
             }
-            if (read.batches.length < READ_ROWS) break;
+            if (read.batches.length < READ_ROWS || this.stopped) break;
           }
         } catch (error) {
           this.options.log('error', `background-jobs: could not read events of job key ${jobKey}: ${errorMessage(error)}`);

@@ -1,18 +1,17 @@
 /**
- * What `jobs/events` waits on: the events this process publishes (its own and, through the log
- * follower, every other replica's), per job, keyed by their durable sequence numbers. The events
- * it answers are read from the durable log (`readDurablePage`); this buffer tells the long poll
- * when to read again, and whether this process has published a job's final event.
- * (`read` is the buffer's own page, from before the durable log; events without `seq` are
- * numbered here.)
+ * What a `jobs/events` long poll waits on. Every page it answers is read from the durable log
+ * (`durablePage` below, over the store's `af_bj_events`); this class keeps no events, only, per job,
+ * the last sequence number this process has published (its own events and, through the log
+ * follower, every other replica's), whether that includes the job's final event, and the long polls
+ * waiting for the next one. It sits on the publish path of every engine event, so `append` does
+ * no more than that bookkeeping. (An event without `seq` is numbered here, one past the last.)
  */
 import type { EngineEvent } from '../events.js';
 
 /** One event as `jobs/events` answers it: the engine event plus its sequence number and time. */
 export type LoggedEvent = { seq: number; at: string } & Omit<EngineEvent, 'startedBy'>;
 
-interface JobBuffer {
-  events: LoggedEvent[];
+interface JobState {
   lastSeq: number;
   /** Sequence number of the job's `job:finished`, unless a `job:retried` came after it. */
   finalSeq: number | null;
@@ -20,103 +19,82 @@ interface JobBuffer {
 }
 
 export interface EventLogOptions {
-  /** Events kept per job; older ones are dropped (a reader that falls behind gets `truncated`). */
-  perJob?: number;
-  /** Jobs kept; the job that was written to least recently is forgotten first. */
+  /** Jobs kept; the job that was written to least recently is forgotten first (its waiters are woken). */
   jobs?: number;
 }
 
 export interface EventPage {
   events: LoggedEvent[];
   lastSeq: number;
-  /** Events after `after` were dropped from the buffer before this read: the page starts later. */
+  /** Events after `after` were dropped from the log before this read: the page starts later. */
   truncated: boolean;
-  /** `after` was beyond the last sequence number (this process restarted): the page starts at the oldest event kept. */
+  /** `after` was beyond the last sequence number (the log is older than the reader's number): the page starts at the oldest event kept. */
   reset: boolean;
 }
 
 export class EventLog {
-  private readonly buffers = new Map<string, JobBuffer>();
-  private readonly perJob: number;
+  private readonly jobs = new Map<string, JobState>();
   private readonly maxJobs: number;
 
   constructor(options: EventLogOptions = {}) {
-    this.perJob = options.perJob ?? 1000;
     this.maxJobs = options.jobs ?? 1000;
   }
 
+  /** Records that `event` was published and wakes the job's waiters. */
   append(event: EngineEvent): void {
-    const buffer = this.buffer(event.jobId, true)!;
+    const state = this.jobs.get(event.jobId) ?? { lastSeq: 0, finalSeq: null, waiters: new Set<() => void>() };
     // Re-inserting keeps the Map ordered by last write, so the oldest key is the one to evict.
-    this.buffers.delete(event.jobId);
-    this.buffers.set(event.jobId, buffer);
-    if (this.buffers.size > this.maxJobs) {
-      const oldest = this.buffers.keys().next().value as string;
-      this.buffers.get(oldest)?.waiters.forEach((wake) => wake());
-      this.buffers.delete(oldest);
+    this.jobs.delete(event.jobId);
+    this.jobs.set(event.jobId, state);
+    if (this.jobs.size > this.maxJobs) {
+      const oldest = this.jobs.keys().next().value as string;
+      // Woken waiters read the durable log again, so forgetting a job loses no events.
+      const evicted = this.jobs.get(oldest)!;
+      this.jobs.delete(oldest);
+      evicted.waiters.forEach((wake) => wake());
     }
-    const { startedBy: _startedBy, seq, ...rest } = event as EngineEvent & { seq?: number };
     // Events from the durable log carry their sequence number: waiters compare with it.
-    buffer.lastSeq = typeof seq === 'number' ? Math.max(buffer.lastSeq, seq) : buffer.lastSeq + 1;
-    if (event.type === 'job:finished') buffer.finalSeq = buffer.lastSeq;
-    else if (event.type === 'job:retried') buffer.finalSeq = null;
-    buffer.events.push({ seq: buffer.lastSeq, at: new Date().toISOString(), ...rest } as LoggedEvent);
-    // Trimmed in batches (at twice the capacity) so a busy job does not shift the array per event.
-    if (buffer.events.length >= 2 * this.perJob) buffer.events.splice(0, buffer.events.length - this.perJob);
-    const waiters = [...buffer.waiters];
-    buffer.waiters.clear();
+    const seq = (event as EngineEvent & { seq?: number }).seq;
+    state.lastSeq = typeof seq === 'number' ? Math.max(state.lastSeq, seq) : state.lastSeq + 1;
+    if (event.type === 'job:finished') state.finalSeq = state.lastSeq;
+    else if (event.type === 'job:retried') state.finalSeq = null;
+    if (state.waiters.size === 0) return;
+    const waiters = [...state.waiters];
+    state.waiters.clear();
     for (const wake of waiters) wake();
-  }
-
-  /** Events of `jobId` with a sequence number above `after`, at most `limit`. */
-  read(jobId: string, after: number, limit: number): EventPage {
-    const buffer = this.buffers.get(jobId);
-    if (!buffer) return { events: [], lastSeq: 0, truncated: false, reset: after > 0 };
-    const reset = after > buffer.lastSeq;
-    const from = reset ? 0 : after;
-    // Between trims the array holds up to twice `perJob`; only the newest `perJob` count as kept.
-    const kept = buffer.events.length > this.perJob ? buffer.events.slice(-this.perJob) : buffer.events;
-    const firstKept = kept[0]?.seq ?? buffer.lastSeq + 1;
-    const start = kept.findIndex((e) => e.seq > from);
-    const events = start === -1 ? [] : kept.slice(start, start + limit);
-    return { events, lastSeq: buffer.lastSeq, truncated: from + 1 < firstKept && !reset, reset };
   }
 
   /** Whether this process published the job's last `job:finished` (no retry since). */
   hasFinalEvent(jobId: string): boolean {
-    return (this.buffers.get(jobId)?.finalSeq ?? null) !== null;
+    return (this.jobs.get(jobId)?.finalSeq ?? null) !== null;
   }
 
   /**
-   * Resolves when `jobId` gets an event above `after`, after `timeoutMs`, or when `signal` aborts
-   * (the client went away) — whichever comes first. Never rejects.
+   * Resolves when `jobId` gets an event above `after`, after `timeoutMs`, when `signal` aborts
+   * (the client went away), or when the job is forgotten to make room for others — whichever comes
+   * first. Never rejects.
    */
   waitForEvent(jobId: string, after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const existing = this.buffers.get(jobId);
-    if (existing && existing.lastSeq > after) return Promise.resolve();
+    let state = this.jobs.get(jobId);
+    if (state && state.lastSeq > after) return Promise.resolve();
     if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
-    const buffer = this.buffer(jobId, true)!;
+    if (!state) {
+      state = { lastSeq: 0, finalSeq: null, waiters: new Set() };
+      this.jobs.set(jobId, state);
+    }
+    const waiters = state.waiters;
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
-        buffer.waiters.delete(done);
+        waiters.delete(done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       timer.unref?.();
       signal?.addEventListener('abort', done, { once: true });
-      buffer.waiters.add(done);
+      waiters.add(done);
     });
-  }
-
-  private buffer(jobId: string, create: boolean): JobBuffer | undefined {
-    let buffer = this.buffers.get(jobId);
-    if (!buffer && create) {
-      buffer = { events: [], lastSeq: 0, finalSeq: null, waiters: new Set() };
-      this.buffers.set(jobId, buffer);
-    }
-    return buffer;
   }
 }
 

@@ -15,7 +15,7 @@ import { registerTokenEndpoints } from './tokens.js';
 import { registerInstancesEndpoint } from './instances.js';
 
 export interface HttpApiHooks {
-  /** Subscribes to the instance's engine events (feeds the `jobs/events` buffer). */
+  /** Subscribes to the instance's engine events (wakes the `jobs/events` long polls, http/event-log.ts). */
   onEngineEvent(listener: EngineEventListener): () => void;
 }
 
