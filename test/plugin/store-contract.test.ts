@@ -278,7 +278,7 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
       const queued = await makeJob(store, tasksOf(2), { status: 'QUEUED' });
       expect(await store.flush(flushOf(queued, 'A', { claim: 2 }))).toMatchObject({ claimed: [], counters: { status: 'QUEUED' } });
       expect(await store.flush(flushOf(987654, 'A', { claim: 2 }))).toEqual({
-        claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0,
+        claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0,
       });
     });
 
@@ -304,33 +304,60 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
       expect(indexes(await store.flush(flushOf(jobKey, 'A', { claim: 4, ...fair, now: T0 + 2201 })))).toEqual([6, 7]);
     });
 
-    it('leases ahead only while one owner is alone on the job and holds every leased task', async () => {
+    it('shares run slots: leases ahead of them, gives them back as tasks end, never more than parallelLimit in all', async () => {
       const jobKey = await makeJob(store, tasksOf(40));
       const other = (await open()).store;
       await other.migrate();
-      const opts = { parallelLimit: 3, interestTtlMs: 1000 };
-      // Alone: up to parallelLimit + ahead.
-      const a1 = await store.flush(flushOf(jobKey, 'A', { claim: 8, ahead: 5, ...opts }));
-      expect(indexes(a1)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-      expect(a1.running).toBe(8);
-      // B, interested, gets nothing while A's leases fill the limit (its tasks could not run beside A's three).
-      expect(indexes(await other.flush(flushOf(jobKey, 'B', { claim: 3, ...opts, now: T0 + 10 })))).toEqual([]);
-      // B's interest (counted afresh, even by a store that caches its count) stops A's claim-ahead
-      // and the fair share caps A at ceil(3 / 2) = 2 leases: no new task while it holds more.
-      const a2 = await store.flush(flushOf(jobKey, 'A', { finished: [0, 1, 2, 3, 4, 5].map((index) => ({ index, status: 'DONE' as const })), claim: 8, ahead: 5, ...opts, now: T0 + 20 }));
-      expect(indexes(a2)).toEqual([]);
-      expect(a2.running).toBe(2);
-      // Below the limit now: B claims what is left of it (3 - A's 2).
-      expect(indexes(await other.flush(flushOf(jobKey, 'B', { claim: 3, ...opts, now: T0 + 30 })))).toEqual([8]);
-      // Once B's interest is older than the TTL, A still holds no claim-ahead while B holds a task.
-      const a3 = await store.flush(flushOf(jobKey, 'A', { finished: [6, 7].map((index) => ({ index, status: 'DONE' as const })), claim: 8, ahead: 5, ...opts, now: T0 + 1500 }));
-      expect(indexes(a3)).toEqual([9, 10]);
-      expect(a3.running).toBe(3);
-      // B done with its task: A is alone again and leases ahead again.
-      await other.flush(flushOf(jobKey, 'B', { finished: [{ index: 8, status: 'DONE' }], ...opts, now: T0 + 1510 }));
-      const a4 = await store.flush(flushOf(jobKey, 'A', { claim: 6, ahead: 5, ...opts, now: T0 + 1520 }));
-      expect(indexes(a4)).toEqual([11, 12, 13, 14, 15, 16]);
-      expect(a4.running).toBe(8);
+      const opts = { parallelLimit: 3, interestTtlMs: 1000, ahead: 5 };
+      const done = (...indexes: number[]) => indexes.map((index) => ({ index, status: 'DONE' as const }));
+      const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      const reserved = async () => (await handles[0].rows(`SELECT slots FROM af_bj_interest WHERE job_key = ${jobKey}`))
+        .reduce((sum, r) => sum + Number(r.slots), 0);
+      // Alone: every slot, and 5 tasks leased ahead of them.
+      const a1 = await store.flush(flushOf(jobKey, 'A', { claim: 8, ...opts }));
+      expect(indexes(a1)).toEqual(range(0, 7));
+      expect(a1).toMatchObject({ slots: 3, running: 8 });
+      // B arrives: its share is 2, but A's three slots are all reserved.
+      expect(await other.flush(flushOf(jobKey, 'B', { claim: 3, ...opts, now: T0 + 10 }))).toMatchObject({ claimed: [], slots: 0 });
+      // A, over its share, may start nothing new (limit 2) while its three running tasks keep their slots.
+      const a2 = await store.flush(flushOf(jobKey, 'A', { finished: done(...range(0, 4)), executing: 3, claim: 8, ...opts, now: T0 + 20 }));
+      expect(indexes(a2)).toEqual(range(8, 11));
+      expect(a2.slots).toBe(2);
+      expect(await other.flush(flushOf(jobKey, 'B', { claim: 3, ...opts, now: T0 + 30 }))).toMatchObject({ claimed: [], slots: 0 });
+      expect(await reserved()).toBe(3);
+      // One of A's tasks ended: its slot goes back, and B takes it (and leases ahead of it).
+      const a3 = await store.flush(flushOf(jobKey, 'A', { finished: done(5, 6, 7), executing: 2, claim: 8, ...opts, now: T0 + 40 }));
+      expect(indexes(a3)).toEqual(range(12, 14));
+      expect(a3.slots).toBe(2);
+      const b1 = await other.flush(flushOf(jobKey, 'B', { claim: 3, ...opts, now: T0 + 50 }));
+      expect(indexes(b1)).toEqual([15, 16, 17]);
+      expect(b1.slots).toBe(1);
+      expect(await reserved()).toBe(3);
+      // B stops claiming (its runner stops): it keeps only the slots of running tasks, here none.
+      expect(await other.flush(flushOf(jobKey, 'B', { finished: done(15, 16, 17), ...opts, now: T0 + 60 }))).toMatchObject({ claimed: [], slots: 0 });
+      // Once B's interest is older than the TTL, A takes the free slot again.
+      const a4 = await store.flush(flushOf(jobKey, 'A', { finished: done(...range(8, 14)), executing: 0, claim: 8, ...opts, now: T0 + 1500 }));
+      expect(indexes(a4)).toEqual(range(18, 25));
+      expect(a4).toMatchObject({ slots: 3, running: 8 });
+      expect(await reserved()).toBe(3);
+    });
+
+    it('an owner holding no task keeps no slot, though it still wants tasks', async () => {
+      const jobKey = await makeJob(store, tasksOf(3));
+      const other = (await open()).store;
+      await other.migrate();
+      const opts = { parallelLimit: 2, interestTtlMs: 60_000 };
+      expect(await store.flush(flushOf(jobKey, 'A', { claim: 3, ahead: 1, ...opts }))).toMatchObject({ slots: 2, running: 3 });
+      // Every task failed and waits for its retry: A holds nothing, so its slots go back (were it to
+      // keep them, an owner holding leased tasks could wait behind idle ones for ever).
+      const rescheduled = [0, 1, 2].map((index) => ({ index, error: 'boom', runAfter: T0 + 5000 }));
+      const idle = await store.flush(flushOf(jobKey, 'A', { rescheduled, executing: 0, claim: 3, ahead: 1, ...opts, now: T0 + 10 }));
+      expect(idle).toMatchObject({ claimed: [], slots: 0, running: 0, nextRunAt: T0 + 5000 });
+      expect((await handles[0].rows(`SELECT slots FROM af_bj_interest WHERE job_key = ${jobKey}`)).map((r) => Number(r.slots))).toEqual([0]);
+      // When the retries are due, B (interested too: a share of 1) finds its slot free.
+      const b = await other.flush(flushOf(jobKey, 'B', { claim: 3, ...opts, now: T0 + 5000 }));
+      expect(indexes(b)).toEqual([0]);
+      expect(b.slots).toBe(1);
     });
 
     it('never gives one task to two owners flushing at once, and holds the parallel limit', async () => {

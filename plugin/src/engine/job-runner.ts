@@ -9,9 +9,9 @@
  * `parallelLimit` tasks. So a runner may lease up to `ahead` tasks more than it runs, and starts
  * them as slots free up — one flush then carries hundreds of completions and claims. `ahead`
  * follows the measured task and flush times (parallelLimit × flush time / task time, capped by
- * `hooks.maxClaimAhead`): tasks slower than a flush get no claim-ahead at all. The store allows it
- * only while this owner is the only one interested in the job, so `parallelLimit` still holds
- * across replicas (see FlushInput.ahead).
+ * `hooks.maxClaimAhead`): tasks slower than a flush get no claim-ahead at all. What may run at once
+ * is the owner's run slots (`FlushResult.slots`, store/slots.ts): the job's `parallelLimit` shared
+ * out between the replicas working on it, so the limit holds across all of them.
  */
 import type { ClaimedTask, FlushResult, JobStore, RescheduledTask, FinishedTask } from '../store/job-store.js';
 import type { EngineEvent, EventSink } from '../events.js';
@@ -63,6 +63,8 @@ export class JobRunner {
   /** Leased by this runner, not started yet (claim-ahead), oldest first from `readyHead`. */
   private ready: ClaimedTask[] = [];
   private readyHead = 0;
+  /** Tasks this runner may run at once (its run slots, from the last flush). */
+  private slots = 0;
   /** Moving averages of a task's run time and a flush's time (ms); null until measured. */
   private avgTaskMs: number | null = null;
   private avgFlushMs: number | null = null;
@@ -172,7 +174,7 @@ export class JobRunner {
 
   /** Start leased tasks while slots are free. */
   private fillSlots(): void {
-    while (this.running.size < this.parallelLimit && this.readyHead < this.ready.length && !this.stopping && !this.cancelled) {
+    while (this.running.size < Math.min(this.slots, this.parallelLimit) && this.readyHead < this.ready.length && !this.stopping && !this.cancelled) {
       this.runTask(this.ready[this.readyHead++]);
     }
     if (this.readyHead === this.ready.length && this.readyHead > 0) {
@@ -241,7 +243,8 @@ export class JobRunner {
       this.commitWaiters = [];
       this.lastError = null;
       const ahead = this.ahead;
-      const claim = this.stopping || this.cancelled || this.ended ? 0 : Math.max(0, this.parallelLimit + ahead - this.running.size - this.readyCount);
+      // The store caps the claim by this owner's slots + ahead, minus the tasks it holds.
+      const claim = this.stopping || this.cancelled || this.ended ? 0 : this.parallelLimit + ahead;
       const flushStarted = performance.now();
       let result: FlushResult;
       try {
@@ -254,6 +257,7 @@ export class JobRunner {
           rescheduled,
           claim,
           ahead,
+          executing: this.running.size,
           parallelLimit: this.parallelLimit,
           leaseMs: this.hooks.leaseMs,
           interestTtlMs: 3 * this.hooks.pollMs,
@@ -283,6 +287,7 @@ export class JobRunner {
   }
 
   private afterFlush(result: FlushResult): void {
+    this.slots = result.slots;
     for (const task of result.claimed) this.ready.push(task);
     this.fillSlots();
     // Their task:started events go to the log with the next flush, which this asks for (tasks
@@ -303,6 +308,9 @@ export class JobRunner {
       // Nothing claimable now: tasks wait for a backoff, or run in another process.
       const delay = result.nextRunAt !== null ? Math.max(0, result.nextRunAt - Date.now()) : this.hooks.pollMs;
       this.wakeAfter(Math.min(delay, this.hooks.pollMs));
+    } else if (this.running.size === 0 && this.readyCount > 0 && jobOpen && !this.stopping) {
+      // Leased tasks wait for a run slot (another replica holds them): ask again.
+      this.wakeAfter(this.hooks.pollMs);
     } else if (jobOpen && result.nextRunAt !== null && !this.stopping) {
       this.wakeAfter(Math.max(0, result.nextRunAt - Date.now()));
     }

@@ -67,24 +67,27 @@ export interface FlushInput {
   states: Map<number, string>;
   finished: FinishedTask[];
   rescheduled: RescheduledTask[];
-  /** How many more tasks to claim (0: none). */
+  /**
+   * The most tasks to claim now; 0: claim none, and keep only the slots of running tasks (the
+   * runner stops, or the job was cancelled). The store also caps the claim by the owner's slots
+   * plus `ahead`, minus the tasks it holds.
+   */
   claim: number;
-  /** Tasks of this job that may be IN_PROGRESS at once, across every process. */
+  /** Tasks of this job that may run at once, across every process (the job's run slots). */
   parallelLimit: number;
   /**
-   * Claim-ahead (default 0): while this owner is the only one interested in the job (counted
-   * afresh in this transaction, not from a cache), it may lease up to `parallelLimit + ahead`
-   * tasks; it runs at most `parallelLimit` of them at once and starts the rest as slots free up.
-   * With another owner interested, the plain limit applies: that owner can claim only once this
-   * one's leases are below `parallelLimit`, so the tasks running anywhere never exceed it.
+   * Claim-ahead (default 0): the owner may lease up to its run slots plus `ahead` tasks; it runs
+   * at most `FlushResult.slots` of them at once and starts the rest as slots free up (slots.ts).
    */
   ahead?: number;
+  /** Tasks this owner is running right now (default: every task it holds); slots above it can be given back. */
+  executing?: number;
   leaseMs: number;
   /**
-   * Fair share across processes: a flush that wants tasks records this owner's interest in the
-   * job; interests younger than this count, and each owner claims at most
-   * ceil(parallelLimit / interested owners) — so a second replica gets slots instead of watching
-   * the first keep them all.
+   * Fair share across processes: a flush that wants tasks (`claim` > 0) records this owner's
+   * interest in the job; interests younger than this count, and each owner's share of the run
+   * slots is ceil(parallelLimit / interested owners) — so a second replica gets slots instead of
+   * watching the first keep them all (slots.ts).
    */
   interestTtlMs: number;
   /** Last error to keep in the job (its state `error` and `lastError`). */
@@ -111,8 +114,10 @@ export interface FlushResult {
   finishedJob: boolean;
   /** Earliest `runAfter` of a SCHEDULED task not yet due, when none was claimable. */
   nextRunAt: number | null;
-  /** Tasks of the job IN_PROGRESS anywhere after this flush. */
+  /** Tasks of the job IN_PROGRESS (leased) anywhere after this flush. */
   running: number;
+  /** How many of its tasks this owner may run at once from now on (its run slots, slots.ts). */
+  slots: number;
   /** Sequence number of the last of `FlushInput.events` (they got lastSeq - n + 1 … lastSeq); null when none were written. */
   lastSeq?: number | null;
 }

@@ -9,6 +9,7 @@ import type {
 import type { EngineEvent } from '../events.js';
 import { batchFromRaw, eventPayload, isStaleProgress } from './event-batches.js';
 import { emptyTaskCounts } from './sqlite-store.js';
+import { grantSlots, keepSlots, slotView, tasksToClaim, type SlotRow } from './slots.js';
 
 interface MemoryTask {
   index: number;
@@ -31,7 +32,8 @@ export class MemoryJobStore implements JobStore {
   readonly kind = 'memory' as const;
   private readonly jobs = new Map<number, MemoryJob>();
   private readonly workers = new Map<string, WorkerInfo>();
-  private readonly interest = new Map<number, Map<string, number>>();
+  /** Run slots and interest per job and owner (slots.ts). */
+  private readonly interest = new Map<number, Map<string, SlotRow>>();
   private nextKey = 1;
   private readonly eventLog = new Map<number, { lastSeq: number; batches: EventBatch[] }>();
 
@@ -97,7 +99,7 @@ export class MemoryJobStore implements JobStore {
 
   async flush(input: FlushInput): Promise<FlushResult> {
     const job = this.jobs.get(input.jobKey);
-    if (!job) return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
+    if (!job) return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
     const held = (index: number) => {
       const task = job.tasks[index];
       return task && task.status === 'IN_PROGRESS' && task.leaseOwner === input.owner ? task : null;
@@ -130,17 +132,13 @@ export class MemoryJobStore implements JobStore {
     let running = job.tasks.filter((t) => t.status === 'IN_PROGRESS').length;
     const claimed: ClaimedTask[] = [];
     let nextRunAt: number | null = null;
-    let want = 0;
-    if (input.claim > 0 && job.status === 'IN_PROGRESS') {
-      const owners = this.interest.get(job.jobKey) ?? new Map<string, number>();
-      this.interest.set(job.jobKey, owners.set(input.owner, input.now));
-      const interested = [...owners.values()].filter((at) => at >= input.now - input.interestTtlMs).length;
-      const mine = job.tasks.filter((t) => t.status === 'IN_PROGRESS' && t.leaseOwner === input.owner).length;
-      // Claim-ahead (FlushInput.ahead) only while alone and holding every leased task of the job.
-      const cap = interested <= 1 && mine === running ? input.parallelLimit + Math.max(0, input.ahead ?? 0) : input.parallelLimit;
-      want = Math.min(input.claim, cap - running);
-      if (interested > 1) want = Math.min(want, Math.ceil(input.parallelLimit / interested) - mine);
-    }
+    const claiming = input.claim > 0 && job.status === 'IN_PROGRESS';
+    const owners = this.interest.get(job.jobKey) ?? new Map<string, SlotRow>();
+    this.interest.set(job.jobKey, owners);
+    const holding = job.tasks.filter((t) => t.status === 'IN_PROGRESS' && t.leaseOwner === input.owner).length;
+    const executing = input.executing ?? holding;
+    const grant = grantSlots(slotView([...owners.values()], input.owner, input.now, input.interestTtlMs), input.parallelLimit, executing, claiming);
+    const want = claiming ? tasksToClaim(input.claim, grant.limit, Math.max(0, input.ahead ?? 0), holding) : 0;
     if (want > 0) {
       for (const task of job.tasks) {
         if (claimed.length >= want) break;
@@ -156,7 +154,10 @@ export class MemoryJobStore implements JobStore {
     }
     const { status, total, done, failed, cancelled } = job;
     const lastSeq = input.events && input.events.length > 0 ? await this.appendEvents(input.jobKey, input.owner, input.now, input.events) : null;
-    return { claimed, counters: { status, total, done, failed, cancelled }, finishedJob, nextRunAt, running, lastSeq };
+    const { stored, limit: slots } = keepSlots(grant, executing, holding + claimed.length);
+    const own = owners.get(input.owner);
+    owners.set(input.owner, { owner: input.owner, at: claiming ? input.now : (own?.at ?? 0), slots: stored, slotsExpire: input.now + input.leaseMs });
+    return { claimed, counters: { status, total, done, failed, cancelled }, finishedJob, nextRunAt, running, slots, lastSeq };
   }
 
   async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
@@ -255,6 +256,7 @@ export class MemoryJobStore implements JobStore {
   async deleteJob(jobKey: number): Promise<void> {
     this.jobs.delete(jobKey);
     this.eventLog.delete(jobKey);
+    this.interest.delete(jobKey);
   }
 
   async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {
@@ -263,6 +265,10 @@ export class MemoryJobStore implements JobStore {
       for (const task of job.tasks) {
         if (task.status === 'IN_PROGRESS' && task.leaseOwner === worker.owner) task.leaseExpires = worker.heartbeatAt + leaseMs;
       }
+    }
+    for (const owners of this.interest.values()) {
+      const row = owners.get(worker.owner);
+      if (row && row.slots > 0) row.slotsExpire = worker.heartbeatAt + leaseMs;
     }
   }
 
@@ -286,7 +292,10 @@ export class MemoryJobStore implements JobStore {
         n++;
       }
     }
-    for (const owner of deadOwners) this.workers.delete(owner);
+    for (const owner of deadOwners) {
+      this.workers.delete(owner);
+      for (const owners of this.interest.values()) owners.delete(owner);
+    }
     return n;
   }
 

@@ -19,6 +19,7 @@ import type { FlushInput, FlushResult } from './job-store.js';
 import { taskWrites, type TaskWrite } from './task-writes.js';
 import type { EngineEvent } from '../events.js';
 import { eventPayload } from './event-batches.js';
+import { grantSlots, keepSlots, slotView, tasksToClaim } from './slots.js';
 
 type Rows<T> = (T & RowDataPacket)[];
 
@@ -29,36 +30,12 @@ class LeaseRace extends Error {
 
 const MAX_INT = 2_147_483_647;
 
-/** Per store: when this owner last recorded its interest in a job, and how many owners were interested then. */
-export type InterestCache = Map<string, { at: number; interested: number }>;
-
-/**
- * Records this owner's interest in the job and counts the owners interested lately, at most every
- * ttl/3 per job and owner (as the SQLite store does), so the hot path pays no extra statement;
- * `fresh` counts again without rewriting this owner's interest (claim-ahead needs a current count).
- */
-async function interestedOwners(conn: PoolConnection, cache: InterestCache, input: FlushInput, fresh: boolean): Promise<number> {
-  const { jobKey, owner, now, interestTtlMs: ttl } = input;
-  const key = `${jobKey}\u0000${owner}`;
-  const cached = cache.get(key);
-  if (cached && now - cached.at >= 0 && now - cached.at < ttl / 3) {
-    if (!fresh) return cached.interested;
-    const [[{ n }]] = await conn.query<Rows<{ n: number }>>('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?', [jobKey, now - ttl]);
-    return Number(n);
-  }
-  await conn.query('INSERT INTO af_bj_interest (job_key, owner, at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE at = VALUES(at)', [jobKey, owner, now]);
-  const [[{ n }]] = await conn.query<Rows<{ n: number }>>('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?', [jobKey, now - ttl]);
-  if (cache.size > 1000) for (const [k, v] of cache) if (now - v.at > ttl) cache.delete(k);
-  cache.set(key, { at: now, interested: Number(n) });
-  return Number(n);
-}
-
-export async function mysqlFlush(conn: PoolConnection, input: FlushInput, interest: InterestCache): Promise<FlushResult> {
+export async function mysqlFlush(conn: PoolConnection, input: FlushInput): Promise<FlushResult> {
   const { jobKey, owner, now } = input;
   const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT'; total: number; done: number; failed: number; cancelled: number; last_seq: number }>>(
     'SELECT status, total, done, failed, cancelled, last_seq FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
   if (!job) {
-    return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
+    return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
   }
 
   const writes = taskWrites(input);
@@ -96,17 +73,15 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput, intere
   const finishedJob = job.status === 'IN_PROGRESS' && finishedNow > 0 && counters.done + counters.failed + counters.cancelled >= counters.total;
   if (finishedJob) counters.status = counters.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
 
-  let free = 0;
-  if (input.claim > 0 && counters.status === 'IN_PROGRESS') {
-    const ahead = Math.max(0, input.ahead ?? 0);
-    const interested = await interestedOwners(conn, interest, input, ahead > 0);
-    // Claim-ahead (FlushInput.ahead) only while alone and holding every leased task of the job.
-    const cap = interested <= 1 && mine === running ? input.parallelLimit + ahead : input.parallelLimit;
-    free = Math.min(input.claim, cap - running, MAX_INT);
-    // Fair share across processes: with other owners interested in the job too, claim at most
-    // ceil(parallelLimit / interested) minus what this owner already runs.
-    if (interested > 1) free = Math.min(free, Math.ceil(input.parallelLimit / interested) - mine);
-  }
+  // Run slots (slots.ts), read afresh under the job row lock.
+  const claiming = input.claim > 0 && counters.status === 'IN_PROGRESS';
+  const [rawSlots] = await conn.query<Rows<{ owner: string; at: number; slots: number; slotsExpire: number }>>(
+    'SELECT owner, at, slots, slots_expire AS slotsExpire FROM af_bj_interest WHERE job_key = ?', [jobKey]);
+  const slotRows = rawSlots.map((r) => ({ owner: r.owner, at: Number(r.at), slots: Number(r.slots), slotsExpire: Number(r.slotsExpire) }));
+  const view = slotView(slotRows, owner, now, input.interestTtlMs);
+  const executing = input.executing ?? mine;
+  const grant = grantSlots(view, input.parallelLimit, executing, claiming);
+  const free = claiming ? Math.min(tasksToClaim(input.claim, grant.limit, Math.max(0, input.ahead ?? 0), mine), MAX_INT) : 0;
   let claimed: { index: number; state: string; attempt: number }[] = [];
   if (free > 0) {
     const [rows] = await conn.query<Rows<{ idx: number; state: string; attempt: number }>>(
@@ -137,8 +112,15 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput, intere
       `SELECT MIN(run_after) AS t FROM af_bj_tasks WHERE job_key = ? AND status = 'SCHEDULED'`, [jobKey]);
     nextRunAt = next.t === null ? null : Number(next.t);
   }
+  const { stored, limit: slots } = keepSlots(grant, executing, mine + claimed.length);
+  const own = slotRows.find((r) => r.owner === owner);
+  if (claiming || (own !== undefined && own.slots !== stored)) {
+    await conn.query(`INSERT INTO af_bj_interest (job_key, owner, at, slots, slots_expire) VALUES (?, ?, ?, ?, ?)
+      ON DUPLICATE KEY UPDATE at = IF(?, VALUES(at), at), slots = VALUES(slots), slots_expire = VALUES(slots_expire)`,
+    [jobKey, owner, claiming ? now : 0, stored, now + input.leaseMs, claiming]);
+  }
   if (lastSeq !== null) await insertEventRow(conn, jobKey, owner, now, lastSeq, input.events!);
-  return { claimed, counters, finishedJob, nextRunAt, running: running + claimed.length, lastSeq };
+  return { claimed, counters, finishedJob, nextRunAt, running: running + claimed.length, slots, lastSeq };
 }
 
 /** One row of the durable event log, numbered after `lastSeq` (the caller holds the job row lock). */

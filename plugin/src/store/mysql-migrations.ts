@@ -107,4 +107,11 @@ export const MYSQL_MIGRATIONS: MysqlMigration[] = [
       ) ${TABLE_OPTIONS}`,
     ],
   },
+  {
+    version: 4,
+    name: 'run slots per job and owner (parallelLimit across replicas with claim-ahead)',
+    statements: [
+      'ALTER TABLE af_bj_interest ADD COLUMN slots INT NOT NULL DEFAULT 0, ADD COLUMN slots_expire BIGINT NOT NULL DEFAULT 0',
+    ],
+  },
 ];

@@ -20,7 +20,7 @@ import type {
 } from './job-store.js';
 import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
 import { MYSQL_MIGRATION_LOCK, MYSQL_MIGRATION_LOCK_TIMEOUT_S, MYSQL_MIGRATIONS, MYSQL_MIGRATIONS_TABLE } from './mysql-migrations.js';
-import { appendEventRow, mysqlFlush, type InterestCache } from './mysql-flush.js';
+import { appendEventRow, mysqlFlush } from './mysql-flush.js';
 import type { EngineEvent } from '../events.js';
 import { batchFromRaw, isStaleProgress, type RawEventRow } from './event-batches.js';
 
@@ -39,7 +39,6 @@ export function isRetryable(error: unknown): boolean {
 
 export class MysqlJobStore implements JobStore {
   readonly kind = 'mysql' as const;
-  private readonly interest: InterestCache = new Map();
 
   constructor(private readonly pool: Pool) {}
 
@@ -197,7 +196,7 @@ export class MysqlJobStore implements JobStore {
   }
 
   async flush(input: FlushInput): Promise<FlushResult> {
-    return this.transaction((conn) => mysqlFlush(conn, input, this.interest));
+    return this.transaction((conn) => mysqlFlush(conn, input));
   }
 
   async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
@@ -323,6 +322,8 @@ export class MysqlJobStore implements JobStore {
       await conn.query(`UPDATE af_bj_tasks SET lease_expires = ? WHERE status = 'IN_PROGRESS' AND lease_owner = ?`,
         [worker.heartbeatAt + leaseMs, worker.owner]);
     });
+    // Its own transaction: no task row is held while the run slots' rows are locked.
+    await this.pool.query('UPDATE af_bj_interest SET slots_expire = ? WHERE owner = ? AND slots > 0', [worker.heartbeatAt + leaseMs, worker.owner]);
   }
 
   async listWorkers(): Promise<WorkerInfo[]> {
@@ -360,7 +361,7 @@ export class MysqlJobStore implements JobStore {
         await conn.query('DELETE FROM af_bj_interest WHERE owner IN (?)', [deadOwners]);
       }
       // Interest older than an hour belongs to runners long gone.
-      await conn.query('DELETE FROM af_bj_interest WHERE at < ?', [now - 3600_000]);
+      await conn.query('DELETE FROM af_bj_interest WHERE at < ? AND (slots = 0 OR slots_expire < ?)', [now - 3600_000, now]);
       return rescheduled.affectedRows + cancelled;
     });
   }

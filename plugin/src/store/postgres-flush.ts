@@ -32,7 +32,7 @@ export function withoutNul(text: string): string {
  * $9 tasks wanted, $10 parallel limit, $11 lease expiry of claimed tasks, $12 last error,
  * $13 how long an owner's interest in the job counts, $14 / $15 the number of events and their JSON
  * array (written by the function around this statement, see CREATE_FLUSH_FUNCTION), $16 claim-ahead
- * (FlushInput.ahead: allowed while this owner is the only one interested and holds every leased task).
+ * (FlushInput.ahead), $17 the tasks this owner is running (FlushInput.executing; -1: all it holds).
  *
  * Runs with the job row locked, so the job's counters are current. No query here counts or walks
  * rows of finished tasks: in PostgreSQL every claim and finish leaves dead index entries until
@@ -47,9 +47,10 @@ export function withoutNul(text: string): string {
  * reschedule only of an IN_PROGRESS task (`released`). The claim reads the statement's snapshot,
  * so it cannot pick a task this statement reschedules; `next_retry` covers those for nextRunAt.
  *
- * Fair share (FlushInput.interestTtlMs): a flush that wants tasks of a running job records this
- * owner's interest; with other owners interested too, it claims at most
- * ceil(parallelLimit / interested) minus what it already runs.
+ * Run slots (slots.ts, the same rules in SQL): the owner's `af_bj_interest` row holds its slots and
+ * their expiry next to its interest (`at`) and its count of leased tasks (`running`); a flush that
+ * wants tasks refreshes its interest, takes or gives back slots, and leases at most its slots plus
+ * `ahead` (none without a slot).
  */
 export const FLUSH_SQL = `
 WITH u AS (
@@ -93,19 +94,36 @@ cur AS (
          (old_status = 'IN_PROGRESS' AND NOT finishes_job AND $9::int > 0) AS wants
   FROM calc
 ),
-mine AS (
-  SELECT GREATEST(0, COALESCE((SELECT running FROM af_bj_interest WHERE job_key = $1::bigint AND owner = $2::text), 0) - cur.released) AS n
-  FROM cur
+owners AS (
+  SELECT COALESCE(max(running) FILTER (WHERE owner = $2::text), 0)::int AS my_running,
+         COALESCE(max(slots) FILTER (WHERE owner = $2::text AND slots_expire >= $3::bigint), 0)::int AS my_slots,
+         COALESCE(max(slots) FILTER (WHERE owner = $2::text), 0)::int AS my_stored_slots,
+         COALESCE(sum(slots) FILTER (WHERE owner <> $2::text AND slots_expire >= $3::bigint), 0)::int AS other_slots,
+         count(*) FILTER (WHERE owner <> $2::text AND at >= $3::bigint - $13::bigint)::int + 1 AS interested
+  FROM af_bj_interest WHERE job_key = $1::bigint
 ),
-interested AS (
-  SELECT count(*)::int + 1 AS n FROM af_bj_interest
-  WHERE job_key = $1::bigint AND owner <> $2::text AND at >= $3::bigint - $13::bigint
+mine AS (
+  SELECT GREATEST(0, owners.my_running - cur.released) AS n FROM owners, cur
+),
+slot AS (
+  SELECT CASE
+      WHEN NOT cur.wants THEN LEAST(owners.my_slots, ex.n)
+      WHEN owners.my_slots >= share.n THEN GREATEST(share.n, LEAST(owners.my_slots, ex.n))
+      ELSE owners.my_slots + GREATEST(0, LEAST(share.n - owners.my_slots, $10::int - owners.other_slots - owners.my_slots))
+    END AS stored,
+    CASE
+      WHEN NOT cur.wants THEN 0
+      WHEN owners.my_slots >= share.n THEN share.n
+      ELSE owners.my_slots + GREATEST(0, LEAST(share.n - owners.my_slots, $10::int - owners.other_slots - owners.my_slots))
+    END AS lim,
+    ex.n AS executing
+  FROM cur, owners,
+    (SELECT CASE WHEN $17::int < 0 THEN mine.n ELSE $17::int END AS n FROM mine) ex,
+    (SELECT LEAST($10::int, ($10::int + owners.interested - 1) / owners.interested) AS n FROM owners) share
 ),
 want AS (
-  SELECT CASE WHEN cur.wants THEN GREATEST(0, LEAST($9::int,
-    $10::int + CASE WHEN interested.n = 1 AND cur.running = mine.n THEN $16::int ELSE 0 END - cur.running,
-    CASE WHEN interested.n > 1 THEN ($10::bigint + interested.n - 1) / interested.n - mine.n ELSE $9::int END)) ELSE 0 END AS n
-  FROM cur, mine, interested
+  SELECT CASE WHEN cur.wants AND slot.lim > 0 THEN GREATEST(0, LEAST($9::int, slot.lim + $16::int - mine.n)) ELSE 0 END AS n
+  FROM cur, slot, mine
 ),
 pick AS (
   SELECT idx FROM af_bj_tasks
@@ -120,6 +138,11 @@ claimed AS (
   RETURNING t.idx, t.state, t.attempt
 ),
 claimed_count AS (SELECT count(*)::int AS n FROM claimed),
+kept AS (
+  SELECT LEAST(slot.stored, GREATEST(slot.executing, mine.n + claimed_count.n)) AS stored,
+         LEAST(slot.lim, slot.stored, GREATEST(slot.executing, mine.n + claimed_count.n)) AS lim
+  FROM slot, mine, claimed_count
+),
 next_from AS (
   SELECT LEAST(
     COALESCE((SELECT idx FROM af_bj_tasks
@@ -141,16 +164,19 @@ job AS (
     AND (cur.released > 0 OR claimed_count.n > 0 OR $12::text IS NOT NULL OR next_from.idx <> j.claim_from)
 ),
 interest AS (
-  INSERT INTO af_bj_interest AS i (job_key, owner, at, running)
-  SELECT $1::bigint, $2::text, CASE WHEN cur.wants THEN $3::bigint ELSE 0 END, GREATEST(0, claimed_count.n - cur.released)
-  FROM cur, claimed_count
-  WHERE cur.wants OR cur.released > 0 OR claimed_count.n > 0
+  INSERT INTO af_bj_interest AS i (job_key, owner, at, running, slots, slots_expire)
+  SELECT $1::bigint, $2::text, CASE WHEN cur.wants THEN $3::bigint ELSE 0 END, GREATEST(0, claimed_count.n - cur.released), kept.stored, $11::bigint
+  FROM cur, claimed_count, kept, owners
+  WHERE cur.wants OR cur.released > 0 OR claimed_count.n > 0 OR kept.stored <> owners.my_stored_slots
   ON CONFLICT (job_key, owner) DO UPDATE SET
     at = CASE WHEN excluded.at > 0 THEN excluded.at ELSE i.at END,
-    running = GREATEST(0, i.running + (SELECT claimed_count.n - cur.released FROM cur, claimed_count))
+    running = GREATEST(0, i.running + (SELECT claimed_count.n - cur.released FROM cur, claimed_count)),
+    slots = excluded.slots,
+    slots_expire = excluded.slots_expire
 )
 SELECT cur.status, cur.total, cur.done, cur.failed, cur.cancelled, cur.finishes_job AS finished_job,
   cur.running + claimed_count.n AS running,
+  (SELECT lim FROM kept) AS slots,
   (SELECT COALESCE(json_agg(json_build_object('index', idx, 'state', state, 'attempt', attempt) ORDER BY idx), '[]'::json) FROM claimed) AS claimed,
   CASE WHEN claimed_count.n < (SELECT n FROM want) THEN
     LEAST(
@@ -162,9 +188,9 @@ SELECT cur.status, cur.total, cur.done, cur.failed, cur.cancelled, cur.finishes_
 FROM cur, claimed_count`;
 
 const FLUSH_RESULT = `status text, total int, done int, failed int, cancelled int, finished_job boolean,
-  running int, claimed json, next_run_at bigint, event_seq bigint`;
+  running int, slots int, claimed json, next_run_at bigint, event_seq bigint`;
 
-const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint, int, text, int';
+const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint, int, text, int, int';
 
 /**
  * The function's name carries a hash of its definition: a new plugin version installs its own
@@ -204,7 +230,7 @@ $af_bj$`;
 /** The call, as one named prepared statement. */
 export const CALL_FLUSH = {
   name: FLUSH_FUNCTION,
-  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 16 }, (_, i) => `$${i + 1}`).join(', ')})`,
+  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 17 }, (_, i) => `$${i + 1}`).join(', ')})`,
 };
 
 /** The parameters of FLUSH_SQL for one flush. */
@@ -229,5 +255,6 @@ export function flushParams(input: FlushInput): unknown[] {
     input.events?.length ?? 0,
     input.events && input.events.length > 0 ? withoutNul(eventPayload(input.events)) : null,
     clamp(input.ahead ?? 0),
+    input.executing === undefined ? -1 : clamp(input.executing),
   ];
 }

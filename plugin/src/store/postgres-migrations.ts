@@ -92,4 +92,11 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'run slots per job and owner (parallelLimit across replicas with claim-ahead)',
+    sql: `
+      ALTER TABLE af_bj_interest ADD COLUMN slots INTEGER NOT NULL DEFAULT 0, ADD COLUMN slots_expire BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -31,6 +31,7 @@ interface FlushRow {
   cancelled: number;
   finished_job: boolean;
   running: number;
+  slots: number;
   claimed: { index: number; state: string; attempt: number }[];
   next_run_at: string | null;
   event_seq: string | null;
@@ -168,7 +169,7 @@ export class PostgresJobStore implements JobStore {
   async flush(input: FlushInput): Promise<FlushResult> {
     const row = await retryDeadlock(async () => (await this.pool.query<FlushRow>({ ...CALL_FLUSH, values: flushParams(input) })).rows[0]);
     if (!row) {
-      return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
+      return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
     }
     return {
       claimed: row.claimed.map((c) => ({ index: Number(c.index), state: c.state, attempt: Number(c.attempt) })),
@@ -176,6 +177,7 @@ export class PostgresJobStore implements JobStore {
       finishedJob: row.finished_job === true,
       nextRunAt: row.next_run_at === null ? null : Number(row.next_run_at),
       running: Number(row.running),
+      slots: Number(row.slots),
       lastSeq: row.event_seq === null ? null : Number(row.event_seq),
     };
   }
@@ -384,6 +386,8 @@ export class PostgresJobStore implements JobStore {
       UPDATE af_bj_tasks t SET lease_expires = $5 FROM mine
       WHERE t.job_key = mine.job_key AND t.idx = mine.idx AND t.lease_owner = $1 AND t.status = 'IN_PROGRESS'`,
     [worker.owner, worker.host, worker.pid, Math.round(worker.heartbeatAt), Math.round(worker.heartbeatAt + leaseMs)]);
+    // Its own statement: one row lock per job, none of the task rows held meanwhile.
+    await this.pool.query('UPDATE af_bj_interest SET slots_expire = $2 WHERE owner = $1 AND slots > 0', [worker.owner, Math.round(worker.heartbeatAt + leaseMs)]);
   }
 
   async listWorkers(): Promise<WorkerInfo[]> {
@@ -430,7 +434,7 @@ export class PostgresJobStore implements JobStore {
         await client.query('DELETE FROM af_bj_interest WHERE owner = ANY($1::text[])', [deadOwners]);
       }
       // Interest older than an hour belongs to runners long gone (unless they still hold tasks).
-      await client.query('DELETE FROM af_bj_interest WHERE at < $1 AND running = 0', [Math.round(now) - 3600_000]);
+      await client.query('DELETE FROM af_bj_interest WHERE at < $1 AND running = 0 AND (slots = 0 OR slots_expire < $2)', [Math.round(now) - 3600_000, Math.round(now)]);
       return Number(n);
     });
   }

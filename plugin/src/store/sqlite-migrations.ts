@@ -84,4 +84,12 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'run slots per job and owner (parallelLimit across replicas with claim-ahead)',
+    sql: `
+      ALTER TABLE af_bj_interest ADD COLUMN slots INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE af_bj_interest ADD COLUMN slots_expire INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -13,6 +13,7 @@ import type {
 import type { EngineEvent } from '../events.js';
 import { FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, isStaleProgress, type RawEventRow } from './event-batches.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { grantSlots, keepSlots, slotView, tasksToClaim, type SlotRow } from './slots.js';
 
 interface RawJob {
   job_key: number; job_id: string | null; handler: string; name: string; status: JobStatus | 'DRAFT';
@@ -46,7 +47,6 @@ export function emptyTaskCounts(): Record<TaskStatus, number> {
 export class SqliteJobStore implements JobStore {
   readonly kind = 'sqlite' as const;
   private readonly stmts = new Map<string, Statement>();
-  private readonly interest = new Map<number, { at: number; interested: number }>();
 
   constructor(private readonly db: Database, private readonly options: { tune?: boolean } = {}) {}
 
@@ -197,7 +197,7 @@ export class SqliteJobStore implements JobStore {
     const row = this.st('SELECT status, total, done, failed, cancelled FROM af_bj_jobs WHERE job_key = ?')
       .get(jobKey) as JobCounters | undefined;
     if (!row) {
-      return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0 };
+      return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
     }
     const changed = done + failed + cancelled;
     const counters: JobCounters = { status: row.status, total: row.total, done: row.done + done, failed: row.failed + failed, cancelled: row.cancelled + cancelled };
@@ -213,20 +213,15 @@ export class SqliteJobStore implements JobStore {
       .get(jobKey) as { n: number }).n;
     let claimed: FlushResult['claimed'] = [];
     let nextRunAt: number | null = null;
-    let want = 0;
-    if (input.claim > 0 && counters.status === 'IN_PROGRESS') {
-      const ahead = Math.max(0, input.ahead ?? 0);
-      // Claim-ahead needs a fresh count: another owner that arrived since the cached one must stop it.
-      const interested = this.interestedOwners(jobKey, owner, now, input.interestTtlMs, ahead > 0);
-      const mine = interested > 1 || ahead > 0
-        ? (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`)
-          .get(jobKey, owner) as { n: number }).n
-        : running;
-      // Alone, and nobody else holds a task: lease ahead (FlushInput.ahead).
-      const cap = interested <= 1 && mine === running ? input.parallelLimit + ahead : input.parallelLimit;
-      want = Math.min(input.claim, cap - running);
-      if (interested > 1) want = Math.min(want, Math.ceil(input.parallelLimit / interested) - mine);
-    }
+    // Run slots (slots.ts): read afresh every flush; this IMMEDIATE transaction serialises them.
+    const claiming = input.claim > 0 && counters.status === 'IN_PROGRESS';
+    const slotRows = this.st(`SELECT owner, at, slots, slots_expire AS slotsExpire FROM af_bj_interest WHERE job_key = ?`).all(jobKey) as SlotRow[];
+    const view = slotView(slotRows, owner, now, input.interestTtlMs);
+    const held = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`)
+      .get(jobKey, owner) as { n: number }).n;
+    const executing = input.executing ?? held;
+    const grant = grantSlots(view, input.parallelLimit, executing, claiming);
+    const want = claiming ? tasksToClaim(input.claim, grant.limit, Math.max(0, input.ahead ?? 0), held) : 0;
     if (want > 0) {
       claimed = (this.st(`UPDATE af_bj_tasks SET status = 'IN_PROGRESS', attempt = attempt + 1, lease_owner = ?, lease_expires = ?
         WHERE job_key = ? AND idx IN (
@@ -242,8 +237,15 @@ export class SqliteJobStore implements JobStore {
         nextRunAt = next.t === null ? null : Number(next.t);
       }
     }
+    const { stored, limit: slots } = keepSlots(grant, executing, held + claimed.length);
+    const own = slotRows.find((r) => r.owner === owner);
+    if (claiming || (own !== undefined && own.slots !== stored)) {
+      this.st(`INSERT INTO af_bj_interest (job_key, owner, at, slots, slots_expire) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (job_key, owner) DO UPDATE SET at = CASE WHEN ? THEN excluded.at ELSE at END, slots = excluded.slots, slots_expire = excluded.slots_expire`)
+        .run(jobKey, owner, claiming ? now : 0, stored, now + input.leaseMs, claiming ? 1 : 0);
+    }
     const lastSeq = input.events && input.events.length > 0 ? this.appendEventsSync(jobKey, owner, now, input.events) : null;
-    return { claimed, counters, finishedJob, nextRunAt, running, lastSeq };
+    return { claimed, counters, finishedJob, nextRunAt, running, slots, lastSeq };
   }
 
   /** Numbers the events after the job's last sequence and writes them as one row (inside the caller's transaction). */
@@ -287,25 +289,6 @@ export class SqliteJobStore implements JobStore {
         .run(maxPerJob).changes;
       return n;
     }).immediate();
-  }
-
-  /**
-   * Records this owner's interest in the job and counts the owners interested lately. Both are
-   * refreshed at most every ttl/3 per job (cached here), so the hot path pays no extra statement;
-   * `fresh` counts again (one indexed read) without rewriting this owner's interest.
-   */
-  private interestedOwners(jobKey: number, owner: string, now: number, ttlMs: number, fresh = false): number {
-    const cached = this.interest.get(jobKey);
-    if (cached && now - cached.at < ttlMs / 3) {
-      if (!fresh) return cached.interested;
-      return (this.st('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?').get(jobKey, now - ttlMs) as { n: number }).n;
-    }
-    this.st(`INSERT INTO af_bj_interest (job_key, owner, at) VALUES (?, ?, ?) ON CONFLICT (job_key, owner) DO UPDATE SET at = excluded.at`)
-      .run(jobKey, owner, now);
-    const interested = (this.st('SELECT COUNT(*) AS n FROM af_bj_interest WHERE job_key = ? AND at >= ?')
-      .get(jobKey, now - ttlMs) as { n: number }).n;
-    this.interest.set(jobKey, { at: now, interested });
-    return interested;
   }
 
   async getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
@@ -390,6 +373,7 @@ export class SqliteJobStore implements JobStore {
         .run(worker.owner, worker.host, worker.pid, worker.heartbeatAt);
       this.st(`UPDATE af_bj_tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'IN_PROGRESS'`)
         .run(worker.heartbeatAt + leaseMs, worker.owner);
+      this.st('UPDATE af_bj_interest SET slots_expire = ? WHERE owner = ? AND slots > 0').run(worker.heartbeatAt + leaseMs, worker.owner);
     }).immediate();
   }
 
@@ -415,8 +399,8 @@ export class SqliteJobStore implements JobStore {
         this.db.prepare(`DELETE FROM af_bj_workers WHERE owner IN (${list})`).run(...deadOwners);
         this.db.prepare(`DELETE FROM af_bj_interest WHERE owner IN (${list})`).run(...deadOwners);
       }
-      // Interest older than an hour belongs to runners long gone.
-      this.st('DELETE FROM af_bj_interest WHERE at < ?').run(now - 3600_000);
+      // Interest older than an hour belongs to runners long gone (unless they still hold slots).
+      this.st('DELETE FROM af_bj_interest WHERE at < ? AND (slots = 0 OR slots_expire < ?)').run(now - 3600_000, now);
       return rescheduled + cancelledRows.length;
     }).immediate();
   }
