@@ -16,23 +16,69 @@ export interface RawEventRow {
 }
 
 /**
- * The payload: `{"job": {jobId, handler, startedBy}, "events": [...]}` — the fields every event of
- * a job repeats are written once per row (the events of one write are all of one job).
+ * The payload, column-wise: a busy job writes thousands of task events per batch, and most are
+ * `{type, taskIndex, attempt}`. So a row is
+ * `{"job": {jobId, handler, startedBy}, "types": [...], "t": [...], "i": [...], "a": [...], "x": {...}}`:
+ * for the n-th event, `types[t[n]]` is its type, `i[n]` its taskIndex (null: none), `a[n]` its
+ * attempt (null: none; `a` is left out when every event has attempt 1 or none), and `x[n]` its
+ * other fields, when it has any. Events keep their order. The fields every event of a job repeats
+ * are written once. (Rows written as `{"job", "events": [...]}` or as a plain array are read too.)
  */
 export function eventPayload(events: EngineEvent[]): string {
   const { jobId, handler, startedBy } = events[0];
-  const compact = events.map((e) => {
-    const { jobId: _j, handler: _h, startedBy: _s, ...rest } = e;
-    return rest;
+  const types: string[] = [];
+  const typeIndex = new Map<string, number>();
+  const t: number[] = [];
+  const i: (number | null)[] = [];
+  const a: (number | null)[] = [];
+  const x: Record<number, Record<string, unknown>> = {};
+  let plainAttempts = true;
+  events.forEach((event, n) => {
+    const { jobId: _j, handler: _h, startedBy: _s, type, taskIndex, attempt, ...rest } = event as EngineEvent & { taskIndex?: number; attempt?: number };
+    let ti = typeIndex.get(type);
+    if (ti === undefined) {
+      ti = types.push(type) - 1;
+      typeIndex.set(type, ti);
+    }
+    t.push(ti);
+    i.push(taskIndex ?? null);
+    a.push(attempt ?? null);
+    if (attempt !== undefined && attempt !== 1) plainAttempts = false;
+    for (const _ in rest) {
+      x[n] = rest;
+      break;
+    }
   });
-  return JSON.stringify({ job: { jobId, handler, startedBy }, events: compact });
+  const payload: Record<string, unknown> = { job: { jobId, handler, startedBy }, types, t, i };
+  if (plainAttempts) {
+    // One bit per event is enough: which ones have attempt 1.
+    if (a.some((v) => v !== null)) payload.a1 = a.map((v) => (v === null ? 0 : 1)).join('');
+  } else {
+    payload.a = a;
+  }
+  if (Object.keys(x).length > 0) payload.x = x;
+  return JSON.stringify(payload);
 }
 
 function eventsOf(payload: unknown): EngineEvent[] {
   const parsed = typeof payload === 'string' ? JSON.parse(payload) : payload;
   if (Array.isArray(parsed)) return parsed;
-  const { job, events } = parsed as { job: Record<string, unknown>; events: Record<string, unknown>[] };
-  return events.map((e) => ({ ...job, ...e }) as unknown as EngineEvent);
+  if (parsed.events) {
+    const { job, events } = parsed as { job: Record<string, unknown>; events: Record<string, unknown>[] };
+    return events.map((e) => ({ ...job, ...e }) as unknown as EngineEvent);
+  }
+  const { job, types, t, i, a, a1, x } = parsed as {
+    job: Record<string, unknown>; types: string[]; t: number[]; i: (number | null)[];
+    a?: (number | null)[]; a1?: string; x?: Record<string, Record<string, unknown>>;
+  };
+  return t.map((ti, n) => {
+    const event: Record<string, unknown> = { ...job, type: types[ti] };
+    if (i[n] !== null) event.taskIndex = i[n];
+    const attempt = a ? a[n] : a1 && a1[n] === '1' ? 1 : null;
+    if (attempt !== null) event.attempt = attempt;
+    const extra = x?.[n];
+    return (extra ? { ...event, ...extra } : event) as unknown as EngineEvent;
+  });
 }
 
 export function batchFromRaw(row: RawEventRow): EventBatch {
