@@ -26,7 +26,11 @@ export const taskStateTopic = (jobId: string, field: string) => `/background-job
 const ignore = () => {};
 
 function publish(ws: PublishTarget | undefined, topic: string, data: Record<string, unknown>, seq: number | undefined, filter: (adminUser: any) => Promise<boolean> | boolean): void {
-  if (ws) void Promise.resolve(ws.publish(topic, seq === undefined ? data : { ...data, seq }, filter)).catch(ignore);
+  if (!ws) return;
+  // `data` is this event's own object: the sequence number goes into it, no copy.
+  if (seq !== undefined) data.seq = seq;
+  const sent = ws.publish(topic, data, filter) as Promise<unknown> | undefined;
+  if (sent && typeof sent.catch === 'function') sent.catch(ignore);
 }
 
 /**
