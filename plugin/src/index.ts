@@ -136,6 +136,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       eventPollMs: this.options.eventPollMs,
       eventRetentionMs: this.options.eventRetentionMs,
       maxEventsPerJob: this.options.maxEventsPerJob,
+      maxClaimAhead: this.options.maxClaimAhead,
       emit: (event) => {
         publish(event);
         if (event.type === 'job:finished') this.reassertFinalRow(event.jobId);

@@ -53,6 +53,12 @@ export interface PluginOptions {
   eventRetentionMs?: number;
   /** Events kept per job in the durable event log; older ones are dropped (default 10,000). */
   maxEventsPerJob?: number;
+  /**
+   * Most tasks a job's runner leases beyond what it may run at once, when its tasks finish faster
+   * than a database round trip (claim-ahead: completions and claims then travel in batches of
+   * hundreds). Adapts to the measured task time; slow tasks get none. Default 1,000; 0 turns it off.
+   */
+  maxClaimAhead?: number;
   /** SQLite only: switch the database to WAL with synchronous=NORMAL at start-up (default true). */
   sqliteTuning?: boolean;
   /**
