@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { availableDbKinds, freshDatabase, type DbKind, type FreshDatabase } from '../helpers/databases.js';
-import type { FlushResult, JobStore } from '../../plugin/src/store/job-store.js';
+import type { ChangeEvents, EventRead, FlushResult, JobRow, JobStore, RetryInfo } from '../../plugin/src/store/job-store.js';
+import { MemoryJobStore } from '../../plugin/src/store/memory-store.js';
 import type { EngineEvent } from '../../plugin/src/events.js';
 import { durablePage } from '../../plugin/src/http/event-log.js';
 import { MIGRATION_VERSIONS, T0, flushOf, makeJob, openStore, tasksOf, type StoreHandle } from './store-helpers.js';
@@ -617,6 +618,27 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
       expect((await store.readEvents(jobKey, 0, 1)).lastSeq).toBe(60);
     });
 
+    it('the flush that finishes the job logs its job:finished in the same transaction, after its task events', async () => {
+      const jobKey = await makeJob(store, tasksOf(2));
+      const job = { jobId: 'j', handler: 'h', startedBy: '7' };
+      await store.flush(flushOf(jobKey, 'me', { claim: 2, job }));
+      // Not finishing: no job:finished.
+      const first = await store.flush(flushOf(jobKey, 'me', { finished: [{ index: 0, status: 'FAILED', error: 'boom' }], lastError: 'boom', events: [ev(0)], job }));
+      expect(first).toMatchObject({ finishedJob: false, lastSeq: 1 });
+      expect(first.finishedEvent).toBeUndefined();
+      const last = await store.flush(flushOf(jobKey, 'me', { finished: [{ index: 1, status: 'DONE' }], events: [ev(1)], job, now: T0 + 5 }));
+      const finished = { type: 'job:finished', ...job, status: 'DONE_WITH_ERRORS', finishedAt: new Date(T0 + 5).toISOString(), progress: 100, error: 'boom' };
+      expect(last).toMatchObject({ finishedJob: true, lastSeq: 3, finishedEvent: finished });
+      expect((await allEvents(store, jobKey)).map((e) => [e.seq, e.event])).toEqual([[1, ev(0)], [2, ev(1)], [3, finished]]);
+      // Without the job's names (a caller that does not ask for it), no event is made up.
+      const plain = await makeJob(store, tasksOf(1), { jobId: 'plain' });
+      await store.flush(flushOf(plain, 'me', { claim: 1 }));
+      const end = await store.flush(flushOf(plain, 'me', { finished: [{ index: 0, status: 'DONE' }] }));
+      expect(end).toMatchObject({ finishedJob: true });
+      expect(end.finishedEvent).toBeUndefined();
+      expect((await store.readEvents(plain, 0, 10)).batches).toEqual([]);
+    });
+
     it('writes no event when the flush rolls back, and no task write when its events cannot be written', async () => {
       const jobKey = await makeJob(store, tasksOf(2));
       await store.flush(flushOf(jobKey, 'me', { claim: 2 }));
@@ -693,6 +715,12 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
     });
   });
 
+  describe('job events with their change', () => changeEventContract(() => store, async () => {
+    const other = (await open()).store;
+    await other.migrate();
+    return other;
+  }));
+
   describe('reading and deleting', () => {
     it('getTasks pages in index order and filters by status; getTaskCounts counts every status', async () => {
       const jobKey = await makeJob(store, tasksOf(25));
@@ -731,4 +759,193 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
       expect((await store.listRunnableJobs()).map((j) => j.jobKey)).toEqual([a, c]);
     });
   });
+});
+
+/**
+ * Job events written with the change they describe (issue 9): activateDraft, cancelJob, retryJob,
+ * promoteQueued and updateJobState build their events inside their transaction, from what it saw,
+ * and write them there; `written` hears of them after the commit. `open` gives another handle on
+ * the same data (another replica; the memory store has only itself).
+ */
+function changeEventContract(current: () => JobStore, open: () => Promise<JobStore>): void {
+  const event = (jobKey: number, extra: Record<string, unknown>) =>
+    ({ type: 'job:state', jobId: `job-${jobKey}`, handler: 'h', startedBy: '7', field: 'f', value: null, state: {}, ...extra }) as EngineEvent;
+
+  /** A `ChangeEvents` that records what its builder saw and what the store said it wrote, read back at once. */
+  function recorder<T>(build: (info: T) => EngineEvent[]) {
+    const seen: T[] = [];
+    const written: { jobKey: number; lastSeq: number; events: EngineEvent[] }[] = [];
+    const readAtWritten: Promise<EventRead>[] = [];
+    const events: ChangeEvents<T> = {
+      owner: 'me',
+      now: T0,
+      build: (info) => {
+        seen.push(structuredClone(info));
+        return build(info);
+      },
+      written: (jobKey, lastSeq, events) => {
+        written.push({ jobKey, lastSeq, events });
+        // Told after the commit: a read (another pooled connection on a server) already sees them.
+        readAtWritten.push(current().readEvents(jobKey, lastSeq - events.length, 10));
+      },
+    };
+    return { events, seen, written, readAtWritten };
+  }
+
+  /** The job's log as [seq, event] pairs. */
+  async function logOf(jobKey: number): Promise<[number, EngineEvent][]> {
+    const read = await current().readEvents(jobKey, 0, 1000);
+    return read.batches.flatMap((b) => b.events.map((e, i): [number, EngineEvent] => [b.firstSeq + i, e]));
+  }
+
+  const failing = <T>() => recorder<T>(() => {
+    throw new Error('no events');
+  });
+
+  it('activateDraft writes job:created with the activation, from the activated row; none for a job no longer a draft', async () => {
+    const store = current();
+    const jobKey = await store.createDraft({ handler: 'h', name: 'import', startedBy: '7', state: {}, owner: 'creator', now: T0 });
+    await store.appendTasks(jobKey, 0, ['{}', '{}']);
+    const rec = recorder<JobRow>((row) => [event(jobKey, { type: 'job:created', jobId: row.jobId, name: row.name, status: row.status, createdAt: 'c', total: row.total })]);
+    await store.activateDraft(jobKey, `job-${jobKey}`, 'QUEUED', 2, rec.events);
+    expect(rec.seen).toEqual([expect.objectContaining({ jobKey, jobId: `job-${jobKey}`, status: 'QUEUED', total: 2 })]);
+    const created = event(jobKey, { type: 'job:created', jobId: `job-${jobKey}`, name: 'import', status: 'QUEUED', createdAt: 'c', total: 2 });
+    expect(await logOf(jobKey)).toEqual([[1, created]]);
+    expect(rec.written).toEqual([{ jobKey, lastSeq: 1, events: [created] }]);
+    expect((await Promise.all(rec.readAtWritten)).map((r) => r.lastSeq)).toEqual([1]);
+
+    await store.activateDraft(jobKey, 'other', 'IN_PROGRESS', 9, rec.events);
+    expect(rec.seen).toHaveLength(1);
+    expect((await store.readEvents(jobKey, 0, 10)).lastSeq).toBe(1);
+  });
+
+  it('cancelJob writes job:finished with the cancel, from the counters after it; none when the job had already finished', async () => {
+    const store = current();
+    const jobKey = await makeJob(store, tasksOf(5));
+    await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
+    expect(await store.appendEvents(jobKey, 'A', T0, [event(jobKey, {})])).toBe(1);
+    const finished = (row: JobRow) => [event(jobKey, {
+      type: 'job:finished', status: row.status, finishedAt: String(row.finishedAt), progress: Math.floor(((row.done + row.failed + row.cancelled) / row.total) * 100),
+    })];
+    const rec = recorder<JobRow>(finished);
+    expect(await store.cancelJob(jobKey, T0 + 10, rec.events)).toEqual({ changed: true, status: 'CANCELLED' });
+    expect(rec.seen).toEqual([expect.objectContaining({ status: 'CANCELLED', cancelled: 3, done: 0, finishedAt: T0 + 10 })]);
+    const expected = event(jobKey, { type: 'job:finished', status: 'CANCELLED', finishedAt: String(T0 + 10), progress: 60 });
+    expect((await logOf(jobKey)).slice(1)).toEqual([[2, expected]]);
+    expect(rec.written).toEqual([{ jobKey, lastSeq: 2, events: [expected] }]);
+    expect((await Promise.all(rec.readAtWritten)).map((r) => r.lastSeq)).toEqual([2]);
+
+    expect(await store.cancelJob(jobKey, T0 + 20, rec.events)).toEqual({ changed: false, status: 'CANCELLED' });
+    const done = await makeJob(store, tasksOf(1));
+    await store.flush(flushOf(done, 'A', { claim: 1 }));
+    await store.flush(flushOf(done, 'A', { finished: [{ index: 0, status: 'DONE' }] }));
+    expect(await store.cancelJob(done, T0, rec.events)).toEqual({ changed: false, status: 'DONE' });
+    expect(rec.seen).toHaveLength(1);
+    expect((await store.readEvents(jobKey, 0, 10)).lastSeq).toBe(2);
+    expect((await store.readEvents(done, 0, 10)).lastSeq).toBe(0);
+  });
+
+  it('two processes cancelling at once: one cancels, and only its job:finished is written', async () => {
+    const jobKey = await makeJob(current(), tasksOf(3));
+    const other = await open();
+    const recs = [recorder<JobRow>((row) => [event(jobKey, { status: row.status })]), recorder<JobRow>((row) => [event(jobKey, { status: row.status })])];
+    const results = await Promise.all([current().cancelJob(jobKey, T0, recs[0].events), other.cancelJob(jobKey, T0, recs[1].events)]);
+    expect(results.map((r) => r.changed).sort()).toEqual([false, true]);
+    expect(recs.map((r) => r.written.length).sort()).toEqual([0, 1]);
+    expect((await Promise.all(recs.flatMap((r) => r.readAtWritten))).map((r) => r.lastSeq)).toEqual([1]);
+    expect(await logOf(jobKey)).toEqual([[1, event(jobKey, { status: 'CANCELLED' })]]);
+  });
+
+  it('retryJob writes job:retried with the retry, from the job after it; none when there is nothing to retry', async () => {
+    const store = current();
+    const jobKey = await makeJob(store, tasksOf(3));
+    await store.flush(flushOf(jobKey, 'A', { claim: 3 }));
+    await store.flush(flushOf(jobKey, 'A', {
+      finished: [{ index: 0, status: 'DONE' }, { index: 1, status: 'FAILED', error: 'x' }, { index: 2, status: 'FAILED', error: 'y' }],
+    }));
+    const rec = recorder<RetryInfo>(({ job, tasks }) => [event(jobKey, { type: 'job:retried', status: job.status, tasks, done: job.done, failed: job.failed })]);
+    expect(await store.retryJob(jobKey, 'failed', 'QUEUED', rec.events)).toBe(2);
+    expect(rec.seen).toEqual([{ tasks: 2, job: expect.objectContaining({ status: 'QUEUED', done: 1, failed: 0, finishedAt: null }) }]);
+    const retried = event(jobKey, { type: 'job:retried', status: 'QUEUED', tasks: 2, done: 1, failed: 0 });
+    expect(await logOf(jobKey)).toEqual([[1, retried]]);
+    expect(rec.written).toEqual([{ jobKey, lastSeq: 1, events: [retried] }]);
+    expect((await Promise.all(rec.readAtWritten)).map((r) => r.lastSeq)).toEqual([1]);
+
+    const done = await makeJob(store, tasksOf(1));
+    await store.flush(flushOf(done, 'A', { claim: 1 }));
+    await store.flush(flushOf(done, 'A', { finished: [{ index: 0, status: 'DONE' }] }));
+    expect(await store.retryJob(done, 'failed', 'IN_PROGRESS', rec.events)).toBe(0);
+    expect(await store.retryJob(done, [7], 'IN_PROGRESS', rec.events)).toBe(0);
+    expect(rec.seen).toHaveLength(1);
+    expect((await store.readEvents(done, 0, 10)).lastSeq).toBe(0);
+  });
+
+  it('promoteQueued writes one job:started per promoted job, in that job\'s log; none without a free slot', async () => {
+    const store = current();
+    const running = await makeJob(store, tasksOf(1), { handler: 'q' });
+    const [q1, q2] = [await makeJob(store, tasksOf(1), { handler: 'q', status: 'QUEUED' }), await makeJob(store, tasksOf(1), { handler: 'q', status: 'QUEUED' })];
+    const rec = recorder<JobRow>((row) => [event(row.jobKey, { type: 'job:started', status: row.status, name: row.name })]);
+    expect(await store.promoteQueued('q', 1, rec.events)).toEqual([]);
+    expect(rec.seen).toEqual([]);
+    expect((await store.promoteQueued('q', Infinity, rec.events)).map((j) => j.jobKey)).toEqual([q1, q2]);
+    expect(rec.seen.map((row) => [row.jobKey, row.status])).toEqual([[q1, 'IN_PROGRESS'], [q2, 'IN_PROGRESS']]);
+    const started = (jobKey: number) => event(jobKey, { type: 'job:started', status: 'IN_PROGRESS', name: 'job' });
+    expect(await logOf(q1)).toEqual([[1, started(q1)]]);
+    expect(await logOf(q2)).toEqual([[1, started(q2)]]);
+    expect(rec.written).toEqual([{ jobKey: q1, lastSeq: 1, events: [started(q1)] }, { jobKey: q2, lastSeq: 1, events: [started(q2)] }]);
+    expect((await Promise.all(rec.readAtWritten)).map((r) => r.lastSeq)).toEqual([1, 1]);
+    expect((await store.readEvents(running, 0, 10)).lastSeq).toBe(0);
+  });
+
+  it('updateJobState writes job:state with the state it wrote, after the events before it', async () => {
+    const store = current();
+    const jobKey = await makeJob(store, tasksOf(1));
+    await store.flush(flushOf(jobKey, 'A', { claim: 1, events: [event(jobKey, { field: 'flush' })] }));
+    const rec = recorder<Record<string, unknown>>((state) => [event(jobKey, { field: 'a', value: state.a, state })]);
+    expect(await store.updateJobState(jobKey, (s) => ({ ...s, a: 1 }), rec.events)).toEqual({ a: 1 });
+    expect(await store.updateJobState(jobKey, (s) => ({ ...s, a: Number(s.a) + 1 }), rec.events)).toEqual({ a: 2 });
+    expect(rec.seen).toEqual([{ a: 1 }, { a: 2 }]);
+    expect((await logOf(jobKey)).slice(1)).toEqual([
+      [2, event(jobKey, { field: 'a', value: 1, state: { a: 1 } })],
+      [3, event(jobKey, { field: 'a', value: 2, state: { a: 2 } })],
+    ]);
+    expect(rec.written.map((w) => w.lastSeq)).toEqual([2, 3]);
+    expect((await Promise.all(rec.readAtWritten)).map((r) => r.lastSeq)).toEqual([2, 3]);
+  });
+
+  it('an events builder that throws rolls its change back: neither the change nor an event is kept', async () => {
+    const store = current();
+    const draft = await store.createDraft({ handler: 'h', name: 'd', startedBy: null, state: {}, owner: 'creator', now: T0 });
+    await store.appendTasks(draft, 0, ['{}']);
+    const failed = await makeJob(store, tasksOf(2), { handler: 'q' });
+    await store.flush(flushOf(failed, 'A', { claim: 2 }));
+    await store.flush(flushOf(failed, 'A', { finished: [{ index: 0, status: 'FAILED', error: 'x' }, { index: 1, status: 'DONE' }] }));
+    const queued = await makeJob(store, tasksOf(1), { handler: 'q', status: 'QUEUED' });
+    const running = await makeJob(store, tasksOf(3));
+    const before = await Promise.all([draft, failed, queued, running].map((k) => store.getJobByKey(k)));
+
+    await expect(store.activateDraft(draft, 'x', 'IN_PROGRESS', 1, failing<JobRow>().events)).rejects.toThrow('no events');
+    await expect(store.retryJob(failed, 'failed', 'IN_PROGRESS', failing<RetryInfo>().events)).rejects.toThrow('no events');
+    await expect(store.promoteQueued('q', Infinity, failing<JobRow>().events)).rejects.toThrow('no events');
+    await expect(store.cancelJob(running, T0, failing<JobRow>().events)).rejects.toThrow('no events');
+    await expect(store.updateJobState(running, (s) => ({ ...s, a: 1 }), failing<Record<string, unknown>>().events)).rejects.toThrow('no events');
+
+    expect(await Promise.all([draft, failed, queued, running].map((k) => store.getJobByKey(k)))).toEqual(before);
+    expect(await store.getTaskCounts(failed)).toMatchObject({ FAILED: 1, SCHEDULED: 0 });
+    expect(await store.getTaskCounts(running)).toMatchObject({ SCHEDULED: 3, CANCELLED: 0 });
+    for (const k of [draft, failed, queued, running]) expect((await store.readEvents(k, 0, 10)).lastSeq).toBe(0);
+    // And the same changes go through, numbered from 1, once their events can be built.
+    const rec = recorder<JobRow>((row) => [event(row.jobKey, { status: row.status })]);
+    expect(await store.cancelJob(running, T0, rec.events)).toEqual({ changed: true, status: 'CANCELLED' });
+    expect(rec.written).toEqual([{ jobKey: running, lastSeq: 1, events: [event(running, { status: 'CANCELLED' })] }]);
+    expect((await Promise.all(rec.readAtWritten)).map((r) => r.lastSeq)).toEqual([1]);
+  });
+}
+
+describe('JobStore contract (memory): job events with their change', () => {
+  let store: JobStore;
+  beforeEach(() => {
+    store = new MemoryJobStore();
+  });
+  changeEventContract(() => store, async () => store);
 });

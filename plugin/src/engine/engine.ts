@@ -5,8 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { EventSink } from '../events.js';
-import type { JobCounters, JobRow, JobStore, TaskRow, WorkerInfo } from '../store/job-store.js';
+import type { EngineEvent, EventSink } from '../events.js';
+import type { ChangeEvents, JobCounters, JobRow, JobStore, TaskRow, WorkerInfo } from '../store/job-store.js';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import { isFinishedJobStatus } from '../statuses.js';
 import { JobsError, errorMessage } from '../errors.js';
@@ -192,7 +192,9 @@ export class Engine {
       if (total === 0) throw new JobsError('INVALID_INPUT', `Job '${input.name}' has no tasks: pass at least one task ({ state: {...} }) to startNewJob.`);
       status = input.queued || Number.isFinite(definition.concurrencyLimit ?? Infinity) ? 'QUEUED' : 'IN_PROGRESS';
       ({ jobId, createdAt } = await input.createRow(status));
-      await this.store.activateDraft(jobKey, jobId, status, total);
+      await this.store.activateDraft(jobKey, jobId, status, total, this.changeEvents((row) => [{
+        type: 'job:created', jobId: String(row.jobId), handler: row.handler, startedBy: row.startedBy, name: row.name, status, createdAt, total: row.total,
+      }]));
     } catch (error) {
       // Nothing half-written: no tasks without a job row, no job row without its tasks.
       await this.store.discardDraft(jobKey).catch((e) => this.log('error', `background-jobs: could not discard the draft of job '${input.name}': ${errorMessage(e)}`));
@@ -200,7 +202,6 @@ export class Engine {
       throw error;
     }
     const job: RunnerJob = { jobKey, jobId, handler: input.handler, name: input.name, startedBy: input.startedBy };
-    await this.events.append(jobKey, { type: 'job:created', jobId, handler: job.handler, startedBy: job.startedBy, name: job.name, status, createdAt, total });
     if (status === 'IN_PROGRESS') this.startRunner(job);
     else await this.promote(input.handler);
     return jobId;
@@ -258,14 +259,15 @@ export class Engine {
 
   async cancelJob(jobId: string): Promise<{ changed: boolean; status: JobStatus }> {
     const job = await this.getJob(jobId);
-    const result = await this.store.cancelJob(job.jobKey, Date.now());
+    const now = Date.now();
+    // The progress is the cancelled job's: its counters as the cancel left them.
+    const result = await this.store.cancelJob(job.jobKey, now, this.changeEvents((row) => [{
+      type: 'job:finished', jobId: String(job.jobId), handler: job.handler, startedBy: job.startedBy,
+      status: 'CANCELLED', finishedAt: new Date(row.finishedAt ?? now).toISOString(), progress: progressOf(row),
+    }]));
     const status = result.status as JobStatus;
     if (result.changed) {
       this.runners.get(job.jobKey)?.cancel();
-      await this.events.append(job.jobKey, {
-        type: 'job:finished', jobId: String(job.jobId), handler: job.handler, startedBy: job.startedBy,
-        status: 'CANCELLED', finishedAt: new Date().toISOString(), progress: progressOf(await this.store.getJobByKey(job.jobKey) ?? job),
-      });
       await this.promote(job.handler);
     }
     return { changed: result.changed, status };
@@ -279,12 +281,13 @@ export class Engine {
     }
     const definition = this.handlers.get(job.handler);
     const status = Number.isFinite(definition?.concurrencyLimit ?? Infinity) ? 'QUEUED' : 'IN_PROGRESS';
-    const tasks = await this.store.retryJob(job.jobKey, scope, status);
+    const runnerJob = toRunnerJob(job);
+    const tasks = await this.store.retryJob(job.jobKey, scope, status, this.changeEvents((retried) => [
+      { type: 'job:retried', jobId: runnerJob.jobId, handler: job.handler, startedBy: job.startedBy, status, tasks: retried.tasks },
+    ]));
     if (tasks === 0) {
       throw new JobsError('INVALID_STATE', `Job ${jobId} has no ${Array.isArray(scope) ? 'such finished' : scope === 'failed' ? 'failed' : 'failed or cancelled'} tasks to retry.`);
     }
-    const runnerJob = toRunnerJob(job);
-    await this.events.append(job.jobKey, { type: 'job:retried', jobId: runnerJob.jobId, handler: job.handler, startedBy: job.startedBy, status, tasks });
     if (status === 'IN_PROGRESS') this.startRunner(runnerJob);
     else await this.promote(job.handler);
     return { status, tasks };
@@ -294,6 +297,7 @@ export class Engine {
   async deleteJob(jobId: string): Promise<void> {
     const job = await this.store.getJob(String(jobId));
     if (!job) return;
+    // No job:finished: the job's event log is deleted with it, a moment later.
     await this.store.cancelJob(job.jobKey, Date.now());
     const runner = this.runners.get(job.jobKey);
     runner?.cancel();
@@ -308,8 +312,18 @@ export class Engine {
 
   async setJobStateField(job: RunnerJob, field: string, value: unknown): Promise<void> {
     toJson({ [field]: value }, `Job state field '${field}'`);
-    const state = await this.store.updateJobState(job.jobKey, (s) => ({ ...s, [field]: value }));
-    await this.events.append(job.jobKey, { type: 'job:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy, field, value, state });
+    await this.store.updateJobState(job.jobKey, (s) => ({ ...s, [field]: value }), this.changeEvents((state) => [
+      { type: 'job:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy, field, value, state },
+    ]));
+  }
+
+  /**
+   * Job events the store writes in the transaction of the change they describe, built there from
+   * what it saw, and then publishes here (issue 9: no change without its event, no event for a change
+   * rolled back). Only job:progress is appended on its own: it reports counters already committed.
+   */
+  private changeEvents<T>(build: (info: T) => EngineEvent[]): ChangeEvents<T> {
+    return { owner: this.owner, now: Date.now(), build, written: (jobKey, lastSeq, events) => this.events.written(jobKey, lastSeq, events) };
   }
 
   /**
@@ -408,12 +422,10 @@ export class Engine {
   private async promote(handler: string): Promise<void> {
     const definition = this.handlers.get(handler);
     if (!definition || !this.isStarted) return;
-    const promoted = await this.store.promoteQueued(handler, definition.concurrencyLimit ?? Infinity);
-    for (const job of promoted) {
-      const runnerJob = toRunnerJob(job);
-      await this.events.append(job.jobKey, { type: 'job:started', jobId: runnerJob.jobId, handler, startedBy: job.startedBy, name: job.name, createdAt: new Date(job.createdAt).toISOString(), progress: progressOf(job) });
-      this.startRunner(runnerJob);
-    }
+    const promoted = await this.store.promoteQueued(handler, definition.concurrencyLimit ?? Infinity, this.changeEvents((job) => [{
+      type: 'job:started', jobId: String(job.jobId), handler, startedBy: job.startedBy, name: job.name, createdAt: new Date(job.createdAt).toISOString(), progress: progressOf(job),
+    }]));
+    for (const job of promoted) this.startRunner(toRunnerJob(job));
   }
 
   private startRunner(job: RunnerJob): void {
@@ -434,12 +446,7 @@ export class Engine {
   }
 
   private async onJobFinished(job: RunnerJob, counters: JobCounters): Promise<void> {
-    const row = await this.store.getJobByKey(job.jobKey);
-    await this.events.append(job.jobKey, {
-      type: 'job:finished', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy,
-      status: counters.status as JobStatus, finishedAt: new Date(row?.finishedAt ?? Date.now()).toISOString(), progress: 100,
-      ...(counters.failed > 0 && row?.lastError ? { error: row.lastError } : {}),
-    });
+    // Its job:finished was logged (and published) with the flush that finished it.
     await this.promote(job.handler).catch((error) => this.log('error', `background-jobs: could not start queued jobs of '${job.handler}': ${errorMessage(error)}`));
     const onAllTasksDone = this.handlers.get(job.handler)?.onAllTasksDone;
     if (onAllTasksDone) {

@@ -2,9 +2,11 @@
  * The durable event log's path through one process (issue 9, docs/scaling.md).
  *
  * Every engine event is written to the job's log (`af_bj_events`) before anyone hears of it, and
- * gets the job's next sequence number there: task events in the runner's flush (same transaction
- * as the task writes), job events in a write of their own right after the state they describe
- * (`append`, batched per job and kept in call order).
+ * gets the job's next sequence number there, in the same transaction as the change it describes:
+ * task events in the runner's flush, job events in the store write of the job's change (activation,
+ * promotion, state, retry, cancel, the flush that finishes it; `ChangeEvents` in job-store.ts). The
+ * one exception is job:progress, a report on counters already committed rather than a change: it is
+ * written on its own (`append`, batched per job and kept in call order).
  *
  * Publishing is exactly once per process and in sequence order: each job has a cursor (the last
  * sequence number published here). Events of this process's writes are handed in at once
@@ -88,7 +90,10 @@ export class EventStream {
     this.unlisten = null;
   }
 
-  /** Writes a job event to the log (after the state it describes), then publishes it. */
+  /**
+   * Writes an event that describes no change of its own (job:progress: counters another write
+   * already committed) to the log, then publishes it. Events of a change are written with it.
+   */
   append(jobKey: number, event: EngineEvent): Promise<void> {
     let entry = this.appends.get(jobKey);
     if (!entry) this.appends.set(jobKey, entry = { queue: [], waiters: [], running: false });

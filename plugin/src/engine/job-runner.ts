@@ -263,6 +263,7 @@ export class JobRunner {
           interestTtlMs: 3 * this.hooks.pollMs,
           lastError,
           events,
+          job: { jobId: this.job.jobId, handler: this.job.handler, startedBy: this.job.startedBy },
         });
         this.failures = 0;
         const took = performance.now() - flushStarted;
@@ -281,7 +282,11 @@ export class JobRunner {
         return;
       }
       for (const w of waiters) w.resolve();
-      if (events.length > 0 && result.lastSeq != null) this.hooks.events.written(this.job.jobKey, result.lastSeq, events);
+      if (result.lastSeq != null) {
+        // The job:finished of the flush that finished the job is numbered after this flush's events.
+        const written = result.finishedEvent ? [...events, result.finishedEvent] : events;
+        if (written.length > 0) this.hooks.events.written(this.job.jobKey, result.lastSeq, written);
+      }
       this.afterFlush(result);
     } while (this.again && !this.ended);
   }
@@ -331,6 +336,13 @@ export class JobRunner {
     if (progress === this.lastProgress && !final) return;
     // Another process finished (or cancelled) the job: its job:finished carries the progress.
     if (!final && result.counters.status !== 'IN_PROGRESS') return;
+    if (final && result.finishedEvent) {
+      // This flush logged job:finished (progress 100, numbered with the flush): nothing to add.
+      if (this.progressTimer) clearTimeout(this.progressTimer);
+      this.progressTimer = null;
+      this.lastProgress = progress;
+      return;
+    }
     const now = Date.now();
     const publish = () => {
       this.lastProgressAt = Date.now();

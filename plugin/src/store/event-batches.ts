@@ -4,7 +4,7 @@
  * of the row's last event and `first_seq` of its first (consecutive in between).
  */
 import type { EngineEvent } from '../events.js';
-import type { EventBatch } from './job-store.js';
+import type { ChangeEvents, EventBatch } from './job-store.js';
 
 export interface RawEventRow {
   job_key: number | string;
@@ -100,4 +100,30 @@ export function isStaleProgress(events: EngineEvent[]): boolean {
   return events.every((e) => e.type === 'job:progress' && e.progress < 100);
 }
 
+/** Events a store wrote with a change (`ChangeEvents`), numbered lastSeq - events.length + 1 … lastSeq. */
+export interface WrittenBatch {
+  jobKey: number;
+  lastSeq: number;
+  events: EngineEvent[];
+}
+
+/** Tells `ChangeEvents.written` what a transaction wrote: call it once the transaction committed. */
+export function reportWritten(to: Pick<ChangeEvents<never>, 'written'> | undefined, batches: readonly (WrittenBatch | null)[]): void {
+  for (const batch of batches) if (batch) to?.written(batch.jobKey, batch.lastSeq, batch.events);
+}
+
 export const FINISHED_STATUSES_SQL = `('DONE', 'DONE_WITH_ERRORS', 'CANCELLED')`;
+
+/**
+ * The `job:finished` event of the flush that finished a job (DONE / DONE_WITH_ERRORS), as every
+ * store writes it (PostgreSQL builds the same object in SQL, postgres-flush.ts).
+ */
+export function finishedEventOf(
+  job: { jobId: string; handler: string; startedBy: string | null }, status: string, now: number, failed: number, lastError: string | null,
+): EngineEvent {
+  return {
+    type: 'job:finished', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy,
+    status: status as 'DONE' | 'DONE_WITH_ERRORS', finishedAt: new Date(now).toISOString(), progress: 100,
+    ...(failed > 0 && lastError ? { error: lastError } : {}),
+  };
+}

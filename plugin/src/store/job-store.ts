@@ -97,6 +97,11 @@ export interface FlushInput {
    * log in the same transaction as one batch row, with consecutive per-job sequence numbers.
    */
   events?: EngineEvent[];
+  /**
+   * The job as events name it. With it, the flush that finishes the job (DONE or DONE_WITH_ERRORS)
+   * also appends its `job:finished` event in the same transaction, after `events`.
+   */
+  job?: { jobId: string; handler: string; startedBy: string | null };
 }
 
 export interface JobCounters {
@@ -118,8 +123,13 @@ export interface FlushResult {
   running: number;
   /** How many of its tasks this owner may run at once from now on (its run slots, slots.ts). */
   slots: number;
-  /** Sequence number of the last of `FlushInput.events` (they got lastSeq - n + 1 … lastSeq); null when none were written. */
+  /**
+   * Sequence number of the last event written (`FlushInput.events`, then `finishedEvent`; they
+   * got consecutive numbers ending here); null when none were written.
+   */
   lastSeq?: number | null;
+  /** The `job:finished` event this flush appended (it finished the job and `FlushInput.job` was given). */
+  finishedEvent?: EngineEvent;
 }
 
 /** One row of `af_bj_events`: the events of one store write, numbered firstSeq … lastSeq. */
@@ -139,6 +149,35 @@ export interface EventRead {
   lastSeq: number;
   /** The oldest sequence number still kept (null: none kept). */
   oldestSeq: number | null;
+}
+
+/**
+ * Job events a store method writes in the same transaction as the change they describe (issue 9:
+ * no change without its event, no event for a change that was rolled back). They get the job's next
+ * sequence numbers, as one row of its log; on PostgreSQL with the same NOTIFY as `appendEvents`.
+ */
+export interface ChangeEvents<T> {
+  /** The writing engine's owner id, kept with the row (a process skips its own rows when following the log). */
+  owner: string;
+  /** Time kept with the row (epoch ms). */
+  now: number;
+  /**
+   * The events, from what the transaction saw (`info`: the change's result). Called inside the
+   * transaction, only when the change happens, and again if the store runs the transaction again
+   * (deadlock): it must only compute. Throwing rolls the change back. No events: no row.
+   */
+  build(info: T): EngineEvent[];
+  /**
+   * Told after the commit what was written: `events` numbered lastSeq - events.length + 1 … lastSeq
+   * (the signature of `EventStream.written`, which publishes them). Must not throw.
+   */
+  written(jobKey: number, lastSeq: number, events: EngineEvent[]): void;
+}
+
+/** What `retryJob` tells `ChangeEvents.build`: the job after the retry and the number of tasks put back. */
+export interface RetryInfo {
+  job: JobRow;
+  tasks: number;
 }
 
 export interface NewJob {
@@ -166,8 +205,11 @@ export interface JobStore {
   createDraft(job: NewJob): Promise<number>;
   /** Append tasks (JSON states) to a draft, starting at `firstIndex`. */
   appendTasks(jobKey: number, firstIndex: number, states: string[]): Promise<void>;
-  /** Link the draft to its resource row and make it runnable. */
-  activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void>;
+  /**
+   * Link the draft to its resource row and make it runnable; `events` (job:created) are built from
+   * the activated row and written with it. A job no longer in DRAFT is left alone, without events.
+   */
+  activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number, events?: ChangeEvents<JobRow>): Promise<void>;
   /** Remove a draft and its tasks (creation failed). */
   discardDraft(jobKey: number): Promise<void>;
 
@@ -176,20 +218,38 @@ export interface JobStore {
   /** Jobs this process may run: IN_PROGRESS ones. */
   listRunnableJobs(): Promise<JobRow[]>;
   countJobs(handler: string, status: JobStatus): Promise<number>;
-  /** Move the oldest QUEUED jobs of a handler to IN_PROGRESS while fewer than `limit` run. */
-  promoteQueued(handler: string, limit: number): Promise<JobRow[]>;
+  /**
+   * Move the oldest QUEUED jobs of a handler to IN_PROGRESS while fewer than `limit` run; `events`
+   * (job:started) are built from each promoted row and written, one row per job, in the same transaction.
+   */
+  promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]>;
 
   flush(input: FlushInput): Promise<FlushResult>;
   getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }>;
   getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>>;
 
-  /** Read-modify-write of the job's state, atomic against every other writer. Returns the new state. */
-  updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
+   * Read-modify-write of the job's state, atomic against every other writer. Returns the new state;
+   * `events` (job:state) are built from it and written with it.
+   */
+  updateJobState(
+    jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>, events?: ChangeEvents<Record<string, unknown>>,
+  ): Promise<Record<string, unknown>>;
 
-  /** Cancel: job → CANCELLED, SCHEDULED tasks → CANCELLED. False when the job had already finished. */
-  cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }>;
-  /** Retry: chosen finished tasks → SCHEDULED, job → IN_PROGRESS. Returns the number of tasks rescheduled. */
-  retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number>;
+  /**
+   * Cancel: job → CANCELLED, SCHEDULED tasks → CANCELLED. False when the job had already finished.
+   * `events` (job:finished) are built from the cancelled row (its counters after the cancel) and
+   * written with it, only when this call cancelled the job.
+   */
+  cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }>;
+  /**
+   * Retry: chosen finished tasks → SCHEDULED, job → `status` (when some task is SCHEDULED then).
+   * Returns the number of tasks rescheduled. `events` (job:retried) are built from the job after the
+   * retry and written with it, only when the job was moved.
+   */
+  retryJob(
+    jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED', events?: ChangeEvents<RetryInfo>,
+  ): Promise<number>;
   deleteJob(jobKey: number): Promise<void>;
 
   heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void>;
@@ -203,7 +263,8 @@ export interface JobStore {
 
   /**
    * The durable event log (issue 9). Appends one batch of events to the job's log in its own
-   * transaction and returns the batch's last sequence number (null: the job is gone).
+   * transaction and returns the batch's last sequence number (null: the job is gone). For reports
+   * that change nothing (job:progress); events of a change go with it (`ChangeEvents`, the flush).
    */
   appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null>;
   /** Batches of the job with events above `after`, at most `limit` rows. */

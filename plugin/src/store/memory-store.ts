@@ -1,13 +1,15 @@
 /**
  * JobStore in process memory, with the SQLite store's semantics: what the testing entry runs
- * handlers on (no database needed). Not durable, not shared between processes.
+ * handlers on (no database needed). Not durable, not shared between processes. A change's events
+ * (`ChangeEvents`) are built before the change is made, so a builder that throws leaves the job as
+ * it was, as a rolled-back transaction would.
  */
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  ClaimedTask, EventBatch, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+  ChangeEvents, ClaimedTask, EventBatch, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
-import { batchFromRaw, eventPayload, isStaleProgress } from './event-batches.js';
+import { batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type WrittenBatch } from './event-batches.js';
 import { emptyTaskCounts } from './sqlite-store.js';
 import { grantSlots, keepSlots, slotView, tasksToClaim, type SlotRow } from './slots.js';
 
@@ -56,10 +58,12 @@ export class MemoryJobStore implements JobStore {
     });
   }
 
-  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void> {
+  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number, events?: ChangeEvents<JobRow>): Promise<void> {
     const job = this.must(jobKey);
     if (job.status !== 'DRAFT') return;
+    const built = events?.build({ ...this.row(job), jobId, status, total }) ?? [];
     Object.assign(job, { jobId, status, total, owner: null });
+    reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
   }
 
   async discardDraft(jobKey: number): Promise<void> {
@@ -84,16 +88,17 @@ export class MemoryJobStore implements JobStore {
     return [...this.jobs.values()].filter((j) => j.handler === handler && j.status === status).length;
   }
 
-  async promoteQueued(handler: string, limit: number): Promise<JobRow[]> {
-    let free = (Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER) - (await this.countJobs(handler, 'IN_PROGRESS'));
-    const promoted: JobRow[] = [];
+  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]> {
+    const free = (Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER) - (await this.countJobs(handler, 'IN_PROGRESS'));
+    const picked: MemoryJob[] = [];
     for (const job of this.jobs.values()) {
-      if (free <= 0) break;
-      if (job.handler !== handler || job.status !== 'QUEUED') continue;
-      job.status = 'IN_PROGRESS';
-      promoted.push(this.row(job));
-      free--;
+      if (picked.length >= free) break;
+      if (job.handler === handler && job.status === 'QUEUED') picked.push(job);
     }
+    const promoted = picked.map((job): JobRow => ({ ...this.row(job), status: 'IN_PROGRESS' }));
+    const built = promoted.map((row) => events?.build(row) ?? []);
+    for (const job of picked) job.status = 'IN_PROGRESS';
+    reportWritten(events, promoted.map((row, i) => this.writeChangeEvents(row.jobKey, events, built[i])));
     return promoted;
   }
 
@@ -153,17 +158,29 @@ export class MemoryJobStore implements JobStore {
       }
     }
     const { status, total, done, failed, cancelled } = job;
-    const lastSeq = input.events && input.events.length > 0 ? await this.appendEvents(input.jobKey, input.owner, input.now, input.events) : null;
+    const finishedEvent = finishedJob && input.job ? finishedEventOf(input.job, job.status, input.now, job.failed, job.lastError) : undefined;
+    const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : input.events ?? [];
+    const lastSeq = events.length > 0 ? await this.appendEvents(input.jobKey, input.owner, input.now, events) : null;
     const { stored, limit: slots } = keepSlots(grant, executing, holding + claimed.length);
     const own = owners.get(input.owner);
     owners.set(input.owner, { owner: input.owner, at: claiming ? input.now : (own?.at ?? 0), slots: stored, slotsExpire: input.now + input.leaseMs });
-    return { claimed, counters: { status, total, done, failed, cancelled }, finishedJob, nextRunAt, running, slots, lastSeq };
+    return { claimed, counters: { status, total, done, failed, cancelled }, finishedJob, nextRunAt, running, slots, lastSeq, ...(finishedEvent ? { finishedEvent } : {}) };
   }
 
   async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
     const job = this.jobs.get(jobKey);
     if (events.length === 0 || !job) return null;
     if (isStaleProgress(events) && ['DONE', 'DONE_WITH_ERRORS', 'CANCELLED'].includes(job.status)) return null;
+    return this.appendEventsSync(jobKey, owner, now, events);
+  }
+
+  /** Writes the events a change's builder returned (called right after the change, with nothing awaited in between). */
+  private writeChangeEvents(jobKey: number, events: ChangeEvents<never> | undefined, built: EngineEvent[]): WrittenBatch | null {
+    if (!events || built.length === 0) return null;
+    return { jobKey, lastSeq: this.appendEventsSync(jobKey, events.owner, events.now, built), events: built };
+  }
+
+  private appendEventsSync(jobKey: number, owner: string, now: number, events: EngineEvent[]): number {
     let log = this.eventLog.get(jobKey);
     if (!log) this.eventLog.set(jobKey, log = { lastSeq: 0, batches: [] });
     const firstSeq = log.lastSeq + 1;
@@ -214,43 +231,48 @@ export class MemoryJobStore implements JobStore {
     return counts;
   }
 
-  async updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
+  async updateJobState(
+    jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>, events?: ChangeEvents<Record<string, unknown>>,
+  ): Promise<Record<string, unknown>> {
     const job = this.must(jobKey);
     const next = mutate(JSON.parse(job.state));
+    const built = events?.build(next) ?? [];
     job.state = JSON.stringify(next);
+    reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
     return next;
   }
 
-  async cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
     const job = this.jobs.get(jobKey);
     if (!job) return { changed: false, status: 'CANCELLED' };
     if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { changed: false, status: job.status };
+    const scheduled = job.tasks.filter((t) => t.status === 'SCHEDULED');
+    const built = events?.build({ ...this.row(job), status: 'CANCELLED', finishedAt: now, cancelled: job.cancelled + scheduled.length }) ?? [];
     job.status = 'CANCELLED';
     job.finishedAt = now;
-    for (const task of job.tasks) {
-      if (task.status === 'SCHEDULED') {
-        task.status = 'CANCELLED';
-        job.cancelled++;
-      }
-    }
+    for (const task of scheduled) task.status = 'CANCELLED';
+    job.cancelled += scheduled.length;
+    reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
     return { changed: true, status: 'CANCELLED' };
   }
 
-  async retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number> {
+  async retryJob(
+    jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED', events?: ChangeEvents<RetryInfo>,
+  ): Promise<number> {
     const job = this.must(jobKey);
     const pick = (t: MemoryTask) => (scope === 'failed' ? t.status === 'FAILED'
       : scope === 'unfinished' ? t.status === 'FAILED' || t.status === 'CANCELLED'
         : scope.includes(t.index) && ['DONE', 'FAILED', 'CANCELLED'].includes(t.status));
-    let n = 0;
-    for (const task of job.tasks) {
-      if (!pick(task)) continue;
-      Object.assign(task, { status: 'SCHEDULED', error: null, runAfter: 0, leaseOwner: null, leaseExpires: null });
-      n++;
-    }
-    if (!job.tasks.some((t) => t.status === 'SCHEDULED')) return 0;
-    const count = (s: TaskStatus) => job.tasks.filter((t) => t.status === s).length;
-    Object.assign(job, { status, finishedAt: null, done: count('DONE'), failed: count('FAILED'), cancelled: count('CANCELLED') });
-    return n;
+    const retried = new Set(job.tasks.filter(pick));
+    const statusAfter = (t: MemoryTask): TaskStatus => (retried.has(t) ? 'SCHEDULED' : t.status);
+    if (!job.tasks.some((t) => statusAfter(t) === 'SCHEDULED')) return 0;
+    const count = (s: TaskStatus) => job.tasks.filter((t) => statusAfter(t) === s).length;
+    const changes = { status, finishedAt: null, done: count('DONE'), failed: count('FAILED'), cancelled: count('CANCELLED') };
+    const built = events?.build({ job: { ...this.row(job), ...changes }, tasks: retried.size }) ?? [];
+    for (const task of retried) Object.assign(task, { status: 'SCHEDULED', error: null, runAfter: 0, leaseOwner: null, leaseExpires: null });
+    Object.assign(job, changes);
+    reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
+    return retried.size;
   }
 
   async deleteJob(jobKey: number): Promise<void> {

@@ -18,7 +18,7 @@ import type { JobStatus } from '../statuses.js';
 import type { FlushInput, FlushResult } from './job-store.js';
 import { taskWrites, type TaskWrite } from './task-writes.js';
 import type { EngineEvent } from '../events.js';
-import { eventPayload } from './event-batches.js';
+import { eventPayload, finishedEventOf } from './event-batches.js';
 import { grantSlots, keepSlots, slotView, tasksToClaim } from './slots.js';
 
 type Rows<T> = (T & RowDataPacket)[];
@@ -32,8 +32,8 @@ const MAX_INT = 2_147_483_647;
 
 export async function mysqlFlush(conn: PoolConnection, input: FlushInput): Promise<FlushResult> {
   const { jobKey, owner, now } = input;
-  const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT'; total: number; done: number; failed: number; cancelled: number; last_seq: number }>>(
-    'SELECT status, total, done, failed, cancelled, last_seq FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
+  const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT'; total: number; done: number; failed: number; cancelled: number; last_seq: number; last_error: string | null }>>(
+    'SELECT status, total, done, failed, cancelled, last_seq, last_error FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
   if (!job) {
     return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
   }
@@ -98,7 +98,11 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput): Promi
   }
 
   // The events' numbers move with the counters, in the same statement (the job row is locked).
-  const eventCount = input.events?.length ?? 0;
+  const finishedEvent = finishedJob && input.job
+    ? finishedEventOf(input.job, counters.status, now, counters.failed, input.lastError || job.last_error)
+    : undefined;
+  const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : input.events ?? [];
+  const eventCount = events.length;
   const lastSeq = eventCount > 0 ? Number(job.last_seq) + eventCount : null;
   if (finishedNow > 0 || input.lastError || lastSeq !== null) {
     await conn.query(`UPDATE af_bj_jobs SET done = ?, failed = ?, cancelled = ?, last_error = COALESCE(?, last_error),
@@ -119,8 +123,8 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput): Promi
       ON DUPLICATE KEY UPDATE at = IF(?, VALUES(at), at), slots = VALUES(slots), slots_expire = VALUES(slots_expire)`,
     [jobKey, owner, claiming ? now : 0, stored, now + input.leaseMs, claiming]);
   }
-  if (lastSeq !== null) await insertEventRow(conn, jobKey, owner, now, lastSeq, input.events!);
-  return { claimed, counters, finishedJob, nextRunAt, running: running + claimed.length, slots, lastSeq };
+  if (lastSeq !== null) await insertEventRow(conn, jobKey, owner, now, lastSeq, events);
+  return { claimed, counters, finishedJob, nextRunAt, running: running + claimed.length, slots, lastSeq, ...(finishedEvent ? { finishedEvent } : {}) };
 }
 
 /** One row of the durable event log, numbered after `lastSeq` (the caller holds the job row lock). */

@@ -16,13 +16,13 @@
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+  ChangeEvents, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
 import { MYSQL_MIGRATION_LOCK, MYSQL_MIGRATION_LOCK_TIMEOUT_S, MYSQL_MIGRATIONS, MYSQL_MIGRATIONS_TABLE } from './mysql-migrations.js';
 import { appendEventRow, mysqlFlush } from './mysql-flush.js';
 import type { EngineEvent } from '../events.js';
-import { batchFromRaw, isStaleProgress, type RawEventRow } from './event-batches.js';
+import { batchFromRaw, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch } from './event-batches.js';
 
 type RawJob = Parameters<typeof jobFromRaw>[0];
 type Rows<T> = (T & RowDataPacket)[];
@@ -130,9 +130,13 @@ export class MysqlJobStore implements JobStore {
     await insert();
   }
 
-  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void> {
-    await this.pool.query(`UPDATE af_bj_jobs SET job_id = ?, status = ?, total = ?, owner = NULL WHERE job_key = ? AND status = 'DRAFT'`,
-      [String(jobId), status, total, jobKey]);
+  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number, events?: ChangeEvents<JobRow>): Promise<void> {
+    const written = await this.transaction(async (conn) => {
+      const [result] = await conn.query<ResultSetHeader>(`UPDATE af_bj_jobs SET job_id = ?, status = ?, total = ?, owner = NULL WHERE job_key = ? AND status = 'DRAFT'`,
+        [String(jobId), status, total, jobKey]);
+      return result.affectedRows === 1 ? this.writeChangeEvents(conn, jobKey, events, (job) => job) : null;
+    });
+    reportWritten(events, [written]);
   }
 
   async discardDraft(jobKey: number): Promise<void> {
@@ -163,11 +167,11 @@ export class MysqlJobStore implements JobStore {
   }
 
   /** The named lock per handler makes count-then-promote atomic against other replicas. */
-  async promoteQueued(handler: string, limit: number): Promise<JobRow[]> {
+  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]> {
     const conn = await this.pool.getConnection();
     try {
       const [[{ lock }]] = await conn.query<Rows<{ lock: string }>>(`SELECT CONCAT('af_bj_promote_', MD5(?)) AS \`lock\``, [handler]);
-      return await this.withNamedLock(conn, lock, PROMOTE_LOCK_TIMEOUT_S, async () => {
+      const { promoted, written } = await this.withNamedLock(conn, lock, PROMOTE_LOCK_TIMEOUT_S, async () => {
         await conn.query('START TRANSACTION');
         try {
           const [[{ n }]] = await conn.query<Rows<{ n: number }>>(
@@ -183,13 +187,17 @@ export class MysqlJobStore implements JobStore {
                 [queued.map((j) => j.job_key)]);
             }
           }
+          const written: (WrittenBatch | null)[] = [];
+          for (const job of queued) written.push(await this.writeChangeEvents(conn, Number(job.job_key), events, (row) => row));
           await conn.query('COMMIT');
-          return queued.map((job) => jobFromRaw({ ...job, status: 'IN_PROGRESS' }));
+          return { promoted: queued.map((job) => jobFromRaw({ ...job, status: 'IN_PROGRESS' })), written };
         } catch (error) {
           await conn.query('ROLLBACK').catch(() => {});
           throw error;
         }
       });
+      reportWritten(events, written);
+      return promoted;
     } finally {
       conn.release();
     }
@@ -197,6 +205,19 @@ export class MysqlJobStore implements JobStore {
 
   async flush(input: FlushInput): Promise<FlushResult> {
     return this.transaction((conn) => mysqlFlush(conn, input));
+  }
+
+  /**
+   * A change's events, built from the job row as the change's transaction left it (read here under
+   * the row lock) and written after its last sequence number, in that transaction.
+   */
+  private async writeChangeEvents<T>(conn: PoolConnection, jobKey: number, events: ChangeEvents<T> | undefined, info: (job: JobRow) => T): Promise<WrittenBatch | null> {
+    if (!events) return null;
+    const [[raw]] = await conn.query<Rows<RawJob & { last_seq: number }>>('SELECT * FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
+    if (!raw) return null;
+    const built = events.build(info(jobFromRaw(raw)));
+    if (built.length === 0) return null;
+    return { jobKey, lastSeq: await appendEventRow(conn, jobKey, events.owner, events.now, Number(raw.last_seq), built), events: built };
   }
 
   async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
@@ -257,17 +278,21 @@ export class MysqlJobStore implements JobStore {
     return counts;
   }
 
-  async updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.transaction(async (conn) => {
+  async updateJobState(
+    jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>, events?: ChangeEvents<Record<string, unknown>>,
+  ): Promise<Record<string, unknown>> {
+    const { next, written } = await this.transaction(async (conn) => {
       const [rows] = await conn.query<Rows<{ state: string }>>('SELECT state FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
       const next = mutate(rows[0] ? JSON.parse(rows[0].state) : {});
       await conn.query('UPDATE af_bj_jobs SET state = ? WHERE job_key = ?', [JSON.stringify(next), jobKey]);
-      return next;
+      return { next, written: rows[0] ? await this.writeChangeEvents(conn, jobKey, events, () => next) : null };
     });
+    reportWritten(events, [written]);
+    return next;
   }
 
-  async cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
-    return this.transaction(async (conn) => {
+  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+    const { result, written } = await this.transaction(async (conn) => {
       const [job] = await conn.query<ResultSetHeader>(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = ?
         WHERE job_key = ? AND status IN ('IN_PROGRESS', 'QUEUED')`, [now, jobKey]);
       const changed = job.affectedRows === 1;
@@ -276,12 +301,17 @@ export class MysqlJobStore implements JobStore {
         if (tasks.affectedRows > 0) await conn.query('UPDATE af_bj_jobs SET cancelled = cancelled + ? WHERE job_key = ?', [tasks.affectedRows, jobKey]);
       }
       const [rows] = await conn.query<Rows<{ status: JobStatus }>>('SELECT status FROM af_bj_jobs WHERE job_key = ?', [jobKey]);
-      return { changed, status: rows[0]?.status ?? 'CANCELLED' };
+      const result = { changed, status: rows[0]?.status ?? 'CANCELLED' };
+      return { result, written: changed ? await this.writeChangeEvents(conn, jobKey, events, (job) => job) : null };
     });
+    reportWritten(events, [written]);
+    return result;
   }
 
-  async retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number> {
-    return this.transaction(async (conn) => {
+  async retryJob(
+    jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED', events?: ChangeEvents<RetryInfo>,
+  ): Promise<number> {
+    const { tasks, written } = await this.transaction(async (conn) => {
       // The job row first, as a flush takes it: no flush of this job interleaves with the reset.
       await conn.query('SELECT job_key FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
       const reset = `UPDATE af_bj_tasks SET status = 'SCHEDULED', error = NULL, run_after = 0, lease_owner = NULL, lease_expires = NULL`;
@@ -298,11 +328,13 @@ export class MysqlJobStore implements JobStore {
         'SELECT status, COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? GROUP BY status', [jobKey]);
       const counts = emptyTaskCounts();
       for (const row of rows) counts[row.status] = Number(row.n);
-      if (counts.SCHEDULED === 0) return 0;
+      if (counts.SCHEDULED === 0) return { tasks: 0, written: null };
       await conn.query('UPDATE af_bj_jobs SET status = ?, finished_at = NULL, done = ?, failed = ?, cancelled = ? WHERE job_key = ?',
         [status, counts.DONE, counts.FAILED, counts.CANCELLED, jobKey]);
-      return n;
+      return { tasks: n, written: await this.writeChangeEvents(conn, jobKey, events, (job) => ({ job, tasks: n })) };
     });
+    reportWritten(events, [written]);
+    return tasks;
   }
 
   async deleteJob(jobKey: number): Promise<void> {

@@ -52,7 +52,7 @@ export function withoutNul(text: string): string {
  * wants tasks refreshes its interest, takes or gives back slots, and leases at most its slots plus
  * `ahead` (none without a slot).
  */
-export const FLUSH_SQL = `
+export const TASK_WRITES_SQL = `
 WITH u AS (
   SELECT * FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS u(idx, state, status, error, run_after)
 ),
@@ -68,18 +68,23 @@ changed AS (
   WHERE t.job_key = $1::bigint AND t.idx = u.idx AND t.lease_owner = $2::text
     AND (u.status IS NULL OR t.status = 'IN_PROGRESS')
   RETURNING u.idx, u.status, u.run_after
-),
-delta AS (
-  SELECT count(*) FILTER (WHERE status = 'DONE')::int AS done,
-         count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
-         count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled,
-         count(*) FILTER (WHERE status IS NOT NULL)::int AS released,
-         min(run_after) FILTER (WHERE status = 'SCHEDULED') AS next_retry,
-         min(idx) FILTER (WHERE status = 'SCHEDULED') AS min_rescheduled
-  FROM changed
+)
+SELECT count(*) FILTER (WHERE status = 'DONE')::int,
+       count(*) FILTER (WHERE status = 'FAILED')::int,
+       count(*) FILTER (WHERE status = 'CANCELLED')::int,
+       count(*) FILTER (WHERE status IS NOT NULL)::int,
+       min(run_after) FILTER (WHERE status = 'SCHEDULED'),
+       min(idx) FILTER (WHERE status = 'SCHEDULED')
+  INTO v_done, v_failed, v_cancelled, v_released, v_next_retry, v_min_rescheduled
+FROM changed`;
+
+export const FLUSH_SQL = `
+WITH delta AS (
+  SELECT v_done AS done, v_failed AS failed, v_cancelled AS cancelled, v_released AS released,
+         v_next_retry AS next_retry, v_min_rescheduled AS min_rescheduled
 ),
 calc AS (
-  SELECT j.status AS old_status, j.total,
+  SELECT j.status AS old_status, j.total, j.last_error AS old_error,
          j.done + d.done AS done, j.failed + d.failed AS failed, j.cancelled + d.cancelled AS cancelled,
          d.done + d.failed + d.cancelled AS finished_now, d.released, d.next_retry, d.min_rescheduled,
          GREATEST(0, j.running - d.released) AS running, j.claim_from,
@@ -91,6 +96,7 @@ calc AS (
 cur AS (
   SELECT CASE WHEN finishes_job THEN (CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END) ELSE old_status END AS status,
          total, done, failed, cancelled, finished_now, released, next_retry, min_rescheduled, running, claim_from, finishes_job,
+         COALESCE($12::text, old_error) AS last_error,
          (old_status = 'IN_PROGRESS' AND NOT finishes_job AND $9::int > 0) AS wants
   FROM calc
 ),
@@ -174,29 +180,66 @@ interest AS (
     slots = excluded.slots,
     slots_expire = excluded.slots_expire
 )
-SELECT cur.status, cur.total, cur.done, cur.failed, cur.cancelled, cur.finishes_job AS finished_job,
-  cur.running + claimed_count.n AS running,
-  (SELECT lim FROM kept) AS slots,
-  (SELECT COALESCE(json_agg(json_build_object('index', idx, 'state', state, 'attempt', attempt) ORDER BY idx), '[]'::json) FROM claimed) AS claimed,
+SELECT cur.status, cur.total, cur.done, cur.failed, cur.cancelled, cur.finishes_job,
+  cur.running + claimed_count.n,
+  (SELECT lim FROM kept),
+  (SELECT COALESCE(json_agg(json_build_object('index', idx, 'state', state, 'attempt', attempt) ORDER BY idx), '[]'::json) FROM claimed),
   CASE WHEN claimed_count.n < (SELECT n FROM want) THEN
     LEAST(
       (SELECT min(run_after) FROM af_bj_tasks
         WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx <> ALL (ARRAY(SELECT idx FROM pick))),
       cur.next_retry)
-  END AS next_run_at,
-  v_seq AS event_seq
+  END,
+  cur.last_error
+  INTO v_status, v_total, v_done, v_failed, v_cancelled, v_finished_job, v_running, v_slots, v_claimed, v_next_run_at, v_last_error
 FROM cur, claimed_count`;
 
 const FLUSH_RESULT = `status text, total int, done int, failed int, cancelled int, finished_job boolean,
-  running int, slots int, claimed json, next_run_at bigint, event_seq bigint`;
+  running int, slots int, claimed json, next_run_at bigint, event_seq bigint, last_error text`;
 
-const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint, int, text, int, int';
+const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint, int, text, int, int, text';
+
+/** The function's body (PL/pgSQL). */
+const FLUSH_BODY = `#variable_conflict use_column
+DECLARE
+  v_seq bigint;
+  v_done int; v_failed int; v_cancelled int; v_released int; v_next_retry bigint; v_min_rescheduled int;
+  v_status text; v_total int; v_finished_job boolean; v_running int; v_slots int; v_claimed json;
+  v_next_run_at bigint; v_last_error text;
+BEGIN
+  -- 1. This owner's task writes, before the job lock: they touch only rows it leases, so the
+  --    writes of other replicas' flushes of the job go on at the same time.
+  ${TASK_WRITES_SQL};
+  -- 2. The job row lock serialises the rest (counters, run slots, claim, event numbers).
+  PERFORM 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE;
+  -- The flush's events ($14 of them, JSON $15): one row of the durable log, numbered after the
+  -- job's last event, and a notification every replica's log follower receives at commit.
+  IF $14 > 0 THEN
+    UPDATE af_bj_jobs SET last_seq = last_seq + $14 WHERE job_key = $1 RETURNING last_seq INTO v_seq;
+    IF v_seq IS NOT NULL THEN
+      INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, v_seq, v_seq - $14 + 1, $2, $3, $15);
+    END IF;
+  END IF;
+  ${FLUSH_SQL};
+  IF NOT FOUND THEN RETURN; END IF;
+  -- 3. The flush that finished the job logs its job:finished in the same transaction ($18: the
+  --    job's names and the time, as finishedEventOf in event-batches.ts).
+  IF v_finished_job AND $18 IS NOT NULL THEN
+    UPDATE af_bj_jobs SET last_seq = last_seq + 1 WHERE job_key = $1 RETURNING last_seq INTO v_seq;
+    INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, v_seq, v_seq, $2, $3,
+      jsonb_build_array(($18::jsonb) || jsonb_build_object('type', 'job:finished', 'status', v_status, 'progress', 100)
+        || CASE WHEN v_failed > 0 AND v_last_error IS NOT NULL THEN jsonb_build_object('error', v_last_error) ELSE '{}'::jsonb END)::text);
+  END IF;
+  IF v_seq IS NOT NULL THEN PERFORM pg_notify('af_bj_events', $1::text || ':' || v_seq::text || ':' || $2); END IF;
+  RETURN QUERY SELECT v_status, v_total, v_done, v_failed, v_cancelled, v_finished_job, v_running, v_slots, v_claimed, v_next_run_at, v_seq, v_last_error;
+END
+`;
 
 /**
  * The function's name carries a hash of its definition: a new plugin version installs its own
  * function next to the old one, so replicas of both versions can run during a rolling deploy.
  */
-export const FLUSH_FUNCTION = `af_bj_flush_${createHash('sha256').update(FLUSH_ARGS + FLUSH_RESULT + FLUSH_SQL).digest('hex').slice(0, 12)}`;
+export const FLUSH_FUNCTION = `af_bj_flush_${createHash('sha256').update(FLUSH_ARGS + FLUSH_RESULT + FLUSH_BODY).digest('hex').slice(0, 12)}`;
 
 /**
  * Creates (or re-creates, unchanged) the flush function. `use_column`: the OUT columns share names
@@ -209,28 +252,12 @@ RETURNS TABLE (${FLUSH_RESULT})
 LANGUAGE plpgsql VOLATILE
 SET enable_seqscan = off
 AS $af_bj$
-#variable_conflict use_column
-DECLARE
-  v_seq bigint;
-BEGIN
-  PERFORM 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE;
-  -- The flush's events ($14 of them, JSON array $15): one row of the durable log, numbered after
-  -- the job's last event, and a notification every replica's log follower receives at commit.
-  IF $14 > 0 THEN
-    UPDATE af_bj_jobs SET last_seq = last_seq + $14 WHERE job_key = $1 RETURNING last_seq INTO v_seq;
-    IF v_seq IS NOT NULL THEN
-      INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, v_seq, v_seq - $14 + 1, $2, $3, $15);
-      PERFORM pg_notify('af_bj_events', $1::text || ':' || v_seq::text || ':' || $2);
-    END IF;
-  END IF;
-  RETURN QUERY ${FLUSH_SQL};
-END
-$af_bj$`;
+${FLUSH_BODY}$af_bj$`;
 
 /** The call, as one named prepared statement. */
 export const CALL_FLUSH = {
   name: FLUSH_FUNCTION,
-  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 17 }, (_, i) => `$${i + 1}`).join(', ')})`,
+  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 18 }, (_, i) => `$${i + 1}`).join(', ')})`,
 };
 
 /** The parameters of FLUSH_SQL for one flush. */
@@ -256,5 +283,6 @@ export function flushParams(input: FlushInput): unknown[] {
     input.events && input.events.length > 0 ? withoutNul(eventPayload(input.events)) : null,
     clamp(input.ahead ?? 0),
     input.executing === undefined ? -1 : clamp(input.executing),
+    input.job ? JSON.stringify({ jobId: input.job.jobId, handler: input.job.handler, startedBy: input.job.startedBy, finishedAt: new Date(input.now).toISOString() }) : null,
   ];
 }

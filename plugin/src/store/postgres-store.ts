@@ -12,10 +12,12 @@
 import type { Pool, PoolClient } from 'pg';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+  ChangeEvents, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
-import { FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, isStaleProgress, type RawEventRow } from './event-batches.js';
+import {
+  FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch,
+} from './event-batches.js';
 import { withoutNul } from './postgres-flush.js';
 import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
 import { PG_LOCK_CLASS, PG_MIGRATION_LOCK, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
@@ -35,6 +37,7 @@ interface FlushRow {
   claimed: { index: number; state: string; attempt: number }[];
   next_run_at: string | null;
   event_seq: string | null;
+  last_error: string | null;
 }
 
 /** Runs `work` again (a few times) when it failed on a deadlock: the whole transaction was rolled back. */
@@ -112,11 +115,15 @@ export class PostgresJobStore implements JobStore {
     );
   }
 
-  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void> {
-    await this.pool.query(
-      `UPDATE af_bj_jobs SET job_id = $1, status = $2, total = $3, owner = NULL WHERE job_key = $4 AND status = 'DRAFT'`,
-      [String(jobId), status, total, jobKey],
-    );
+  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number, events?: ChangeEvents<JobRow>): Promise<void> {
+    const written = await this.transaction(async (client) => {
+      const { rows } = await client.query<RawJob>(
+        `UPDATE af_bj_jobs SET job_id = $1, status = $2, total = $3, owner = NULL WHERE job_key = $4 AND status = 'DRAFT' RETURNING *`,
+        [String(jobId), status, total, jobKey],
+      );
+      return rows[0] ? this.writeChangeEvents(client, jobKey, events, jobFromRaw(rows[0])) : null;
+    });
+    reportWritten(events, [written]);
   }
 
   async discardDraft(jobKey: number): Promise<void> {
@@ -147,13 +154,13 @@ export class PostgresJobStore implements JobStore {
   }
 
   /** The advisory lock per handler makes count-then-promote atomic against other replicas. */
-  async promoteQueued(handler: string, limit: number): Promise<JobRow[]> {
-    return this.transaction(async (client) => {
+  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]> {
+    const { promoted, written } = await this.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PG_LOCK_CLASS, handler]);
       const { rows: [{ n }] } = await client.query<{ n: string }>(
         `SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = 'IN_PROGRESS' AND handler = $1`, [handler]);
       const free = Number.isFinite(limit) ? limit - Number(n) : Number.MAX_SAFE_INTEGER;
-      if (free <= 0) return [];
+      if (free <= 0) return { promoted: [], written: [] };
       // The pick is a CTE, run once: as an IN (subquery) PostgreSQL may re-run it per row, and a
       // LIMIT … FOR UPDATE that skips rows this statement already updated would promote too many.
       const { rows } = await client.query<RawJob>(
@@ -162,8 +169,13 @@ export class PostgresJobStore implements JobStore {
          UPDATE af_bj_jobs j SET status = 'IN_PROGRESS' FROM picked WHERE j.job_key = picked.job_key RETURNING j.*`,
         [handler, Math.min(free, 1_000_000)],
       );
-      return rows.map(jobFromRaw).sort((a, b) => a.jobKey - b.jobKey);
+      const promoted = rows.map(jobFromRaw).sort((a, b) => a.jobKey - b.jobKey);
+      const written: (WrittenBatch | null)[] = [];
+      for (const job of promoted) written.push(await this.writeChangeEvents(client, job.jobKey, events, job));
+      return { promoted, written };
     });
+    reportWritten(events, written);
+    return promoted;
   }
 
   async flush(input: FlushInput): Promise<FlushResult> {
@@ -179,23 +191,39 @@ export class PostgresJobStore implements JobStore {
       running: Number(row.running),
       slots: Number(row.slots),
       lastSeq: row.event_seq === null ? null : Number(row.event_seq),
+      // Written by the function in the same transaction (postgres-flush.ts, step 3); the same object here.
+      ...(row.finished_job && input.job ? { finishedEvent: finishedEventOf(input.job, row.status, input.now, Number(row.failed), row.last_error) } : {}),
     };
   }
 
-  /** Serialised with flushes of the job by its row lock; notifies the log followers at commit. */
   async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
     if (events.length === 0) return null;
-    return this.transaction(async (client) => {
-      const { rows } = await client.query<{ last_seq: string }>(
-        `UPDATE af_bj_jobs SET last_seq = last_seq + $1 WHERE job_key = $2 AND NOT ($3::boolean AND status IN ${FINISHED_STATUSES_SQL}) RETURNING last_seq`,
-        [events.length, jobKey, isStaleProgress(events)]);
-      if (!rows[0]) return null;
-      const last = Number(rows[0].last_seq);
-      await client.query('INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, $2, $3, $4, $5, $6)',
-        [jobKey, last, last - events.length + 1, owner, Math.round(now), withoutNul(eventPayload(events))]);
-      await client.query(`SELECT pg_notify('af_bj_events', $1)`, [`${jobKey}:${last}:${owner}`]);
-      return last;
-    });
+    return this.transaction((client) => this.appendEventsIn(client, jobKey, owner, now, events, isStaleProgress(events)));
+  }
+
+  /**
+   * Numbers the events after the job's last sequence and writes them as one row, inside the
+   * caller's transaction: serialised with flushes of the job by its row lock; notifies the log
+   * followers at commit.
+   */
+  private async appendEventsIn(client: PoolClient, jobKey: number, owner: string, now: number, events: EngineEvent[], skipIfFinished = false): Promise<number | null> {
+    const { rows } = await client.query<{ last_seq: string }>(
+      `UPDATE af_bj_jobs SET last_seq = last_seq + $1 WHERE job_key = $2 AND NOT ($3::boolean AND status IN ${FINISHED_STATUSES_SQL}) RETURNING last_seq`,
+      [events.length, jobKey, skipIfFinished]);
+    if (!rows[0]) return null;
+    const last = Number(rows[0].last_seq);
+    await client.query('INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, $2, $3, $4, $5, $6)',
+      [jobKey, last, last - events.length + 1, owner, Math.round(now), withoutNul(eventPayload(events))]);
+    await client.query(`SELECT pg_notify('af_bj_events', $1)`, [`${jobKey}:${last}:${owner}`]);
+    return last;
+  }
+
+  /** A change's events, built from what the transaction saw and written with it (inside the caller's transaction). */
+  private async writeChangeEvents<T>(client: PoolClient, jobKey: number, events: ChangeEvents<T> | undefined, info: T): Promise<WrittenBatch | null> {
+    const built = events?.build(info) ?? [];
+    if (!events || built.length === 0) return null;
+    const lastSeq = await this.appendEventsIn(client, jobKey, events.owner, events.now, built);
+    return lastSeq === null ? null : { jobKey, lastSeq, events: built };
   }
 
   /**
@@ -308,17 +336,21 @@ export class PostgresJobStore implements JobStore {
     return counts;
   }
 
-  async updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.transaction(async (client) => {
+  async updateJobState(
+    jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>, events?: ChangeEvents<Record<string, unknown>>,
+  ): Promise<Record<string, unknown>> {
+    const { next, written } = await this.transaction(async (client) => {
       const { rows } = await client.query<{ state: string }>('SELECT state FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
       const next = mutate(rows[0] ? JSON.parse(rows[0].state) : {});
       await client.query('UPDATE af_bj_jobs SET state = $1 WHERE job_key = $2', [JSON.stringify(next), jobKey]);
-      return next;
+      return { next, written: rows[0] ? await this.writeChangeEvents(client, jobKey, events, next) : null };
     });
+    reportWritten(events, [written]);
+    return next;
   }
 
-  async cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
-    return this.transaction(async (client) => {
+  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+    const { result, written } = await this.transaction(async (client) => {
       const { rowCount } = await client.query(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = $1
         WHERE job_key = $2 AND status IN ('IN_PROGRESS', 'QUEUED')`, [Math.round(now), jobKey]);
       const changed = rowCount === 1;
@@ -327,13 +359,18 @@ export class PostgresJobStore implements JobStore {
             UPDATE af_bj_tasks SET status = 'CANCELLED' WHERE job_key = $1 AND status = 'SCHEDULED' RETURNING 1)
           UPDATE af_bj_jobs SET cancelled = cancelled + (SELECT COUNT(*) FROM c) WHERE job_key = $1`, [jobKey]);
       }
-      const { rows } = await client.query<{ status: JobStatus }>('SELECT status FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
-      return { changed, status: rows[0]?.status ?? 'CANCELLED' };
+      const { rows } = await client.query<RawJob>('SELECT * FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
+      const result = { changed, status: rows[0]?.status ?? 'CANCELLED' };
+      return { result, written: changed && rows[0] ? await this.writeChangeEvents(client, jobKey, events, jobFromRaw(rows[0])) : null };
     });
+    reportWritten(events, [written]);
+    return result;
   }
 
-  async retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number> {
-    return this.transaction(async (client) => {
+  async retryJob(
+    jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED', events?: ChangeEvents<RetryInfo>,
+  ): Promise<number> {
+    const { tasks, written } = await this.transaction(async (client) => {
       // The job row first, as a flush takes it: no flush of this job interleaves with the reset.
       await client.query('SELECT 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
       const reset = (where: string, params: unknown[]) => client.query<{ n: number; min: number | null }>(`WITH r AS (
@@ -353,16 +390,18 @@ export class PostgresJobStore implements JobStore {
       if (result.min !== null) await client.query('UPDATE af_bj_jobs SET claim_from = LEAST(claim_from, $2) WHERE job_key = $1', [jobKey, result.min]);
       const { rows: [{ n: scheduled }] } = await client.query<{ n: string }>(
         `SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = $1 AND status = 'SCHEDULED'`, [jobKey]);
-      if (Number(scheduled) === 0) return 0;
+      if (Number(scheduled) === 0) return { tasks: 0, written: null };
       // Counters recomputed from the tasks (the job row is locked: they cannot move meanwhile).
-      await client.query(`UPDATE af_bj_jobs j SET status = $1, finished_at = NULL, done = c.done, failed = c.failed,
+      const { rows: [job] } = await client.query<RawJob>(`UPDATE af_bj_jobs j SET status = $1, finished_at = NULL, done = c.done, failed = c.failed,
           cancelled = c.cancelled, running = c.running
         FROM (SELECT COUNT(*) FILTER (WHERE status = 'DONE') AS done, COUNT(*) FILTER (WHERE status = 'FAILED') AS failed,
                      COUNT(*) FILTER (WHERE status = 'CANCELLED') AS cancelled, COUNT(*) FILTER (WHERE status = 'IN_PROGRESS') AS running
               FROM af_bj_tasks WHERE job_key = $2) c
-        WHERE j.job_key = $2`, [status, jobKey]);
-      return n;
+        WHERE j.job_key = $2 RETURNING j.*`, [status, jobKey]);
+      return { tasks: n, written: job ? await this.writeChangeEvents(client, jobKey, events, { job: jobFromRaw(job), tasks: n }) : null };
     });
+    reportWritten(events, [written]);
+    return tasks;
   }
 
   async deleteJob(jobKey: number): Promise<void> {

@@ -8,10 +8,12 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import { TASK_STATUSES } from '../statuses.js';
 import type {
-  EventRead, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob, TaskRow, WorkerInfo,
+  ChangeEvents, EventRead, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
-import { FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, isStaleProgress, type RawEventRow } from './event-batches.js';
+import {
+  FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch,
+} from './event-batches.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { grantSlots, keepSlots, slotView, tasksToClaim, type SlotRow } from './slots.js';
 
@@ -97,9 +99,13 @@ export class SqliteJobStore implements JobStore {
     })();
   }
 
-  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number): Promise<void> {
-    this.st(`UPDATE af_bj_jobs SET job_id = ?, status = ?, total = ?, owner = NULL WHERE job_key = ? AND status = 'DRAFT'`)
-      .run(jobId, status, total, jobKey);
+  async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number, events?: ChangeEvents<JobRow>): Promise<void> {
+    const written = this.db.transaction(() => {
+      const row = this.st(`UPDATE af_bj_jobs SET job_id = ?, status = ?, total = ?, owner = NULL WHERE job_key = ? AND status = 'DRAFT' RETURNING *`)
+        .get(jobId, status, total, jobKey) as RawJob | undefined;
+      return row ? this.writeChangeEvents(jobKey, events, jobFromRaw(row)) : null;
+    }).immediate();
+    reportWritten(events, [written]);
   }
 
   async discardDraft(jobKey: number): Promise<void> {
@@ -129,12 +135,12 @@ export class SqliteJobStore implements JobStore {
     return Number(row.n);
   }
 
-  async promoteQueued(handler: string, limit: number): Promise<JobRow[]> {
-    return this.db.transaction(() => {
+  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]> {
+    const { promoted, written } = this.db.transaction(() => {
       const running = (this.st(`SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = 'IN_PROGRESS' AND handler = ?`)
         .get(handler) as { n: number }).n;
       const free = Number.isFinite(limit) ? limit - running : Number.MAX_SAFE_INTEGER;
-      if (free <= 0) return [];
+      if (free <= 0) return { promoted: [], written: [] };
       const queued = this.st(`SELECT * FROM af_bj_jobs WHERE status = 'QUEUED' AND handler = ? ORDER BY job_key LIMIT ?`)
         .all(handler, Math.min(free, 1_000_000)) as RawJob[];
       const promote = this.st(`UPDATE af_bj_jobs SET status = 'IN_PROGRESS' WHERE job_key = ? AND status = 'QUEUED'`);
@@ -142,8 +148,11 @@ export class SqliteJobStore implements JobStore {
         promote.run(job.job_key);
         job.status = 'IN_PROGRESS';
       }
-      return queued.map(jobFromRaw);
+      const rows = queued.map(jobFromRaw);
+      return { promoted: rows, written: rows.map((row) => this.writeChangeEvents(row.jobKey, events, row)) };
     }).immediate();
+    reportWritten(events, written);
+    return promoted;
   }
 
   private flushTransaction: ((input: FlushInput) => FlushResult) & { immediate(input: FlushInput): FlushResult } | null = null;
@@ -194,8 +203,8 @@ export class SqliteJobStore implements JobStore {
 
     // Inside this IMMEDIATE transaction no other writer runs, so read-then-write of the counters
     // is atomic; the job turns DONE/DONE_WITH_ERRORS in exactly one flush.
-    const row = this.st('SELECT status, total, done, failed, cancelled FROM af_bj_jobs WHERE job_key = ?')
-      .get(jobKey) as JobCounters | undefined;
+    const row = this.st('SELECT status, total, done, failed, cancelled, last_error FROM af_bj_jobs WHERE job_key = ?')
+      .get(jobKey) as (JobCounters & { last_error: string | null }) | undefined;
     if (!row) {
       return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
     }
@@ -244,8 +253,20 @@ export class SqliteJobStore implements JobStore {
         ON CONFLICT (job_key, owner) DO UPDATE SET at = CASE WHEN ? THEN excluded.at ELSE at END, slots = excluded.slots, slots_expire = excluded.slots_expire`)
         .run(jobKey, owner, claiming ? now : 0, stored, now + input.leaseMs, claiming ? 1 : 0);
     }
-    const lastSeq = input.events && input.events.length > 0 ? this.appendEventsSync(jobKey, owner, now, input.events) : null;
-    return { claimed, counters, finishedJob, nextRunAt, running, slots, lastSeq };
+    const finishedEvent = finishedJob && input.job
+      ? finishedEventOf(input.job, counters.status, now, counters.failed, input.lastError ?? row.last_error)
+      : undefined;
+    const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : input.events ?? [];
+    const lastSeq = events.length > 0 ? this.appendEventsSync(jobKey, owner, now, events) : null;
+    return { claimed, counters, finishedJob, nextRunAt, running, slots, lastSeq, ...(finishedEvent ? { finishedEvent } : {}) };
+  }
+
+  /** A change's events, built from what the transaction saw and written with it (inside the caller's transaction). */
+  private writeChangeEvents<T>(jobKey: number, events: ChangeEvents<T> | undefined, info: T): WrittenBatch | null {
+    const built = events?.build(info) ?? [];
+    if (!events || built.length === 0) return null;
+    const lastSeq = this.appendEventsSync(jobKey, events.owner, events.now, built);
+    return lastSeq === null ? null : { jobKey, lastSeq, events: built };
   }
 
   /** Numbers the events after the job's last sequence and writes them as one row (inside the caller's transaction). */
@@ -311,30 +332,40 @@ export class SqliteJobStore implements JobStore {
     return counts;
   }
 
-  async updateJobState(jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.db.transaction(() => {
+  async updateJobState(
+    jobKey: number, mutate: (state: Record<string, unknown>) => Record<string, unknown>, events?: ChangeEvents<Record<string, unknown>>,
+  ): Promise<Record<string, unknown>> {
+    const { next, written } = this.db.transaction(() => {
       const row = this.st('SELECT state FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { state: string } | undefined;
       const next = mutate(row ? JSON.parse(row.state) : {});
       this.st('UPDATE af_bj_jobs SET state = ? WHERE job_key = ?').run(JSON.stringify(next), jobKey);
-      return next;
+      return { next, written: row ? this.writeChangeEvents(jobKey, events, next) : null };
     }).immediate();
+    reportWritten(events, [written]);
+    return next;
   }
 
-  async cancelJob(jobKey: number, now: number): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
-    return this.db.transaction(() => {
+  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+    const { result, written } = this.db.transaction(() => {
       const changed = this.st(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = ?
         WHERE job_key = ? AND status IN ('IN_PROGRESS', 'QUEUED')`).run(now, jobKey).changes === 1;
       if (changed) {
         const n = this.st(`UPDATE af_bj_tasks SET status = 'CANCELLED' WHERE job_key = ? AND status = 'SCHEDULED'`).run(jobKey).changes;
         this.st('UPDATE af_bj_jobs SET cancelled = cancelled + ? WHERE job_key = ?').run(n, jobKey);
       }
-      const row = this.st('SELECT status FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { status: JobStatus } | undefined;
-      return { changed, status: row?.status ?? 'CANCELLED' };
+      const row = this.st('SELECT * FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as RawJob | undefined;
+      const result = { changed, status: row?.status ?? 'CANCELLED' };
+      return { result, written: changed && row ? this.writeChangeEvents(jobKey, events, jobFromRaw(row)) : null };
     }).immediate();
+    reportWritten(events, [written]);
+    return result;
   }
 
-  async retryJob(jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED'): Promise<number> {
-    return this.db.transaction(() => {
+  async retryJob(
+    jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED', events?: ChangeEvents<RetryInfo>,
+  ): Promise<number> {
+    let written: WrittenBatch | null = null;
+    const tasks = this.db.transaction(() => {
       let n: number;
       const reset = `SET status = 'SCHEDULED', error = NULL, run_after = 0, lease_owner = NULL, lease_expires = NULL`;
       if (scope === 'failed') {
@@ -348,13 +379,16 @@ export class SqliteJobStore implements JobStore {
       }
       const scheduled = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'SCHEDULED'`).get(jobKey) as { n: number }).n;
       if (scheduled === 0) return 0;
-      this.st(`UPDATE af_bj_jobs SET status = ?, finished_at = NULL,
+      const job = this.st(`UPDATE af_bj_jobs SET status = ?, finished_at = NULL,
           done = (SELECT COUNT(*) FROM af_bj_tasks t WHERE t.job_key = af_bj_jobs.job_key AND t.status = 'DONE'),
           failed = (SELECT COUNT(*) FROM af_bj_tasks t WHERE t.job_key = af_bj_jobs.job_key AND t.status = 'FAILED'),
           cancelled = (SELECT COUNT(*) FROM af_bj_tasks t WHERE t.job_key = af_bj_jobs.job_key AND t.status = 'CANCELLED')
-        WHERE job_key = ?`).run(status, jobKey);
+        WHERE job_key = ? RETURNING *`).get(status, jobKey) as RawJob | undefined;
+      if (job) written = this.writeChangeEvents(jobKey, events, { job: jobFromRaw(job), tasks: n });
       return n;
     }).immediate();
+    reportWritten(events, [written]);
+    return tasks;
   }
 
   async deleteJob(jobKey: number): Promise<void> {
