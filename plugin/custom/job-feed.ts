@@ -32,9 +32,9 @@ export function messageOf(event: LoggedEvent): JobMessage | null {
     case 'job:started': return job({ status: 'IN_PROGRESS', name: event.name, progress: event.progress, createdAt: event.createdAt });
     case 'job:progress': return job({ progress: event.progress });
     case 'job:finished':
-      if (event.status === 'CANCELLED') return job({ status: event.status });
-      if (event.status === 'DONE_WITH_ERRORS') return job({ status: event.status, finishedAt: event.finishedAt, error: event.error });
-      return job({ status: event.status, finishedAt: event.finishedAt });
+      if (event.status === 'CANCELLED') return job({ status: event.status, progress: event.progress });
+      if (event.status === 'DONE_WITH_ERRORS') return job({ status: event.status, finishedAt: event.finishedAt, error: event.error, progress: event.progress });
+      return job({ status: event.status, finishedAt: event.finishedAt, progress: event.progress });
     case 'job:retried': return job({ status: event.status });
     case 'task:started': return task({ status: 'IN_PROGRESS' });
     case 'task:done': return task({ status: 'DONE' });

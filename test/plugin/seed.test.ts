@@ -92,7 +92,7 @@ describe('seed samples on the host (SQLite)', () => {
     const stateUpdate = JSON.parse(await adminSocket.next((f) => f.includes('"state":{'))).data;
     expect(stateUpdate).toEqual({ seq: expect.any(Number), taskIndex: stateUpdate.taskIndex, state: { step: stateUpdate.taskIndex + 1, [stateUpdate.taskIndex + 1]: `Step ${stateUpdate.taskIndex + 1} completed` } });
     const finished = JSON.parse(await adminSocket.next((f) => f.includes('"status":"DONE"') && f.includes('finishedAt'), 30_000)).data;
-    expect(finished).toEqual({ jobId, status: 'DONE', finishedAt: expect.any(String), seq: expect.any(Number) });
+    expect(finished).toEqual({ jobId, status: 'DONE', finishedAt: expect.any(String), progress: 100, seq: expect.any(Number) });
 
     const { tasks } = await a.plugin.getJobTasks(jobId);
     expect(tasks.map((t) => [t.status, t.state])).toEqual(

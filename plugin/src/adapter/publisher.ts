@@ -70,9 +70,10 @@ export function createPublisher(config: PublisherConfig): (event: EngineEvent & 
         break;
       case 'job:finished':
         mirror.update(event.jobId, { [columns.status]: event.status, [columns.finishedAt]: event.finishedAt, [columns.progress]: event.progress });
-        if (event.status === 'CANCELLED') send(JOB_TOPIC, { jobId: event.jobId, status: 'CANCELLED' });
-        else if (event.status === 'DONE_WITH_ERRORS') send(JOB_TOPIC, { jobId: event.jobId, status: event.status, finishedAt: event.finishedAt, error: event.error });
-        else send(JOB_TOPIC, { jobId: event.jobId, status: event.status, finishedAt: event.finishedAt });
+        // The official payloads, plus the final progress (no separate job:progress follows a job:finished).
+        if (event.status === 'CANCELLED') send(JOB_TOPIC, { jobId: event.jobId, status: 'CANCELLED', progress: event.progress });
+        else if (event.status === 'DONE_WITH_ERRORS') send(JOB_TOPIC, { jobId: event.jobId, status: event.status, finishedAt: event.finishedAt, error: event.error, progress: event.progress });
+        else send(JOB_TOPIC, { jobId: event.jobId, status: event.status, finishedAt: event.finishedAt, progress: event.progress });
         break;
       case 'job:retried':
         mirror.update(event.jobId, { [columns.status]: event.status, [columns.finishedAt]: null });
