@@ -361,6 +361,45 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
       expect(b.slots).toBe(1);
     });
 
+    it.skipIf(kind !== 'postgres')('a row delete racing a flush that wrote its tasks before taking the job lock: both complete', async () => {
+      // PostgreSQL's flush writes the owner's task rows before it locks the job row (postgres-flush.ts);
+      // deleteJob locks the job row, then deletes the rows. Interleaved, that is a deadlock, which
+      // PostgreSQL breaks by failing one transaction: the store runs it again.
+      const jobKey = await makeJob(store, tasksOf(4));
+      await store.flush(flushOf(jobKey, 'A', { claim: 4 }));
+      const pg = await import('pg');
+      const blocker = new pg.default.Client({ connectionString: db.url });
+      const watcher = new pg.default.Client({ connectionString: db.url });
+      await blocker.connect();
+      await watcher.connect();
+      const waiting = async (like: string) => {
+        for (let i = 0; i < 500; i++) {
+          const { rows } = await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`, [like]);
+          if (rows.length > 0) return;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error(`nothing waited on a lock running ${like}`);
+      };
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM af_bj_tasks WHERE job_key = $1 AND idx = 3 FOR UPDATE', [jobKey]);
+        // The flush writes tasks 0–2 (in index order) and waits for task 3.
+        const flushing = store.flush(flushOf(jobKey, 'A', { finished: [0, 1, 2, 3].map((index) => ({ index, status: 'DONE' as const })) }));
+        await waiting('%af_bj_flush_%');
+        // The delete takes the job lock and waits for the flush's rows.
+        const deleting = store.deleteJob(jobKey);
+        await waiting('DELETE FROM af_bj_tasks%');
+        await blocker.query('COMMIT');
+        // Now the flush wants the job lock the delete holds: deadlock, one fails and runs again.
+        await Promise.all([flushing, deleting]);
+        expect(await store.getJobByKey(jobKey)).toBeNull();
+        expect(await handles[0].rows(`SELECT idx FROM af_bj_tasks WHERE job_key = ${jobKey}`)).toEqual([]);
+      } finally {
+        await blocker.end();
+        await watcher.end();
+      }
+    });
+
     it('never gives one task to two owners flushing at once, and holds the parallel limit', async () => {
       const total = 240;
       const limit = 7;

@@ -1,18 +1,25 @@
 /**
  * The group commit of a job runner on PostgreSQL: one round trip, one transaction. It is a
  * PL/pgSQL function installed by `migrate()`, called as one prepared statement in autocommit
- * (the server plans its two statements once per connection, not on every flush):
+ * (the server plans its statements once per connection, not on every flush):
  *
- * 1. `SELECT … FOR UPDATE` of the job row serialises the flushes of one job across replicas.
- * 2. One statement of data-modifying CTEs writes states, finishes and reschedules (one `UPDATE …
- *    FROM unnest(…)`), moves the counters and, at the end, the job status, and claims the next
- *    tasks with `FOR UPDATE SKIP LOCKED`.
+ * 1. One statement writes this owner's states, finishes and reschedules (`UPDATE … FROM unnest(…)`),
+ *    only rows it leases, and counts what changed — before the job lock, so several replicas'
+ *    flushes of one job write their task rows at the same time.
+ * 2. `SELECT … FOR UPDATE` of the job row serialises the rest of the flushes of one job.
+ * 3. One statement of data-modifying CTEs moves the counters and, at the end, the job status,
+ *    takes or gives back run slots, and claims the next tasks with `FOR UPDATE SKIP LOCKED`; the
+ *    flush's events, and the job:finished of the flush that finished the job, get their numbers.
  *
- * Why two statements: a statement reads one snapshot, taken when it starts. Had the job lock been
- * a CTE of statement 2, a flush that waited for it would count IN_PROGRESS tasks as they were
- * before the flush it waited for, and claim past `parallelLimit`. Under READ COMMITTED each
- * statement of a (volatile) function takes a new snapshot, so statement 2 sees every flush that
- * committed before statement 1 got the lock.
+ * Why the lock is its own statement: a statement reads one snapshot, taken when it starts. Had the
+ * job lock been a CTE of statement 3, a flush that waited for it would count tasks as they were
+ * before the flush it waited for. Under READ COMMITTED each statement of a (volatile) function
+ * takes a new snapshot, so statement 3 sees every flush that committed before the lock was got.
+ *
+ * Lock order: task rows, then the job row. Writers that take the job row first and then wait for
+ * an IN_PROGRESS row of this owner (deleteJob; the recovery pass for a lease that expired while
+ * its owner still flushes) can deadlock with a flush; PostgreSQL fails one of the two and the
+ * store runs it again (`retryDeadlock`; a contract test drives exactly that interleaving).
  *
  * Why a function: from the client the same work is BEGIN / lock / flush / COMMIT, four round
  * trips, or one multi-statement simple query that the server re-plans every time (~0.6 ms).
@@ -32,9 +39,10 @@ export function withoutNul(text: string): string {
  * $9 tasks wanted, $10 parallel limit, $11 lease expiry of claimed tasks, $12 last error,
  * $13 how long an owner's interest in the job counts, $14 / $15 the number of events and their JSON
  * array (written by the function around this statement, see CREATE_FLUSH_FUNCTION), $16 claim-ahead
- * (FlushInput.ahead), $17 the tasks this owner is running (FlushInput.executing; -1: all it holds).
+ * (FlushInput.ahead), $17 the tasks this owner is running (FlushInput.executing; -1: all it holds),
+ * $18 the job's names and the time as JSON, for the job:finished event (FlushInput.job; null: none).
  *
- * Runs with the job row locked, so the job's counters are current. No query here counts or walks
+ * Statement 3. Runs with the job row locked, so the job's counters are current. No query here counts or walks
  * rows of finished tasks: in PostgreSQL every claim and finish leaves dead index entries until
  * VACUUM, and a scan from the start of a 1,000,000-task job would step over all of them. So:
  * - `af_bj_jobs.running` counts the job's IN_PROGRESS tasks, `af_bj_interest.running` this
