@@ -13,8 +13,6 @@ const done = (jobId: string, taskIndex: number): EngineEvent =>
 
 const finished = (jobId: string): EngineEvent =>
   ({ type: 'job:finished', jobId, handler: 'h', startedBy: null, status: 'DONE', finishedAt: '', progress: 100 });
-const retried = (jobId: string): EngineEvent =>
-  ({ type: 'job:retried', jobId, handler: 'h', startedBy: null, status: 'IN_PROGRESS', tasks: 1 });
 const withSeq = (event: EngineEvent, seq: number): SequencedEvent => ({ ...event, seq });
 
 /** Whether `promise` has settled once pending callbacks have run. */
@@ -64,22 +62,6 @@ describe('EventLog', () => {
     expect(await settled(log.waitForEvent('a', 41, 60_000))).toBe(false);
   });
 
-  it('tracks the final event until a retry', () => {
-    const log = new EventLog();
-    expect(log.hasFinalEvent('a')).toBe(false);
-    log.append(done('a', 0));
-    expect(log.hasFinalEvent('a')).toBe(false);
-    log.append(finished('a'));
-    expect(log.hasFinalEvent('a')).toBe(true);
-    log.append(done('a', 1)); // an event after the final one (a late task event) keeps it final
-    expect(log.hasFinalEvent('a')).toBe(true);
-    log.append(retried('a'));
-    expect(log.hasFinalEvent('a')).toBe(false);
-    log.append(finished('a'));
-    expect(log.hasFinalEvent('a')).toBe(true);
-    expect(log.hasFinalEvent('b')).toBe(false);
-  });
-
   it('forgets the job written to least recently, waking its waiters', async () => {
     const log = new EventLog({ jobs: 2 });
     log.append(finished('a'));
@@ -89,8 +71,6 @@ describe('EventLog', () => {
     expect(await settled(onB)).toBe(false);
     log.append(done('c', 0));
     expect(await settled(onB)).toBe(true);
-    expect(log.hasFinalEvent('b')).toBe(false);
-    expect(log.hasFinalEvent('a')).toBe(true);
     // A forgotten job starts again from nothing: a reader's number is above it, so it waits.
     expect(await settled(log.waitForEvent('b', 1, 60_000))).toBe(false);
   });

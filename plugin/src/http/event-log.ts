@@ -2,8 +2,7 @@
  * What a `jobs/events` long poll waits on. Every page it answers is read from the durable log
  * (`durablePage` below, over the store's `af_bj_events`); this class keeps no events, only, per job,
  * the last sequence number this process has published (its own events and, through the log
- * follower, every other replica's), whether that includes the job's final event, and the long polls
- * waiting for the next one. It sits on the publish path of every engine event, so `append` does
+ * follower, every other replica's) and the long polls waiting for the next one. It sits on the publish path of every engine event, so `append` does
  * no more than that bookkeeping. (An event without `seq` is numbered here, one past the last.)
  */
 import type { EngineEvent } from '../events.js';
@@ -13,8 +12,6 @@ export type LoggedEvent = { seq: number; at: string } & Omit<EngineEvent, 'start
 
 interface JobState {
   lastSeq: number;
-  /** Sequence number of the job's `job:finished`, unless a `job:retried` came after it. */
-  finalSeq: number | null;
   waiters: Set<() => void>;
 }
 
@@ -42,7 +39,7 @@ export class EventLog {
 
   /** Records that `event` was published and wakes the job's waiters. */
   append(event: EngineEvent): void {
-    const state = this.jobs.get(event.jobId) ?? { lastSeq: 0, finalSeq: null, waiters: new Set<() => void>() };
+    const state = this.jobs.get(event.jobId) ?? { lastSeq: 0, waiters: new Set<() => void>() };
     // Re-inserting keeps the Map ordered by last write, so the oldest key is the one to evict.
     this.jobs.delete(event.jobId);
     this.jobs.set(event.jobId, state);
@@ -56,17 +53,10 @@ export class EventLog {
     // Events from the durable log carry their sequence number: waiters compare with it.
     const seq = (event as EngineEvent & { seq?: number }).seq;
     state.lastSeq = typeof seq === 'number' ? Math.max(state.lastSeq, seq) : state.lastSeq + 1;
-    if (event.type === 'job:finished') state.finalSeq = state.lastSeq;
-    else if (event.type === 'job:retried') state.finalSeq = null;
     if (state.waiters.size === 0) return;
     const waiters = [...state.waiters];
     state.waiters.clear();
     for (const wake of waiters) wake();
-  }
-
-  /** Whether this process published the job's last `job:finished` (no retry since). */
-  hasFinalEvent(jobId: string): boolean {
-    return (this.jobs.get(jobId)?.finalSeq ?? null) !== null;
   }
 
   /**
@@ -79,7 +69,7 @@ export class EventLog {
     if (state && state.lastSeq > after) return Promise.resolve();
     if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
     if (!state) {
-      state = { lastSeq: 0, finalSeq: null, waiters: new Set() };
+      state = { lastSeq: 0, waiters: new Set() };
       this.jobs.set(jobId, state);
     }
     const waiters = state.waiters;

@@ -17,7 +17,6 @@ import { durablePage } from './event-log.js';
 
 const MAX_RETRY_INDEXES = 5000;
 /** How long `jobs/events` waits for the final event of a job the store already reports finished. */
-const FINAL_EVENT_GRACE_MS = 5000;
 
 export const getJobSchema = z.object({ jobId: jobIdSchema }).strict();
 
@@ -159,14 +158,11 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
       const after = body.after ?? 0;
       const limit = body.limit ?? MAX_LIMIT;
       const engine = await ctx.engine();
-      // The store marks a job finished a moment before this process publishes `job:finished`, and a
-      // job run by another replica publishes nothing here (the buffer is per process, until issue 9):
-      // a finished job without its final event is waited for a short grace, then reported finished.
-      const progress = async (): Promise<'running' | 'finishing' | 'finished'> => {
+      // A job's job:finished is written in the same transaction as its finished status (issue 9),
+      // so a finished job's log already holds its last event when the status says so.
+      const progress = async (): Promise<'running' | 'finished'> => {
         const stored = await engine.store.getJob(job.id);
-        if (!isFinishedJobStatus(stored?.status ?? job.access.status)) return 'running';
-        if (ctx.events.hasFinalEvent(job.id)) return 'finished';
-        return Date.now() - (stored?.finishedAt ?? 0) > FINAL_EVENT_GRACE_MS ? 'finished' : 'finishing';
+        return isFinishedJobStatus(stored?.status ?? job.access.status) ? 'finished' : 'running';
       };
       // State before page: an event appended between the two is then either in the page or leaves
       // `finished` false, never reported finished without it.
@@ -182,7 +178,7 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
       let page = await read();
       if (page.events.length === 0 && !page.reset && state !== 'finished') {
         const timeoutMs = body.timeoutMs ?? DEFAULT_LONG_POLL_MS;
-        await ctx.events.waitForEvent(job.id, Math.max(after, page.lastSeq), state === 'finishing' ? Math.min(timeoutMs, FINAL_EVENT_GRACE_MS) : timeoutMs, abortSignal);
+        await ctx.events.waitForEvent(job.id, Math.max(after, page.lastSeq), timeoutMs, abortSignal);
         state = await progress();
         page = await read();
       }
@@ -191,7 +187,7 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
       return {
         events: page.events,
         lastSeq,
-        // Finished only once the caller has every event this process holds for the job.
+        // Finished only once the caller has every event of the job's log.
         finished: state === 'finished' && lastSeq >= page.lastSeq,
         truncated: page.truncated,
         reset: page.reset,
