@@ -437,7 +437,7 @@ export class Engine {
     }
     const definition = this.handlers.get(job.handler);
     if (!definition) return;
-    const runner = new JobRunner(job, definition, this.store, this.emit, this.hooks);
+    const runner = new JobRunner(job, definition, this.store, this.hooks);
     this.runners.set(job.jobKey, runner);
     void runner.whenEnded.then(() => {
       if (this.runners.get(job.jobKey) === runner) this.runners.delete(job.jobKey);

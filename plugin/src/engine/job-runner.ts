@@ -14,7 +14,7 @@
  * out between the replicas working on it, so the limit holds across all of them.
  */
 import type { ClaimedTask, FlushResult, JobStore, RescheduledTask, FinishedTask } from '../store/job-store.js';
-import type { EngineEvent, EventSink } from '../events.js';
+import type { EngineEvent } from '../events.js';
 import type { TaskHandlerDefinition } from '../types.js';
 import { UnrecoverableError, errorMessage } from '../errors.js';
 import { createTaskContext } from './task-context.js';
@@ -94,7 +94,6 @@ export class JobRunner {
     readonly job: RunnerJob,
     private readonly definition: TaskHandlerDefinition,
     private readonly store: JobStore,
-    private readonly emit: EventSink,
     private readonly hooks: JobEngineHooks,
   ) {
     this.endedPromise = new Promise((resolve) => { this.resolveEnded = resolve; });
