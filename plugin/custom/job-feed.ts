@@ -11,7 +11,8 @@
  * Messages without `seq` (a plugin older than the durable log) are applied as they come.
  */
 import websocket from '@/websocket';
-import { JOB_TOPIC, sameId, taskTopic, type EventPage, type JobUpdate, type JobsApi, type LoggedEvent, type TaskUpdate } from './utils';
+import { JOB_TOPIC, jobTopicPayload, taskTopic, taskTopicPayload } from './payloads';
+import { sameId, type EventPage, type JobUpdate, type JobsApi, type LoggedEvent, type TaskUpdate } from './utils';
 
 /** What a numbered message is, given the last number applied (`null`: none yet). */
 export function seqOrder(last: number | null, seq: unknown): 'unnumbered' | 'duplicate' | 'next' | 'gap' {
@@ -22,27 +23,12 @@ export function seqOrder(last: number | null, seq: unknown): 'unnumbered' | 'dup
 
 export type JobMessage = { topic: 'job'; data: JobUpdate } | { topic: 'task'; data: TaskUpdate };
 
-/** The websocket payload a logged event was published as (mirrors publisher.ts); null for topics not followed here (`job:state`). */
+/** The websocket message a logged event was published as (payloads.ts); null for topics not followed here (`job:state`). */
 export function messageOf(event: LoggedEvent): JobMessage | null {
-  const { jobId, seq } = event;
-  const job = (data: Omit<JobUpdate, 'jobId' | 'seq'>): JobMessage => ({ topic: 'job', data: { jobId, ...data, seq } });
-  const task = (data: Omit<TaskUpdate, 'taskIndex' | 'seq'>): JobMessage => ({ topic: 'task', data: { taskIndex: event.taskIndex, ...data, seq } });
-  switch (event.type) {
-    case 'job:created': return job({ status: event.status, name: event.name, progress: 0, createdAt: event.createdAt });
-    case 'job:started': return job({ status: 'IN_PROGRESS', name: event.name, progress: event.progress, createdAt: event.createdAt });
-    case 'job:progress': return job({ progress: event.progress });
-    case 'job:finished':
-      if (event.status === 'CANCELLED') return job({ status: event.status, progress: event.progress });
-      if (event.status === 'DONE_WITH_ERRORS') return job({ status: event.status, finishedAt: event.finishedAt, error: event.error, progress: event.progress });
-      return job({ status: event.status, finishedAt: event.finishedAt, progress: event.progress });
-    case 'job:retried': return job({ status: event.status });
-    case 'task:started': return task({ status: 'IN_PROGRESS' });
-    case 'task:done': return task({ status: 'DONE' });
-    case 'task:failed': return task({ status: event.willRetry ? 'SCHEDULED' : 'FAILED', error: event.error });
-    case 'task:cancelled': return task({ status: 'CANCELLED' });
-    case 'task:state': return task({ state: event.state });
-    default: return null;
-  }
+  const job = jobTopicPayload(event);
+  if (job) return { topic: 'job', data: { ...job, seq: event.seq } as JobUpdate };
+  const task = taskTopicPayload(event);
+  return task ? { topic: 'task', data: { ...task, seq: event.seq } as TaskUpdate } : null;
 }
 
 /**

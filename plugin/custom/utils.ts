@@ -13,10 +13,7 @@ export const TASK_STATUSES: TaskStatus[] = ['SCHEDULED', 'IN_PROGRESS', 'DONE', 
 export const ACTIVE_JOB_STATUSES: string[] = ['QUEUED', 'IN_PROGRESS'];
 export const FINISHED_JOB_STATUSES: string[] = ['DONE', 'DONE_WITH_ERRORS', 'CANCELLED'];
 
-/** One topic for every job: creation, start, progress, finish, cancel, retry (plugin README). */
-export const JOB_TOPIC = '/background-jobs-job-update';
-/** `{ taskIndex, status, error? }` and `{ taskIndex, state }` for one job's tasks. */
-export const taskTopic = (jobId: string | number) => `/background-jobs-task-update/${jobId}`;
+export { JOB_TOPIC, taskTopic } from './payloads';
 
 /** A job as `jobs/list` answers it. */
 export interface JobSummary {

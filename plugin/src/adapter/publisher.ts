@@ -5,6 +5,8 @@
 import type { EngineEvent } from '../events.js';
 import type { ResourceMirror } from './mirror.js';
 import { notifyEngineEventListeners } from './event-listeners.js';
+// The job and task topic payloads are shared with the admin UI, which rebuilds them from the log.
+import { JOB_TOPIC, jobTopicPayload, taskTopic, taskTopicPayload } from '../../custom/payloads.js';
 
 export interface PublishTarget {
   publish(topic: string, data: unknown, filterUsers?: (adminUser: any) => Promise<boolean> | boolean): unknown;
@@ -18,15 +20,13 @@ export interface PublisherConfig {
   customComponent: (handler: string) => unknown;
 }
 
-export const JOB_TOPIC = '/background-jobs-job-update';
-export const taskTopic = (jobId: string) => `/background-jobs-task-update/${jobId}`;
+export { JOB_TOPIC, taskTopic };
 export const jobStateTopic = (jobId: string, field: string) => `/background-jobs-state-update/${jobId}/${encodeURIComponent(field)}`;
 export const taskStateTopic = (jobId: string, field: string) => `/background-jobs-task-state-update/${jobId}/${encodeURIComponent(field)}`;
 
 const ignore = () => {};
 
-function publish(ws: PublishTarget | undefined, topic: string, data: Record<string, unknown>, seq: number | undefined, filter: (adminUser: any) => Promise<boolean> | boolean): void {
-  if (!ws) return;
+function publish(ws: PublishTarget, topic: string, data: Record<string, unknown>, seq: number | undefined, filter: (adminUser: any) => Promise<boolean> | boolean): void {
   // `data` is this event's own object: the sequence number goes into it, no copy.
   if (seq !== undefined) data.seq = seq;
   const sent = ws.publish(topic, data, filter) as Promise<unknown> | undefined;
@@ -54,55 +54,32 @@ export function createPublisher(config: PublisherConfig): (event: EngineEvent & 
   };
   return (event) => {
     notifyEngineEventListeners(mirror, event);
-    const ws = config.websocket();
-    const send = (topic: string, data: Record<string, unknown>) => publish(ws, topic, data, event.seq, filterOf(event));
+    // The resource row follows the job's events.
     switch (event.type) {
-      case 'job:created':
-        send(JOB_TOPIC, { jobId: event.jobId, status: event.status, name: event.name, progress: 0, createdAt: event.createdAt, customComponent: config.customComponent(event.handler) });
-        break;
-      case 'job:started':
-        mirror.update(event.jobId, { [columns.status]: 'IN_PROGRESS' });
-        send(JOB_TOPIC, { jobId: event.jobId, status: 'IN_PROGRESS', name: event.name, progress: event.progress, createdAt: event.createdAt, customComponent: config.customComponent(event.handler) });
-        break;
-      case 'job:progress':
-        mirror.update(event.jobId, { [columns.progress]: event.progress });
-        send(JOB_TOPIC, { jobId: event.jobId, progress: event.progress });
-        break;
+      case 'job:started': mirror.update(event.jobId, { [columns.status]: 'IN_PROGRESS' }); break;
+      case 'job:progress': mirror.update(event.jobId, { [columns.progress]: event.progress }); break;
       case 'job:finished':
         mirror.update(event.jobId, { [columns.status]: event.status, [columns.finishedAt]: event.finishedAt, [columns.progress]: event.progress });
-        // The official payloads, plus the final progress (no separate job:progress follows a job:finished).
-        if (event.status === 'CANCELLED') send(JOB_TOPIC, { jobId: event.jobId, status: 'CANCELLED', progress: event.progress });
-        else if (event.status === 'DONE_WITH_ERRORS') send(JOB_TOPIC, { jobId: event.jobId, status: event.status, finishedAt: event.finishedAt, error: event.error, progress: event.progress });
-        else send(JOB_TOPIC, { jobId: event.jobId, status: event.status, finishedAt: event.finishedAt, progress: event.progress });
         break;
-      case 'job:retried':
-        mirror.update(event.jobId, { [columns.status]: event.status, [columns.finishedAt]: null });
-        send(JOB_TOPIC, { jobId: event.jobId, status: event.status });
-        break;
-      case 'job:state':
-        mirror.update(event.jobId, { [columns.state]: event.state });
-        send(jobStateTopic(event.jobId, event.field), { jobId: event.jobId, fieldName: event.field, value: event.value });
-        break;
-      case 'task:started':
-        send(taskTopic(event.jobId), { taskIndex: event.taskIndex, status: 'IN_PROGRESS' });
-        break;
-      case 'task:done':
-        send(taskTopic(event.jobId), { taskIndex: event.taskIndex, status: 'DONE' });
-        break;
-      case 'task:failed':
-        send(taskTopic(event.jobId), event.willRetry
-          ? { taskIndex: event.taskIndex, status: 'SCHEDULED', error: event.error }
-          : { taskIndex: event.taskIndex, status: 'FAILED', error: event.error });
-        break;
-      case 'task:cancelled':
-        send(taskTopic(event.jobId), { taskIndex: event.taskIndex, status: 'CANCELLED' });
-        break;
-      case 'task:state':
-        send(taskTopic(event.jobId), { taskIndex: event.taskIndex, state: event.state });
-        for (const [field, value] of Object.entries(event.fields)) {
-          send(taskStateTopic(event.jobId, field), { jobId: event.jobId, taskIndex: event.taskIndex, fieldName: field, value });
-        }
-        break;
+      case 'job:retried': mirror.update(event.jobId, { [columns.status]: event.status, [columns.finishedAt]: null }); break;
+      case 'job:state': mirror.update(event.jobId, { [columns.state]: event.state }); break;
+    }
+    const ws = config.websocket();
+    if (!ws) return;
+    const filter = filterOf(event);
+    const job = jobTopicPayload(event);
+    if (job) {
+      if (event.type === 'job:created' || event.type === 'job:started') job.customComponent = config.customComponent(event.handler);
+      publish(ws, JOB_TOPIC, job, event.seq, filter);
+    }
+    const task = taskTopicPayload(event);
+    if (task) publish(ws, taskTopic(event.jobId), task, event.seq, filter);
+    if (event.type === 'job:state') {
+      publish(ws, jobStateTopic(event.jobId, event.field), { jobId: event.jobId, fieldName: event.field, value: event.value }, event.seq, filter);
+    } else if (event.type === 'task:state') {
+      for (const [field, value] of Object.entries(event.fields)) {
+        publish(ws, taskStateTopic(event.jobId, field), { jobId: event.jobId, taskIndex: event.taskIndex, fieldName: field, value }, event.seq, filter);
+      }
     }
   };
 }
