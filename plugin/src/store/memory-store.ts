@@ -160,7 +160,7 @@ export class MemoryJobStore implements JobStore {
     const { status, total, done, failed, cancelled } = job;
     const finishedEvent = finishedJob && input.job ? finishedEventOf(input.job, job.status, input.now, job.failed, job.lastError) : undefined;
     const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : input.events ?? [];
-    const lastSeq = events.length > 0 ? await this.appendEvents(input.jobKey, input.owner, input.now, events) : null;
+    const lastSeq = events.length > 0 ? this.appendEventsSync(input.jobKey, input.owner, input.now, events) : null;
     const { stored, limit: slots } = keepSlots(grant, executing, holding + claimed.length);
     const own = owners.get(input.owner);
     owners.set(input.owner, { owner: input.owner, at: claiming ? input.now : (own?.at ?? 0), slots: stored, slotsExpire: input.now + input.leaseMs });
