@@ -42,6 +42,16 @@ async function ceiling(): Promise<WorkloadResult> {
   return { kind: 'ceiling', tasks, parallelLimit, tasksPerSec: Math.round(tasks / runSec), enqueueSec: 0, runSec, rssGrowthMb: 0 };
 }
 
+/** Resolves when the job is DONE (checked every 20 ms); throws if it ends otherwise. */
+async function untilDone(plugin: BackgroundJobsPlugin, jobId: string): Promise<void> {
+  for (;;) {
+    const job = await plugin.getJob(jobId);
+    if (job.status === 'DONE') return;
+    if (job.status !== 'IN_PROGRESS') throw new Error(`bench job ended ${job.status}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function throughPlugin(dbKind: DbKind): Promise<WorkloadResult> {
   const db = await freshDatabase(dbKind);
   await db.exec(JOBS_TABLE_SQL[dbKind]);
@@ -67,12 +77,7 @@ async function throughPlugin(dbKind: DbKind): Promise<WorkloadResult> {
     const t0 = performance.now();
     const jobId = await plugin.startNewJob('bench', null, source, 'noop');
     const t1 = performance.now();
-    for (;;) {
-      const job = await plugin.getJob(jobId);
-      if (job.status === 'DONE') break;
-      if (job.status !== 'IN_PROGRESS') throw new Error(`bench job ended ${job.status}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilDone(plugin, jobId);
     const t2 = performance.now();
     clearInterval(sampler);
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
@@ -114,11 +119,7 @@ async function replica(url: string, count: number, limit: number, role: string):
     const t0 = performance.now();
     const jobId = await plugin.startNewJob('bench', null, source, 'noop');
     const t1 = performance.now();
-    for (;;) {
-      const job = await plugin.getJob(jobId);
-      if (job.status === 'DONE') break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilDone(plugin, jobId);
     const runSec = (performance.now() - t1) / 1000;
     await plugin.stop({ graceMs: 0 });
     return {
