@@ -10,8 +10,10 @@
  * with REPLICA_CREATE_ON_SIGNAL it waits for SIGUSR2 first), REPLICA_HTTP (when set: the app also has
  * the `adminuser` resource and auth, serves HTTP and the `/afws` websocket on a free port, prints
  * `http <port>`, and makes sure the user `adminforth`/`adminforth` (superadmin) exists — the test
- * creates the `adminuser` table), REPLICA_EVENT_POLL_MS (the plugin's eventPollMs).
- * Prints `ready <pid>` and `job <id>` lines; SIGTERM → graceful stop.
+ * creates the `adminuser` table), REPLICA_EVENT_POLL_MS (the plugin's eventPollMs), REPLICA_POLL_MS
+ * (its pollMs, default 50), REPLICA_HEARTBEAT_MS (default leaseMs / 5).
+ * Prints `ready <pid>` and `job <id>` lines; SIGTERM → graceful stop; SIGUSR1 → cancels the job it
+ * created (prints `cancelled <id>`).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import AdminForth from 'adminforth';
@@ -31,7 +33,9 @@ process.env.ADMINFORTH_SECRET ??= 'replica-secret';
 
 const http = Boolean(process.env.REPLICA_HTTP);
 const eventPollMs = process.env.REPLICA_EVENT_POLL_MS ? Number(process.env.REPLICA_EVENT_POLL_MS) : undefined;
-const jobs = seedJobsResource({ leaseMs, heartbeatMs: Math.max(100, Math.floor(leaseMs / 5)), pollMs: 50, progressIntervalMs: 100, eventPollMs });
+const heartbeatMs = Number(process.env.REPLICA_HEARTBEAT_MS ?? Math.max(100, Math.floor(leaseMs / 5)));
+const pollMs = Number(process.env.REPLICA_POLL_MS ?? 50);
+const jobs = seedJobsResource({ leaseMs, heartbeatMs, pollMs, progressIntervalMs: 100, eventPollMs });
 const admin = new AdminForth({
   baseUrl: '',
   dataSources: [{ id: 'maindb', url }],
@@ -89,4 +93,7 @@ if (process.env.REPLICA_CREATE_TASKS) {
   const total = Number(process.env.REPLICA_CREATE_TASKS);
   const jobId = await plugin.startNewJob('replicated', null, Array.from({ length: total }, (_, i) => ({ state: { i } })), 'replica_work');
   process.stdout.write(`job ${jobId}\n`);
+  process.on('SIGUSR1', () => {
+    void plugin.cancelJob(jobId).then(() => process.stdout.write(`cancelled ${jobId}\n`));
+  });
 }

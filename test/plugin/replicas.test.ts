@@ -147,6 +147,49 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
 });
 
 /**
+ * PostgreSQL wakes each replica's log follower with NOTIFY: a job another replica starts runs here
+ * and its cancel aborts the tasks here at once. The polls and heartbeats (60 s here) that would
+ * otherwise carry both are far longer than the test waits.
+ */
+describe.skipIf(!kinds.includes('postgres'))('two replicas on PostgreSQL, polls and heartbeats a minute apart', () => {
+  async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('a job the other replica starts runs here at once, and its cancel aborts the tasks running here at once', async () => {
+    const db = await prepare('postgres');
+    const slow = { REPLICA_PARALLEL: '4', REPLICA_POLL_MS: '60000', REPLICA_HEARTBEAT_MS: '60000', REPLICA_LEASE_MS: '300000' };
+    // A's tasks take 200 ms, so it soon gives B its fair share of the run slots; B's take 30 s.
+    const b = await startReplica(db.url, { ...slow, REPLICA_TASK_MS: '30000' });
+    const a = await startReplica(db.url, { ...slow, REPLICA_TASK_MS: '200', REPLICA_CREATE_TASKS: '400' });
+    const jobId = await a.jobId();
+    const { client, close } = await openClient(db);
+    const count = async (sql: string, params: unknown[]) => Number((await query('postgres', client, sql, params))[0].n);
+    try {
+      await until('replica B starts tasks of the job A created', async () =>
+        (await count(`SELECT COUNT(*) AS n FROM replica_runs WHERE job_id = ? AND pid = ? AND phase = 'start'`, [jobId, b.pid])) > 0);
+      a.child.kill('SIGUSR1');
+      // Every handler, on both replicas, saw its signal abort: none is still in its 30 s sleep.
+      await until('every running task aborted', async () => (await count('SELECT n FROM replica_gauge WHERE id = 1', [])) === 0);
+      // B's tasks were cut short, not finished.
+      expect(await count(`SELECT COUNT(*) AS n FROM replica_runs WHERE job_id = ? AND pid = ? AND phase = 'end'`, [jobId, b.pid])).toBe(0);
+      await until('the job row says CANCELLED', async () =>
+        (await query('postgres', client, 'SELECT status FROM jobs WHERE id = ?', [jobId]))[0]?.status === 'CANCELLED');
+    } finally {
+      await close();
+    }
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+  });
+});
+
+/**
  * Live events across replicas (issue 9): each replica serves HTTP and `/afws`; a websocket client
  * on each, subscribed to the job's topics, receives every event of the job in sequence order, none
  * twice; `jobs/events` on either replica answers exactly the events after a sequence number.

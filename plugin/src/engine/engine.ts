@@ -102,6 +102,7 @@ export class Engine {
     this.events = new EventStream({
       store: this.store, owner: this.owner, log: this.log, pollMs: options.eventPollMs ?? 250,
       publish: (event: SequencedEvent) => this.emit(event),
+      fromOthers: (jobKey, event) => this.onOtherProcessEvent(jobKey, event),
     });
     this.leaseMs = options.leaseMs ?? 30_000;
     this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
@@ -426,6 +427,25 @@ export class Engine {
       type: 'job:started', jobId: String(job.jobId), handler, startedBy: job.startedBy, name: job.name, createdAt: new Date(job.createdAt).toISOString(), progress: progressOf(job),
     }]));
     for (const job of promoted) this.startRunner(toRunnerJob(job));
+  }
+
+  /**
+   * Another replica's change, as the log follower reads it (on PostgreSQL woken by NOTIFY): a job
+   * it started or retried starts here too, and one it cancelled stops here, at once rather than at
+   * the next poll or heartbeat (which remain the safety net).
+   */
+  private onOtherProcessEvent(jobKey: number, event: EngineEvent): void {
+    if (!this.isStarted) return;
+    const runner = this.runners.get(jobKey);
+    if (event.type === 'job:finished') {
+      if (event.status === 'CANCELLED') runner?.cancel();
+      return;
+    }
+    const runnable = event.type === 'job:started' || event.type === 'job:retried' || (event.type === 'job:created' && event.status === 'IN_PROGRESS');
+    if (!runnable || runner || !this.handlers.has(event.handler)) return;
+    void this.track(this.store.getJobByKey(jobKey).then((job) => {
+      if (job?.status === 'IN_PROGRESS' && job.jobId !== null) this.startRunner(toRunnerJob(job));
+    }).catch((error) => this.log('error', `background-jobs: could not start job ${event.jobId} here: ${errorMessage(error)}`)));
   }
 
   private startRunner(job: RunnerJob): void {

@@ -29,6 +29,8 @@ export interface EventStreamOptions {
   log: Logger;
   /** How often the follower looks for other replicas' events (ms). */
   pollMs: number;
+  /** Called for each event another process wrote, as the follower reads it (before it is published). */
+  fromOthers?: (jobKey: number, event: EngineEvent) => void;
 }
 
 interface Cursor {
@@ -202,9 +204,14 @@ export class EventStream {
           for (;;) {
             const read = await this.options.store.readEvents(jobKey, cursor.published, READ_ROWS);
             for (const batch of read.batches) {
+              // This process's own writes wait in `pending` already (`written`): not decoded again.
+              if (batch.lastSeq <= cursor.published || (batch.owner === this.options.owner && this.isPending(cursor, batch))) continue;
+              const others = batch.owner !== this.options.owner ? this.options.fromOthers : undefined;
               batch.events.forEach((event, i) => {
                 const seq = batch.firstSeq + i;
-                if (seq > cursor.published) cursor.pending.set(seq, event);
+                if (seq <= cursor.published || cursor.pending.has(seq)) return;
+                cursor.pending.set(seq, event);
+                others?.(jobKey, event);
               });
             }
             this.drain(jobKey, cursor);
@@ -227,6 +234,14 @@ export class EventStream {
       } while (cursor.again && !this.stopped);
       cursor.fetching = null;
     })();
+  }
+
+  /** Every event of `batch` above the cursor waits in `pending`. */
+  private isPending(cursor: Cursor, batch: { firstSeq: number; lastSeq: number }): boolean {
+    for (let seq = Math.max(batch.firstSeq, cursor.published + 1); seq <= batch.lastSeq; seq++) {
+      if (!cursor.pending.has(seq)) return false;
+    }
+    return true;
   }
 
   /** The follower's tick: jobs whose log moved past this process's cursor are read. */

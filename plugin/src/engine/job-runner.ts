@@ -65,6 +65,8 @@ export class JobRunner {
   private readyHead = 0;
   /** Tasks this runner may run at once (its run slots, from the last flush). */
   private slots = 0;
+  /** How long to wait before asking for a run slot again (0: not waiting for one). */
+  private slotWaitMs = 0;
   /** Moving averages of a task's run time and a flush's time (ms); null until measured. */
   private avgTaskMs: number | null = null;
   private avgFlushMs: number | null = null;
@@ -304,17 +306,22 @@ export class JobRunner {
     // Cancelled elsewhere: what was leased ahead is not started (the engine's check would abort it soon anyway).
     if (result.counters.status === 'CANCELLED' && !this.cancelled) this.cancel();
     const jobOpen = result.counters.status === 'IN_PROGRESS';
+    const { total, done, failed, cancelled } = result.counters;
+    // Tasks wait while another replica holds every run slot: it gives this one its share back as
+    // its tasks end, so ask again soon — 50 ms, doubling up to pollMs while none comes.
+    const slotless = result.slots === 0 && jobOpen && total - done - failed - cancelled - result.running + this.readyCount > 0;
+    this.slotWaitMs = slotless ? Math.min(this.hooks.pollMs, this.slotWaitMs === 0 ? 50 : this.slotWaitMs * 2) : 0;
     if (this.running.size === 0 && this.readyCount === 0 && result.claimed.length === 0) {
       if (!jobOpen || this.stopping) {
         this.end();
         return;
       }
-      // Nothing claimable now: tasks wait for a backoff, or run in another process.
+      // Nothing claimable now: tasks wait for a backoff, for a run slot, or run in another process.
       const delay = result.nextRunAt !== null ? Math.max(0, result.nextRunAt - Date.now()) : this.hooks.pollMs;
-      this.wakeAfter(Math.min(delay, this.hooks.pollMs));
+      this.wakeAfter(Math.min(delay, this.slotWaitMs || this.hooks.pollMs));
     } else if (this.running.size === 0 && this.readyCount > 0 && jobOpen && !this.stopping) {
       // Leased tasks wait for a run slot (another replica holds them): ask again.
-      this.wakeAfter(this.hooks.pollMs);
+      this.wakeAfter(this.slotWaitMs || this.hooks.pollMs);
     } else if (jobOpen && result.nextRunAt !== null && !this.stopping) {
       this.wakeAfter(Math.max(0, result.nextRunAt - Date.now()));
     }
