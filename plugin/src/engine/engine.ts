@@ -423,6 +423,8 @@ export class Engine {
   private async promote(handler: string): Promise<void> {
     const definition = this.handlers.get(handler);
     if (!definition || !this.isStarted) return;
+    // Every poll of every replica comes here: the locked count-then-promote only when a job waits.
+    if (await this.store.countJobs(handler, 'QUEUED') === 0) return;
     const promoted = await this.store.promoteQueued(handler, definition.concurrencyLimit ?? Infinity, this.changeEvents((job) => [{
       type: 'job:started', jobId: String(job.jobId), handler, startedBy: job.startedBy, name: job.name, createdAt: new Date(job.createdAt).toISOString(), progress: progressOf(job),
     }]));
