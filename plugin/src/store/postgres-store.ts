@@ -198,24 +198,27 @@ export class PostgresJobStore implements JobStore {
 
   async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
     if (events.length === 0) return null;
-    return this.transaction((client) => this.appendEventsIn(client, jobKey, owner, now, events, isStaleProgress(events)));
+    // One statement in autocommit: the job row stays locked for that statement only, not for
+    // round trips to a process that may be busy running tasks meanwhile.
+    return this.appendEventsIn(this.pool, jobKey, owner, now, events, isStaleProgress(events));
   }
 
   /**
-   * Numbers the events after the job's last sequence and writes them as one row, inside the
-   * caller's transaction: serialised with flushes of the job by its row lock; notifies the log
-   * followers at commit.
+   * Numbers the events after the job's last sequence and writes them as one row, in one statement
+   * (inside the caller's transaction, or on its own): serialised with flushes of the job by its row
+   * lock; notifies the log followers at commit.
    */
-  private async appendEventsIn(client: PoolClient, jobKey: number, owner: string, now: number, events: EngineEvent[], skipIfFinished = false): Promise<number | null> {
+  private async appendEventsIn(client: Pick<PoolClient, 'query'>, jobKey: number, owner: string, now: number, events: EngineEvent[], skipIfFinished = false): Promise<number | null> {
     const { rows } = await client.query<{ last_seq: string }>(
-      `UPDATE af_bj_jobs SET last_seq = last_seq + $1 WHERE job_key = $2 AND NOT ($3::boolean AND status IN ${FINISHED_STATUSES_SQL}) RETURNING last_seq`,
-      [events.length, jobKey, skipIfFinished]);
-    if (!rows[0]) return null;
-    const last = Number(rows[0].last_seq);
-    await client.query('INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, $2, $3, $4, $5, $6)',
-      [jobKey, last, last - events.length + 1, owner, Math.round(now), withoutNul(eventPayload(events))]);
-    await client.query(`SELECT pg_notify('af_bj_events', $1)`, [`${jobKey}:${last}:${owner}`]);
-    return last;
+      `WITH s AS (
+         UPDATE af_bj_jobs SET last_seq = last_seq + $1::int
+         WHERE job_key = $2::bigint AND NOT ($3::boolean AND status IN ${FINISHED_STATUSES_SQL}) RETURNING last_seq),
+       ins AS (
+         INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload)
+         SELECT $2::bigint, last_seq, last_seq - $1::int + 1, $4::text, $5::bigint, $6::text FROM s)
+       SELECT last_seq, pg_notify('af_bj_events', $2::text || ':' || last_seq::text || ':' || $4::text) FROM s`,
+      [events.length, jobKey, skipIfFinished, owner, Math.round(now), withoutNul(eventPayload(events))]);
+    return rows[0] ? Number(rows[0].last_seq) : null;
   }
 
   /** A change's events, built from what the transaction saw and written with it (inside the caller's transaction). */
