@@ -160,7 +160,7 @@ kept AS (
 next_from AS (
   SELECT LEAST(
     COALESCE((SELECT idx FROM af_bj_tasks
-      WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx <> ALL (ARRAY(SELECT idx FROM pick))
+      WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx NOT IN (SELECT idx FROM pick)
       ORDER BY idx LIMIT 1), 2147483647),
     cur.min_rescheduled) AS idx
   FROM cur
@@ -195,7 +195,7 @@ SELECT cur.status, cur.total, cur.done, cur.failed, cur.cancelled, cur.finishes_
   CASE WHEN claimed_count.n < (SELECT n FROM want) THEN
     LEAST(
       (SELECT min(run_after) FROM af_bj_tasks
-        WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx <> ALL (ARRAY(SELECT idx FROM pick))),
+        WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx NOT IN (SELECT idx FROM pick)),
       cur.next_retry)
   END,
   cur.last_error
