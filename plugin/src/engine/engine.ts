@@ -437,14 +437,13 @@ export class Engine {
    * the next poll or heartbeat (which remain the safety net).
    */
   private onOtherProcessEvent(jobKey: number, event: EngineEvent): void {
-    if (!this.isStarted) return;
-    const runner = this.runners.get(jobKey);
+    // Called for every event another replica writes, task events included: job events only.
     if (event.type === 'job:finished') {
-      if (event.status === 'CANCELLED') runner?.cancel();
+      if (event.status === 'CANCELLED') this.runners.get(jobKey)?.cancel();
       return;
     }
     const runnable = event.type === 'job:started' || event.type === 'job:retried' || (event.type === 'job:created' && event.status === 'IN_PROGRESS');
-    if (!runnable || runner || !this.handlers.has(event.handler)) return;
+    if (!runnable || !this.isStarted || this.runners.has(jobKey) || !this.handlers.has(event.handler)) return;
     void this.track(this.store.getJobByKey(jobKey).then((job) => {
       if (job?.status === 'IN_PROGRESS' && job.jobId !== null) this.startRunner(toRunnerJob(job));
     }).catch((error) => this.log('error', `background-jobs: could not start job ${event.jobId} here: ${errorMessage(error)}`)));
