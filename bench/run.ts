@@ -5,7 +5,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableDbKinds, freshDatabase } from '../test/helpers/databases.js';
+import pg from 'pg';
+import { availableDbKinds, freshDatabase, PG_URL } from '../test/helpers/databases.js';
 import { JOBS_TABLE_SQL } from '../test/helpers/jobs-resource.js';
 import type { WorkloadResult } from './workload.js';
 
@@ -26,20 +27,28 @@ function run(args: string[]): WorkloadResult {
 
 const log = (message: string) => { if (!json) process.stderr.write(`${message}\n`); };
 const main = quick ? 20_000 : 100_000;
+const roundsArg = process.argv.find((a) => a.startsWith('--rounds='));
+const rounds = roundsArg ? Math.max(1, Number(roundsArg.slice('--rounds='.length)) || 1) : quick ? 1 : 3;
 const big = quick ? 100_000 : 1_000_000;
 
-log(`ceiling: in-memory promise pool, ${main} no-op tasks, concurrency 10`);
-const ceiling = run(['ceiling', String(main), '10']);
-const results: Record<string, WorkloadResult> = {};
-const kinds = await availableDbKinds();
-for (const kind of kinds) {
-  log(`${kind}: ${main} no-op tasks, parallelLimit 10`);
+/**
+ * PostgreSQL starts every workload from a checkpoint, so no workload pays for the WAL of the one
+ * before it (needs superuser or pg_checkpoint; without, the workloads just run).
+ */
+let checkpointWarned = false;
+async function checkpoint(): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
   try {
-    results[kind] = run([kind, String(main), '10']);
+    await client.connect();
+    await client.query('CHECKPOINT');
   } catch (error) {
-    log(`  skipped: ${(error as Error).message.split('\n')[0]}`);
+    if (!checkpointWarned) log(`  (no CHECKPOINT before PostgreSQL workloads: ${(error as Error).message})`);
+    checkpointWarned = true;
+  } finally {
+    await client.end().catch(() => {});
   }
 }
+
 /** Two replica processes on one fresh PostgreSQL database sharing one job. */
 async function twoReplicas(tasks: number): Promise<WorkloadResult> {
   const db = await freshDatabase('postgres');
@@ -68,38 +77,79 @@ async function twoReplicas(tasks: number): Promise<WorkloadResult> {
   }
 }
 
-let replicas: WorkloadResult | null = null;
-if (kinds.includes('postgres') && results.postgres) {
-  log(`postgres: two replicas sharing one ${main}-task job`);
-  try {
-    replicas = await twoReplicas(main);
-  } catch (error) {
-    log(`  failed: ${(error as Error).message.split('\n')[0]}`);
+/**
+ * The main workloads run `rounds` times, interleaved (every workload once, then again), and each
+ * reports its median round: on a shared machine one run can be 20% off the next, and interleaving
+ * spreads a slow spell over all of them instead of one.
+ */
+interface Workload { name: string; label: string; postgres: boolean; once: () => Promise<WorkloadResult>; by?: 'rssGrowthMb' }
+const kinds = await availableDbKinds();
+const workloads: Workload[] = [
+  { name: 'ceiling', label: `ceiling: in-memory promise pool, ${main} no-op tasks, concurrency 10`, postgres: false, once: async () => run(['ceiling', String(main), '10']) },
+  ...kinds.map((kind) => ({ name: kind, label: `${kind}: ${main} no-op tasks, parallelLimit 10`, postgres: kind === 'postgres', once: async () => run([kind, String(main), '10']) })),
+  ...(kinds.includes('postgres') ? [{ name: 'postgresTwoReplicas', label: `postgres: two replicas sharing one ${main}-task job`, postgres: true, once: () => twoReplicas(main) }] : []),
+  // Its figure is memory: the round with the median RSS growth.
+  { name: 'sqliteLarge', label: `sqlite: ${big} no-op tasks from a generator (memory)`, postgres: false, once: async () => run(['sqlite', String(big), '10', 'generator']), by: 'rssGrowthMb' },
+];
+const runs = new Map<string, WorkloadResult[]>();
+const failed = new Set<string>();
+for (let round = 1; round <= rounds; round++) {
+  for (const w of workloads) {
+    if (failed.has(w.name)) continue;
+    log(`${rounds > 1 ? `[round ${round}/${rounds}] ` : ''}${w.label}`);
+    try {
+      if (w.postgres) await checkpoint();
+      const r = await w.once();
+      runs.set(w.name, [...(runs.get(w.name) ?? []), r]);
+    } catch (error) {
+      log(`  skipped: ${(error as Error).message.split('\n')[0]}`);
+      failed.add(w.name);
+      runs.delete(w.name);
+    }
   }
 }
+/** The round with the median tasks/s (or RSS growth; the lower middle one of an even count). */
+function median(name: string): WorkloadResult | null {
+  const by = workloads.find((w) => w.name === name)?.by ?? 'tasksPerSec';
+  const all = [...(runs.get(name) ?? [])].sort((x, y) => x[by] - y[by]);
+  return all.length > 0 ? all[Math.floor((all.length - 1) / 2)] : null;
+}
+const spread = (name: string, by: 'tasksPerSec' | 'rssGrowthMb' = 'tasksPerSec') => (runs.get(name) ?? []).map((r) => r[by]);
+const ceiling = median('ceiling')!;
+const results: Record<string, WorkloadResult> = {};
+for (const kind of kinds) {
+  const r = median(kind);
+  if (r) results[kind] = r;
+}
+const replicas = results.postgres ? median('postgresTwoReplicas') : null;
 
-log(`sqlite: ${big} no-op tasks from a generator (memory)`);
-const sqliteBig = run(['sqlite', String(big), '10', 'generator']);
+const sqliteBig = median('sqliteLarge')!;
 
 if (json) {
   const out: Record<string, unknown> = {};
   for (const [kind, r] of Object.entries(results)) {
-    out[kind] = { tasksPerSec: r.tasksPerSec, enqueueSec: r.enqueueSec, rssGrowthMb: r.rssGrowthMb, ratioOfCeiling: Number((r.tasksPerSec / ceiling.tasksPerSec).toFixed(3)) };
+    out[kind] = { tasksPerSec: r.tasksPerSec, enqueueSec: r.enqueueSec, rssGrowthMb: r.rssGrowthMb, ratioOfCeiling: Number((r.tasksPerSec / ceiling.tasksPerSec).toFixed(3)), rounds: spread(kind) };
   }
-  out.ceiling = { tasksPerSec: ceiling.tasksPerSec };
-  if (replicas) out.postgresTwoReplicas = { tasksPerSec: replicas.tasksPerSec, ratioToOneReplica: Number((replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(3)) };
-  out.sqliteLarge = { tasks: sqliteBig.tasks, tasksPerSec: sqliteBig.tasksPerSec, enqueueSec: sqliteBig.enqueueSec, rssGrowthMb: sqliteBig.rssGrowthMb };
+  out.ceiling = { tasksPerSec: ceiling.tasksPerSec, rounds: spread('ceiling') };
+  if (replicas) out.postgresTwoReplicas = { tasksPerSec: replicas.tasksPerSec, ratioToOneReplica: Number((replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(3)), rounds: spread('postgresTwoReplicas') };
+  out.sqliteLarge = { tasks: sqliteBig.tasks, tasksPerSec: sqliteBig.tasksPerSec, enqueueSec: sqliteBig.enqueueSec, rssGrowthMb: sqliteBig.rssGrowthMb, roundsRssGrowthMb: spread('sqliteLarge', 'rssGrowthMb') };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else {
-  const rows = [ceiling, ...Object.values(results), ...(replicas ? [{ ...replicas, kind: 'postgres ×2 replicas' }] : []), sqliteBig];
-  const header = ['workload', 'tasks', 'tasks/s', 'of ceiling', 'startNewJob s', 'run s', 'RSS growth MB'];
-  const lines = rows.map((r) => [
+  const rows: [WorkloadResult, string | null][] = [
+    [ceiling, 'ceiling'], ...Object.entries(results).map(([kind, r]): [WorkloadResult, string] => [r, kind]),
+    ...(replicas ? [[{ ...replicas, kind: 'postgres ×2 replicas' }, 'postgresTwoReplicas'] as [WorkloadResult, string]] : []), [sqliteBig, 'sqliteLarge'],
+  ];
+  const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
+  const header = ['workload', 'tasks', 'tasks/s', 'of ceiling', 'startNewJob s', 'run s', 'RSS growth MB', ...(rounds > 1 ? [`the ${rounds} rounds`] : [])];
+  const lines = rows.map(([r, name]) => [
     r.kind === 'ceiling' ? 'in-memory pool (ceiling)' : `${r.kind}${r === sqliteBig ? ' (generator)' : ''}`,
     r.tasks.toLocaleString('en-US'), r.tasksPerSec.toLocaleString('en-US'),
     r.kind === 'ceiling' ? '1' : (r.tasksPerSec / ceiling.tasksPerSec).toFixed(3),
     String(r.enqueueSec), r.runSec.toFixed(3), String(r.rssGrowthMb),
+    ...(rounds > 1 ? [name === 'sqliteLarge' ? `${spread(name, 'rssGrowthMb').join(' ')} MB` : spread(name!).map(k).join(' ')] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   process.stdout.write(`${fmt(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}\n`);
+  if (replicas) process.stdout.write(`\npostgres, two replicas / one replica: ${(replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(2)} (medians${rounds > 1 ? ` of ${rounds} rounds` : ''})\n`);
 }

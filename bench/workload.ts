@@ -97,7 +97,7 @@ async function throughPlugin(dbKind: DbKind): Promise<WorkloadResult> {
 /** One replica of several on the database at `url` (its jobs table already exists). */
 async function replica(url: string, count: number, limit: number, role: string): Promise<WorkloadResult | null> {
   process.env.ADMINFORTH_SECRET ??= 'bench-secret';
-  const admin = new AdminForth({ baseUrl: '', dataSources: [{ id: 'maindb', url }], resources: [seedJobsResource({ pollMs: 50 })] });
+  const admin = new AdminForth({ baseUrl: '', dataSources: [{ id: 'maindb', url }], resources: [seedJobsResource()] });
   try {
     const plugin = admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin');
     plugin.registerTaskHandler({ jobHandlerName: 'noop', parallelLimit: limit, handler: async () => {} });
@@ -106,11 +106,12 @@ async function replica(url: string, count: number, limit: number, role: string):
     process.stdout.write('ready\n');
     const jobs = admin.resource('jobs');
     if (role === 'join') {
-      // Help until a job exists and every job is DONE.
+      // Help until a job exists and every job is DONE. The job starts here when this replica's log
+      // follower reads its job:created (PostgreSQL NOTIFY), not at a poll.
       for (;;) {
         const rows = await jobs.list([]);
         if (rows.length > 0 && rows.every((r) => r.status === 'DONE')) break;
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 200));
       }
       await plugin.stop({ graceMs: 0 });
       return null;
