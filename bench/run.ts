@@ -87,7 +87,12 @@ const kinds = await availableDbKinds();
 const workloads: Workload[] = [
   { name: 'ceiling', label: `ceiling: in-memory promise pool, ${main} no-op tasks, concurrency 10`, postgres: false, once: async () => run(['ceiling', String(main), '10']) },
   ...kinds.map((kind) => ({ name: kind, label: `${kind}: ${main} no-op tasks, parallelLimit 10`, postgres: kind === 'postgres', once: async () => run([kind, String(main), '10']) })),
-  ...(kinds.includes('postgres') ? [{ name: 'postgresTwoReplicas', label: `postgres: two replicas sharing one ${main}-task job`, postgres: true, once: () => twoReplicas(main) }] : []),
+  ...(kinds.includes('postgres') ? [
+    { name: 'postgresTwoReplicas', label: `postgres: two replicas sharing one ${main}-task job`, postgres: true, once: () => twoReplicas(main) },
+    // The database's part alone: the same flushes straight through the store, no app processes.
+    { name: 'postgresStore1', label: `postgres store, no app: one owner flushing a ${main}-task job`, postgres: true, once: async () => run(['store', String(main), '1']) },
+    { name: 'postgresStore2', label: `postgres store, no app: two owners flushing one ${main}-task job`, postgres: true, once: async () => run(['store', String(main), '2']) },
+  ] : []),
   // Its figure is memory: the round with the median RSS growth.
   { name: 'sqliteLarge', label: `sqlite: ${big} no-op tasks from a generator (memory)`, postgres: false, once: async () => run(['sqlite', String(big), '10', 'generator']), by: 'rssGrowthMb' },
 ];
@@ -122,6 +127,8 @@ for (const kind of kinds) {
   if (r) results[kind] = r;
 }
 const replicas = results.postgres ? median('postgresTwoReplicas') : null;
+const store1 = median('postgresStore1');
+const store2 = store1 ? median('postgresStore2') : null;
 
 const sqliteBig = median('sqliteLarge')!;
 
@@ -132,12 +139,16 @@ if (json) {
   }
   out.ceiling = { tasksPerSec: ceiling.tasksPerSec, rounds: spread('ceiling') };
   if (replicas) out.postgresTwoReplicas = { tasksPerSec: replicas.tasksPerSec, ratioToOneReplica: Number((replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(3)), rounds: spread('postgresTwoReplicas') };
+  if (store1 && store2) out.postgresStore = { oneOwner: store1.tasksPerSec, twoOwners: store2.tasksPerSec, ratio: Number((store2.tasksPerSec / store1.tasksPerSec).toFixed(3)), rounds: { oneOwner: spread('postgresStore1'), twoOwners: spread('postgresStore2') } };
   out.sqliteLarge = { tasks: sqliteBig.tasks, tasksPerSec: sqliteBig.tasksPerSec, enqueueSec: sqliteBig.enqueueSec, rssGrowthMb: sqliteBig.rssGrowthMb, roundsRssGrowthMb: spread('sqliteLarge', 'rssGrowthMb') };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else {
   const rows: [WorkloadResult, string | null][] = [
     [ceiling, 'ceiling'], ...Object.entries(results).map(([kind, r]): [WorkloadResult, string] => [r, kind]),
-    ...(replicas ? [[{ ...replicas, kind: 'postgres ×2 replicas' }, 'postgresTwoReplicas'] as [WorkloadResult, string]] : []), [sqliteBig, 'sqliteLarge'],
+    ...(replicas ? [[{ ...replicas, kind: 'postgres ×2 replicas' }, 'postgresTwoReplicas'] as [WorkloadResult, string]] : []),
+    ...(store1 ? [[{ ...store1, kind: 'postgres store, 1 owner' }, 'postgresStore1'] as [WorkloadResult, string]] : []),
+    ...(store2 ? [[{ ...store2, kind: 'postgres store, 2 owners' }, 'postgresStore2'] as [WorkloadResult, string]] : []),
+    [sqliteBig, 'sqliteLarge'],
   ];
   const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
   const header = ['workload', 'tasks', 'tasks/s', 'of ceiling', 'startNewJob s', 'run s', 'RSS growth MB', ...(rounds > 1 ? [`the ${rounds} rounds`] : [])];
@@ -151,5 +162,7 @@ if (json) {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   process.stdout.write(`${fmt(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}\n`);
-  if (replicas) process.stdout.write(`\npostgres, two replicas / one replica: ${(replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(2)} (medians${rounds > 1 ? ` of ${rounds} rounds` : ''})\n`);
+  const of = rounds > 1 ? ` (medians of ${rounds} rounds)` : '';
+  if (replicas) process.stdout.write(`\npostgres, two replicas / one replica: ${(replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(2)}${of}\n`);
+  if (store1 && store2) process.stdout.write(`postgres store without the app, two owners / one: ${(store2.tasksPerSec / store1.tasksPerSec).toFixed(2)}${of}\n`);
 }

@@ -7,11 +7,17 @@
  *   node --import tsx bench/workload.ts replica <dbUrl> <tasks> <parallelLimit> <create|join>
  *     one of several replicas on an existing database: `create` starts the job and prints the
  *     result when it is DONE; `join` helps until every job there is DONE.
+ *   node --import tsx bench/workload.ts store <tasks> <owners>
+ *     no app: `owners` PostgreSQL stores (a pool each, as replicas have) flush one job straight
+ *     through, each finishing what it claimed last time and claiming the next (the database's
+ *     share of the work, without the processes around it).
  */
 import AdminForth from 'adminforth';
 import type BackgroundJobsPlugin from '@adminforth/background-jobs';
 import { freshDatabase, type DbKind } from '../test/helpers/databases.js';
 import { JOBS_TABLE_SQL, seedJobsResource } from '../test/helpers/jobs-resource.js';
+import { flushOf, makeJob, openStore, tasksOf } from '../test/plugin/store-helpers.js';
+import type { EngineEvent } from '../plugin/src/events.js';
 
 const MB = 1024 * 1024;
 const [kind, tasksArg, parallelArg, sourceArg] = process.argv.slice(2);
@@ -132,7 +138,45 @@ async function replica(url: string, count: number, limit: number, role: string):
   }
 }
 
+/**
+ * Flushes as a runner of no-op tasks with claim-ahead does: finish every task claimed last time
+ * (with its task:started and task:done events), claim 10 + 1,000 more (parallelLimit 10).
+ */
+async function storeLoop(count: number, owners: number): Promise<WorkloadResult> {
+  const db = await freshDatabase('postgres');
+  const handles = await Promise.all(Array.from({ length: owners }, () => openStore(db)));
+  try {
+    await handles[0].store.migrate();
+    const jobKey = await makeJob(handles[0].store, tasksOf(count));
+    const ahead = 1000;
+    const limit = 10;
+    const t0 = performance.now();
+    await Promise.all(handles.map(async (h, o) => {
+      let held: { index: number; attempt: number }[] = [];
+      for (;;) {
+        const events: EngineEvent[] = held.flatMap(({ index, attempt }): EngineEvent[] => [
+          { type: 'task:started', jobId: 'bench', handler: 'noop', startedBy: null, taskIndex: index, attempt },
+          { type: 'task:done', jobId: 'bench', handler: 'noop', startedBy: null, taskIndex: index, attempt },
+        ]);
+        const r = await h.store.flush(flushOf(jobKey, `owner-${o}`, {
+          now: Date.now(), claim: limit + ahead, ahead, executing: 0, parallelLimit: limit,
+          finished: held.map(({ index }) => ({ index, status: 'DONE' as const })), events,
+        }));
+        held = r.claimed.map((c) => ({ index: c.index, attempt: c.attempt }));
+        if (r.counters.status !== 'IN_PROGRESS') return;
+        if (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }));
+    const runSec = (performance.now() - t0) / 1000;
+    return { kind: `store×${owners}`, tasks: count, parallelLimit: limit, tasksPerSec: Math.round(count / runSec), enqueueSec: 0, runSec: Number(runSec.toFixed(3)), rssGrowthMb: 0 };
+  } finally {
+    for (const h of handles) await h.close();
+    await db.drop();
+  }
+}
+
 const result = kind === 'ceiling' ? await ceiling()
+  : kind === 'store' ? await storeLoop(tasks, Number(process.argv[4] ?? 1))
   : kind === 'replica' ? await replica(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), process.argv[6])
     : await throughPlugin(kind as DbKind);
 if (result) process.stdout.write(`${JSON.stringify(result)}\n`);
