@@ -48,6 +48,12 @@ async function startReplica(url: string, env: Record<string, string> = {}): Prom
   return { child, pid, jobId: () => line('job '), exited, output: () => out };
 }
 
+/** SIGTERM → plugin.stop(): each replica exits 0. */
+async function stopGracefully(...replicas: Replica[]): Promise<void> {
+  for (const r of replicas) r.child.kill('SIGTERM');
+  for (const r of replicas) expect(await r.exited).toBe(0);
+}
+
 async function prepare(kind: DbKind): Promise<FreshDatabase> {
   const db = await freshDatabase(kind);
   databases.push(db);
@@ -114,10 +120,7 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
     } finally {
       await close();
     }
-    a.child.kill('SIGTERM');
-    b.child.kill('SIGTERM');
-    expect(await a.exited).toBe(0);
-    expect(await b.exited).toBe(0);
+    await stopGracefully(a, b);
   });
 
   it('a replica killed with SIGKILL mid-job loses nothing: the other finishes the job', async () => {
@@ -182,10 +185,7 @@ describe.skipIf(!kinds.includes('postgres'))('two replicas on PostgreSQL, polls 
     } finally {
       await close();
     }
-    a.child.kill('SIGTERM');
-    b.child.kill('SIGTERM');
-    expect(await a.exited).toBe(0);
-    expect(await b.exited).toBe(0);
+    await stopGracefully(a, b);
   });
 });
 
