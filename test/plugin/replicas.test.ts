@@ -150,11 +150,12 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
 });
 
 /**
- * PostgreSQL wakes each replica's log follower with NOTIFY: a job another replica starts runs here
- * and its cancel aborts the tasks here at once. The polls and heartbeats (60 s here) that would
- * otherwise carry both are far longer than the test waits.
+ * A replica's log follower reads the other replicas' events (woken by NOTIFY on PostgreSQL, every
+ * eventPollMs elsewhere): a job another replica starts runs here and its cancel aborts the tasks
+ * here at once. The polls and heartbeats (60 s here) that would otherwise carry both are far
+ * longer than the test waits.
  */
-describe.skipIf(!kinds.includes('postgres'))('two replicas on PostgreSQL, polls and heartbeats a minute apart', () => {
+describe.each(kinds)('two replicas on one %s database, polls and heartbeats a minute apart', (kind) => {
   async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!(await check())) {
@@ -164,14 +165,14 @@ describe.skipIf(!kinds.includes('postgres'))('two replicas on PostgreSQL, polls 
   }
 
   it('a job the other replica starts runs here at once, and its cancel aborts the tasks running here at once', async () => {
-    const db = await prepare('postgres');
+    const db = await prepare(kind);
     const slow = { REPLICA_PARALLEL: '4', REPLICA_POLL_MS: '60000', REPLICA_HEARTBEAT_MS: '60000', REPLICA_LEASE_MS: '300000' };
     // A's tasks take 200 ms, so it soon gives B its fair share of the run slots; B's take 30 s.
     const b = await startReplica(db.url, { ...slow, REPLICA_TASK_MS: '30000' });
     const a = await startReplica(db.url, { ...slow, REPLICA_TASK_MS: '200', REPLICA_CREATE_TASKS: '400' });
     const jobId = await a.jobId();
     const { client, close } = await openClient(db);
-    const count = async (sql: string, params: unknown[]) => Number((await query('postgres', client, sql, params))[0].n);
+    const count = async (sql: string, params: unknown[]) => Number((await query(kind, client, sql, params))[0].n);
     try {
       await until('replica B starts tasks of the job A created', async () =>
         (await count(`SELECT COUNT(*) AS n FROM replica_runs WHERE job_id = ? AND pid = ? AND phase = 'start'`, [jobId, b.pid])) > 0);
@@ -181,7 +182,7 @@ describe.skipIf(!kinds.includes('postgres'))('two replicas on PostgreSQL, polls 
       // B's tasks were cut short, not finished.
       expect(await count(`SELECT COUNT(*) AS n FROM replica_runs WHERE job_id = ? AND pid = ? AND phase = 'end'`, [jobId, b.pid])).toBe(0);
       await until('the job row says CANCELLED', async () =>
-        (await query('postgres', client, 'SELECT status FROM jobs WHERE id = ?', [jobId]))[0]?.status === 'CANCELLED');
+        (await query(kind, client, 'SELECT status FROM jobs WHERE id = ?', [jobId]))[0]?.status === 'CANCELLED');
     } finally {
       await close();
     }
