@@ -82,10 +82,10 @@ async function twoReplicas(tasks: number): Promise<WorkloadResult> {
  * reports its median round: on a shared machine one run can be 20% off the next, and interleaving
  * spreads a slow spell over all of them instead of one.
  */
-interface Workload { name: string; label: string; postgres: boolean; once: () => Promise<WorkloadResult>; by?: 'rssGrowthMb' }
+interface Workload { name: string; label: string; postgres: boolean; once: () => Promise<WorkloadResult>; by?: 'rssGrowthMb'; required?: true }
 const kinds = await availableDbKinds();
 const workloads: Workload[] = [
-  { name: 'ceiling', label: `ceiling: in-memory promise pool, ${main} no-op tasks, concurrency 10`, postgres: false, once: async () => run(['ceiling', String(main), '10']) },
+  { name: 'ceiling', label: `ceiling: in-memory promise pool, ${main} no-op tasks, concurrency 10`, postgres: false, once: async () => run(['ceiling', String(main), '10']), required: true },
   ...kinds.map((kind) => ({ name: kind, label: `${kind}: ${main} no-op tasks, parallelLimit 10`, postgres: kind === 'postgres', once: async () => run([kind, String(main), '10']) })),
   ...(kinds.includes('postgres') ? [
     { name: 'postgresTwoReplicas', label: `postgres: two replicas sharing one ${main}-task job`, postgres: true, once: () => twoReplicas(main) },
@@ -94,7 +94,7 @@ const workloads: Workload[] = [
     { name: 'postgresStore2', label: `postgres store, no app: two owners flushing one ${main}-task job`, postgres: true, once: async () => run(['store', String(main), '2']) },
   ] : []),
   // Its figure is memory: the round with the median RSS growth.
-  { name: 'sqliteLarge', label: `sqlite: ${big} no-op tasks from a generator (memory)`, postgres: false, once: async () => run(['sqlite', String(big), '10', 'generator']), by: 'rssGrowthMb' },
+  { name: 'sqliteLarge', label: `sqlite: ${big} no-op tasks from a generator (memory)`, postgres: false, once: async () => run(['sqlite', String(big), '10', 'generator']), by: 'rssGrowthMb', required: true },
 ];
 const runs = new Map<string, WorkloadResult[]>();
 const failed = new Set<string>();
@@ -107,6 +107,7 @@ for (let round = 1; round <= rounds; round++) {
       const r = await w.once();
       runs.set(w.name, [...(runs.get(w.name) ?? []), r]);
     } catch (error) {
+      if (w.required) throw error;
       log(`  skipped: ${(error as Error).message.split('\n')[0]}`);
       failed.add(w.name);
       runs.delete(w.name);
