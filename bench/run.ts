@@ -54,8 +54,8 @@ async function twoReplicas(tasks: number): Promise<WorkloadResult> {
   const db = await freshDatabase('postgres');
   try {
     await db.exec(JOBS_TABLE_SQL.postgres);
-    const start = (role: string) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/workload.ts', 'replica', db.url, String(tasks), '10', role], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const start = (role: string, others: number[] = []) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/workload.ts', 'replica', db.url, String(tasks), '10', role, ...others.map(String)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => { out += d; });
@@ -65,11 +65,12 @@ async function twoReplicas(tasks: number): Promise<WorkloadResult> {
         child.once('exit', () => reject(new Error(`replica ${role} exited early:\n${err}`)));
       });
       const done = new Promise<string>((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`replica ${role} failed (${code}):\n${err}`)))));
-      return { ready, done };
+      return { ready, done, pid: child.pid! };
     };
     const helper = start('join');
     await helper.ready;
-    const creator = start('create');
+    // The creator counts the CPU of both replicas over its run.
+    const creator = start('create', [helper.pid]);
     const [out] = await Promise.all([creator.done, helper.done]);
     return JSON.parse(out.trim().split('\n').pop()!) as WorkloadResult;
   } finally {
@@ -133,14 +134,21 @@ const store2 = store1 ? median('postgresStore2') : null;
 
 const sqliteBig = median('sqliteLarge')!;
 
+/** CPU seconds per 100,000 tasks over the run: the app's processes, and PostgreSQL's backends when measured. */
+function cpuPer100k(r: WorkloadResult): { app: number; database: number | null } | null {
+  if (!r.cpuSec) return null;
+  const per = (sec: number) => Number(((sec * 100_000) / r.tasks).toFixed(2));
+  return { app: per(r.cpuSec.app), database: r.cpuSec.database === null ? null : per(r.cpuSec.database) };
+}
+
 if (json) {
   const out: Record<string, unknown> = {};
   for (const [kind, r] of Object.entries(results)) {
-    out[kind] = { tasksPerSec: r.tasksPerSec, enqueueSec: r.enqueueSec, rssGrowthMb: r.rssGrowthMb, ratioOfCeiling: Number((r.tasksPerSec / ceiling.tasksPerSec).toFixed(3)), rounds: spread(kind) };
+    out[kind] = { tasksPerSec: r.tasksPerSec, enqueueSec: r.enqueueSec, rssGrowthMb: r.rssGrowthMb, ratioOfCeiling: Number((r.tasksPerSec / ceiling.tasksPerSec).toFixed(3)), rounds: spread(kind), cpuSecPer100k: cpuPer100k(r) };
   }
   out.ceiling = { tasksPerSec: ceiling.tasksPerSec, rounds: spread('ceiling') };
-  if (replicas) out.postgresTwoReplicas = { tasksPerSec: replicas.tasksPerSec, ratioToOneReplica: Number((replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(3)), rounds: spread('postgresTwoReplicas') };
-  if (store1 && store2) out.postgresStore = { oneOwner: store1.tasksPerSec, twoOwners: store2.tasksPerSec, ratio: Number((store2.tasksPerSec / store1.tasksPerSec).toFixed(3)), rounds: { oneOwner: spread('postgresStore1'), twoOwners: spread('postgresStore2') } };
+  if (replicas) out.postgresTwoReplicas = { tasksPerSec: replicas.tasksPerSec, ratioToOneReplica: Number((replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(3)), rounds: spread('postgresTwoReplicas'), cpuSecPer100k: cpuPer100k(replicas) };
+  if (store1 && store2) out.postgresStore = { oneOwner: store1.tasksPerSec, twoOwners: store2.tasksPerSec, ratio: Number((store2.tasksPerSec / store1.tasksPerSec).toFixed(3)), rounds: { oneOwner: spread('postgresStore1'), twoOwners: spread('postgresStore2') }, cpuSecPer100k: { oneOwner: cpuPer100k(store1), twoOwners: cpuPer100k(store2) } };
   out.sqliteLarge = { tasks: sqliteBig.tasks, tasksPerSec: sqliteBig.tasksPerSec, enqueueSec: sqliteBig.enqueueSec, rssGrowthMb: sqliteBig.rssGrowthMb, roundsRssGrowthMb: spread('sqliteLarge', 'rssGrowthMb') };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else {
@@ -152,12 +160,14 @@ if (json) {
     [sqliteBig, 'sqliteLarge'],
   ];
   const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
-  const header = ['workload', 'tasks', 'tasks/s', 'of ceiling', 'startNewJob s', 'run s', 'RSS growth MB', ...(rounds > 1 ? [`the ${rounds} rounds`] : [])];
+  const header = ['workload', 'tasks', 'tasks/s', 'of ceiling', 'startNewJob s', 'run s', 'RSS growth MB', 'CPU s/100k app+db', ...(rounds > 1 ? [`the ${rounds} rounds`] : [])];
   const lines = rows.map(([r, name]) => [
     r.kind === 'ceiling' ? 'in-memory pool (ceiling)' : `${r.kind}${r === sqliteBig ? ' (generator)' : ''}`,
     r.tasks.toLocaleString('en-US'), r.tasksPerSec.toLocaleString('en-US'),
     r.kind === 'ceiling' ? '1' : (r.tasksPerSec / ceiling.tasksPerSec).toFixed(3),
     String(r.enqueueSec), r.runSec.toFixed(3), String(r.rssGrowthMb),
+    // SQLite runs inside the app process; MariaDB's server is not measured.
+    ((c) => (c ? `${c.app.toFixed(2)}${c.database !== null ? ` + ${c.database.toFixed(2)}` : r.kind.startsWith('sqlite') ? '' : ' + ?'}` : ''))(cpuPer100k(r)),
     ...(rounds > 1 ? [name === 'sqliteLarge' ? `${spread(name, 'rssGrowthMb').join(' ')} MB` : spread(name!).map(k).join(' ')] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));

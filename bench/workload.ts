@@ -4,9 +4,10 @@
  *
  *   node --import tsx bench/workload.ts <sqlite|postgres|mysql> <tasks> [parallelLimit] [array|generator]
  *   node --import tsx bench/workload.ts ceiling <tasks> [parallelLimit]
- *   node --import tsx bench/workload.ts replica <dbUrl> <tasks> <parallelLimit> <create|join>
+ *   node --import tsx bench/workload.ts replica <dbUrl> <tasks> <parallelLimit> <create|join> [pid...]
  *     one of several replicas on an existing database: `create` starts the job and prints the
- *     result when it is DONE; `join` helps until every job there is DONE.
+ *     result when it is DONE (CPU counted for itself and the other replicas' pids); `join` helps
+ *     until every job there is DONE.
  *   node --import tsx bench/workload.ts store <tasks> <owners>
  *     no app: `owners` PostgreSQL stores (a pool each, as replicas have) flush one job straight
  *     through, each finishing what it claimed last time and claiming the next (the database's
@@ -18,6 +19,7 @@ import { freshDatabase, type DbKind } from '../test/helpers/databases.js';
 import { JOBS_TABLE_SQL, seedJobsResource } from '../test/helpers/jobs-resource.js';
 import { flushOf, makeJob, openStore, tasksOf } from '../test/plugin/store-helpers.js';
 import type { EngineEvent } from '../plugin/src/events.js';
+import { CpuMeter, type CpuSeconds } from './cpu.js';
 
 const MB = 1024 * 1024;
 const [kind, tasksArg, parallelArg, sourceArg] = process.argv.slice(2);
@@ -32,6 +34,8 @@ export interface WorkloadResult {
   enqueueSec: number;
   runSec: number;
   rssGrowthMb: number;
+  /** CPU seconds over the run (the tasks/s window), see cpu.ts. */
+  cpuSec?: CpuSeconds;
 }
 
 /**
@@ -80,11 +84,15 @@ async function throughPlugin(dbKind: DbKind): Promise<WorkloadResult> {
     const source = sourceArg === 'generator' || (sourceArg === undefined && tasks > 200_000)
       ? (function* () { for (let i = 0; i < tasks; i++) yield { state: { i } }; })()
       : Array.from({ length: tasks }, (_, i) => ({ state: { i } }));
+    const cpu = new CpuMeter([process.pid], dbKind === 'postgres' ? db.url : null);
+    await cpu.connect();
     const t0 = performance.now();
     const jobId = await plugin.startNewJob('bench', null, source, 'noop');
     const t1 = performance.now();
+    await cpu.start();
     await untilDone(plugin, jobId);
     const t2 = performance.now();
+    const cpuSec = await cpu.stop();
     clearInterval(sampler);
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     await plugin.stop({ graceMs: 0 });
@@ -92,7 +100,7 @@ async function throughPlugin(dbKind: DbKind): Promise<WorkloadResult> {
     return {
       kind: dbKind, tasks, parallelLimit,
       tasksPerSec: Math.round(tasks / runSec), enqueueSec: Number(((t1 - t0) / 1000).toFixed(3)),
-      runSec: Number(runSec.toFixed(3)), rssGrowthMb: Math.round((rssPeak - rss0) / MB),
+      runSec: Number(runSec.toFixed(3)), rssGrowthMb: Math.round((rssPeak - rss0) / MB), cpuSec,
     };
   } finally {
     await admin.shutdown();
@@ -101,7 +109,7 @@ async function throughPlugin(dbKind: DbKind): Promise<WorkloadResult> {
 }
 
 /** One replica of several on the database at `url` (its jobs table already exists). */
-async function replica(url: string, count: number, limit: number, role: string): Promise<WorkloadResult | null> {
+async function replica(url: string, count: number, limit: number, role: string, otherPids: number[]): Promise<WorkloadResult | null> {
   process.env.ADMINFORTH_SECRET ??= 'bench-secret';
   const admin = new AdminForth({ baseUrl: '', dataSources: [{ id: 'maindb', url }], resources: [seedJobsResource()] });
   try {
@@ -123,15 +131,20 @@ async function replica(url: string, count: number, limit: number, role: string):
       return null;
     }
     const source = Array.from({ length: count }, (_, i) => ({ state: { i } }));
+    // This replica and the others (their pids from the harness), and the database's backends.
+    const cpu = new CpuMeter([process.pid, ...otherPids], url);
+    await cpu.connect();
     const t0 = performance.now();
     const jobId = await plugin.startNewJob('bench', null, source, 'noop');
     const t1 = performance.now();
+    await cpu.start();
     await untilDone(plugin, jobId);
     const runSec = (performance.now() - t1) / 1000;
+    const cpuSec = await cpu.stop();
     await plugin.stop({ graceMs: 0 });
     return {
       kind: 'replicas', tasks: count, parallelLimit: limit, tasksPerSec: Math.round(count / runSec),
-      enqueueSec: Number(((t1 - t0) / 1000).toFixed(3)), runSec: Number(runSec.toFixed(3)), rssGrowthMb: 0,
+      enqueueSec: Number(((t1 - t0) / 1000).toFixed(3)), runSec: Number(runSec.toFixed(3)), rssGrowthMb: 0, cpuSec,
     };
   } finally {
     await admin.shutdown();
@@ -150,6 +163,9 @@ async function storeLoop(count: number, owners: number): Promise<WorkloadResult>
     const jobKey = await makeJob(handles[0].store, tasksOf(count));
     const ahead = 1000;
     const limit = 10;
+    const cpu = new CpuMeter([process.pid], db.url);
+    await cpu.connect();
+    await cpu.start();
     const t0 = performance.now();
     await Promise.all(handles.map(async (h, o) => {
       let held: { index: number; attempt: number }[] = [];
@@ -168,7 +184,8 @@ async function storeLoop(count: number, owners: number): Promise<WorkloadResult>
       }
     }));
     const runSec = (performance.now() - t0) / 1000;
-    return { kind: `store×${owners}`, tasks: count, parallelLimit: limit, tasksPerSec: Math.round(count / runSec), enqueueSec: 0, runSec: Number(runSec.toFixed(3)), rssGrowthMb: 0 };
+    const cpuSec = await cpu.stop();
+    return { kind: `store×${owners}`, tasks: count, parallelLimit: limit, tasksPerSec: Math.round(count / runSec), enqueueSec: 0, runSec: Number(runSec.toFixed(3)), rssGrowthMb: 0, cpuSec };
   } finally {
     for (const h of handles) await h.close();
     await db.drop();
@@ -177,6 +194,6 @@ async function storeLoop(count: number, owners: number): Promise<WorkloadResult>
 
 const result = kind === 'ceiling' ? await ceiling()
   : kind === 'store' ? await storeLoop(tasks, Number(process.argv[4] ?? 1))
-  : kind === 'replica' ? await replica(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), process.argv[6])
+  : kind === 'replica' ? await replica(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), process.argv[6], process.argv.slice(7).map(Number))
     : await throughPlugin(kind as DbKind);
 if (result) process.stdout.write(`${JSON.stringify(result)}\n`);
