@@ -232,7 +232,7 @@ export class MysqlJobStore implements JobStore {
 
   async readEvents(jobKey: number, after: number, limit: number): Promise<EventRead> {
     const [jobs] = await this.pool.query<Rows<{ last_seq: number; oldest: number | null }>>(
-      'SELECT last_seq, (SELECT MIN(first_seq) FROM af_bj_events WHERE job_key = ?) AS oldest FROM af_bj_jobs WHERE job_key = ?', [jobKey, jobKey]);
+      'SELECT last_seq, (SELECT first_seq FROM af_bj_events WHERE job_key = ? ORDER BY seq LIMIT 1) AS oldest FROM af_bj_jobs WHERE job_key = ?', [jobKey, jobKey]);
     if (!jobs[0]) return { batches: [], lastSeq: 0, oldestSeq: null };
     const [rows] = await this.pool.query<Rows<RawEventRow>>('SELECT * FROM af_bj_events WHERE job_key = ? AND seq > ? ORDER BY seq LIMIT ?', [jobKey, after, limit]);
     return { batches: rows.map(batchFromRaw), lastSeq: Number(jobs[0].last_seq), oldestSeq: jobs[0].oldest === null ? null : Number(jobs[0].oldest) };

@@ -286,7 +286,7 @@ export class PostgresJobStore implements JobStore {
 
   async readEvents(jobKey: number, after: number, limit: number): Promise<EventRead> {
     const { rows } = await this.pool.query<RawEventRow & { last_seq: string; oldest: string | null }>(
-      `SELECT e.*, j.last_seq, (SELECT MIN(first_seq) FROM af_bj_events o WHERE o.job_key = $1) AS oldest
+      `SELECT e.*, j.last_seq, (SELECT first_seq FROM af_bj_events o WHERE o.job_key = $1 ORDER BY seq LIMIT 1) AS oldest
        FROM (SELECT last_seq FROM af_bj_jobs WHERE job_key = $1) j
        LEFT JOIN LATERAL (SELECT * FROM af_bj_events WHERE job_key = $1 AND seq > $2 ORDER BY seq LIMIT $3) e ON true`,
       [jobKey, after, limit]);

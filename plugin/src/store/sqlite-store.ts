@@ -288,10 +288,10 @@ export class SqliteJobStore implements JobStore {
   async readEvents(jobKey: number, after: number, limit: number): Promise<EventRead> {
     return this.db.transaction(() => {
       const job = this.st('SELECT last_seq FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { last_seq: number } | undefined;
-      const oldest = this.st('SELECT MIN(first_seq) AS s FROM af_bj_events WHERE job_key = ?').get(jobKey) as { s: number | null };
+      const oldest = this.st('SELECT first_seq AS s FROM af_bj_events WHERE job_key = ? ORDER BY seq LIMIT 1').get(jobKey) as { s: number } | undefined;
       const rows = this.st('SELECT * FROM af_bj_events WHERE job_key = ? AND seq > ? ORDER BY seq LIMIT ?')
         .all(jobKey, after, limit) as RawEventRow[];
-      return { batches: rows.map(batchFromRaw), lastSeq: Number(job?.last_seq ?? 0), oldestSeq: oldest.s === null ? null : Number(oldest.s) };
+      return { batches: rows.map(batchFromRaw), lastSeq: Number(job?.last_seq ?? 0), oldestSeq: oldest ? Number(oldest.s) : null };
     })();
   }
 
