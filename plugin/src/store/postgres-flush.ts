@@ -43,13 +43,16 @@ export function withoutNul(text: string): string {
  * $18 the job's names and the time as JSON, for the job:finished event (FlushInput.job; null: none).
  *
  * Statement 3. Runs with the job row locked, so the job's counters are current. No query here counts or walks
- * rows of finished tasks: in PostgreSQL every claim and finish leaves dead index entries until
- * VACUUM, and a scan from the start of a 1,000,000-task job would step over all of them. So:
+ * rows of finished tasks, and no index covers a column a claim or a finish changes (migration 5:
+ * the task rows are then updated in place on their page, and the primary key is all a claim
+ * reads). So:
  * - `af_bj_jobs.running` counts the job's IN_PROGRESS tasks, `af_bj_interest.running` this
  *   owner's share; both move with every change of a task to or from IN_PROGRESS (here and in the
  *   recovery pass, always under the job row lock).
- * - `af_bj_jobs.claim_from`: no SCHEDULED task of the job has a lower index. The claim starts
- *   there, and moves it to the first SCHEDULED task it leaves (or lower, for a rescheduled one).
+ * - `af_bj_jobs.claim_from`: no task of the job from there on was ever claimed. The claim takes
+ *   the tasks that came back (`returned`: rescheduled, lost, released or retried — always below
+ *   claim_from; their own small index) first, then walks the primary key from claim_from
+ *   (`pick_new`), and moves claim_from to the first task it leaves.
  *
  * `changed` returns the tasks really written: only those this owner still leases, and a finish or
  * reschedule only of an IN_PROGRESS task (`released`). The claim reads the statement's snapshot,
@@ -71,7 +74,8 @@ changed AS (
     error = CASE WHEN u.status IS NULL THEN t.error ELSE u.error END,
     run_after = CASE WHEN u.status = 'SCHEDULED' THEN u.run_after ELSE t.run_after END,
     lease_owner = CASE WHEN u.status IS NULL THEN t.lease_owner END,
-    lease_expires = CASE WHEN u.status IS NULL THEN t.lease_expires END
+    lease_expires = CASE WHEN u.status IS NULL THEN t.lease_expires END,
+    returned = CASE WHEN u.status IS NULL THEN t.returned ELSE u.status = 'SCHEDULED' END
   FROM u
   WHERE t.job_key = $1::bigint AND t.idx = u.idx AND t.lease_owner = $2::text
     AND (u.status IS NULL OR t.status = 'IN_PROGRESS')
@@ -81,20 +85,19 @@ SELECT count(*) FILTER (WHERE status = 'DONE')::int,
        count(*) FILTER (WHERE status = 'FAILED')::int,
        count(*) FILTER (WHERE status = 'CANCELLED')::int,
        count(*) FILTER (WHERE status IS NOT NULL)::int,
-       min(run_after) FILTER (WHERE status = 'SCHEDULED'),
-       min(idx) FILTER (WHERE status = 'SCHEDULED')
-  INTO v_done, v_failed, v_cancelled, v_released, v_next_retry, v_min_rescheduled
+       min(run_after) FILTER (WHERE status = 'SCHEDULED')
+  INTO v_done, v_failed, v_cancelled, v_released, v_next_retry
 FROM changed`;
 
 export const FLUSH_SQL = `
 WITH delta AS (
   SELECT v_done AS done, v_failed AS failed, v_cancelled AS cancelled, v_released AS released,
-         v_next_retry AS next_retry, v_min_rescheduled AS min_rescheduled
+         v_next_retry AS next_retry
 ),
 calc AS (
   SELECT j.status AS old_status, j.total, j.last_error AS old_error,
          j.done + d.done AS done, j.failed + d.failed AS failed, j.cancelled + d.cancelled AS cancelled,
-         d.done + d.failed + d.cancelled AS finished_now, d.released, d.next_retry, d.min_rescheduled,
+         d.done + d.failed + d.cancelled AS finished_now, d.released, d.next_retry,
          GREATEST(0, j.running - d.released) AS running, j.claim_from,
          (j.status = 'IN_PROGRESS' AND d.done + d.failed + d.cancelled > 0
            AND j.done + j.failed + j.cancelled + d.done + d.failed + d.cancelled >= j.total) AS finishes_job
@@ -103,7 +106,7 @@ calc AS (
 ),
 cur AS (
   SELECT CASE WHEN finishes_job THEN (CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END) ELSE old_status END AS status,
-         total, done, failed, cancelled, finished_now, released, next_retry, min_rescheduled, running, claim_from, finishes_job,
+         total, done, failed, cancelled, finished_now, released, next_retry, running, claim_from, finishes_job,
          COALESCE($12::text, old_error) AS last_error,
          (old_status = 'IN_PROGRESS' AND NOT finishes_job AND $9::int > 0) AS wants
   FROM calc
@@ -139,15 +142,23 @@ want AS (
   SELECT CASE WHEN cur.wants AND slot.lim > 0 THEN GREATEST(0, LEAST($9::int, slot.lim + $16::int - mine.n)) ELSE 0 END AS n
   FROM cur, slot, mine
 ),
-pick AS (
+pick_back AS (
   SELECT idx FROM af_bj_tasks
-  WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= (SELECT claim_from FROM cur) AND run_after <= $3::bigint
+  WHERE job_key = $1::bigint AND returned AND status = 'SCHEDULED' AND run_after <= $3::bigint
   ORDER BY idx
   LIMIT COALESCE((SELECT n FROM want), 0)
   FOR UPDATE SKIP LOCKED
 ),
+pick_new AS (
+  SELECT idx FROM af_bj_tasks
+  WHERE job_key = $1::bigint AND idx >= (SELECT claim_from FROM cur) AND status = 'SCHEDULED' AND NOT returned AND run_after <= $3::bigint
+  ORDER BY idx
+  LIMIT GREATEST(0, COALESCE((SELECT n FROM want), 0) - (SELECT count(*) FROM pick_back))
+  FOR UPDATE SKIP LOCKED
+),
+pick AS (SELECT idx FROM pick_back UNION ALL SELECT idx FROM pick_new),
 claimed AS (
-  UPDATE af_bj_tasks t SET status = 'IN_PROGRESS', attempt = t.attempt + 1, lease_owner = $2::text, lease_expires = $11::bigint
+  UPDATE af_bj_tasks t SET status = 'IN_PROGRESS', attempt = t.attempt + 1, lease_owner = $2::text, lease_expires = $11::bigint, returned = false
   WHERE t.job_key = $1::bigint AND t.idx = ANY (ARRAY(SELECT idx FROM pick))
   RETURNING t.idx, t.state, t.attempt
 ),
@@ -158,11 +169,9 @@ kept AS (
   FROM slot, mine, claimed_count
 ),
 next_from AS (
-  SELECT LEAST(
-    COALESCE((SELECT idx FROM af_bj_tasks
-      WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx NOT IN (SELECT idx FROM pick)
-      ORDER BY idx LIMIT 1), 2147483647),
-    cur.min_rescheduled) AS idx
+  SELECT COALESCE((SELECT idx FROM af_bj_tasks
+      WHERE job_key = $1::bigint AND idx >= cur.claim_from AND status = 'SCHEDULED' AND NOT returned AND idx NOT IN (SELECT idx FROM pick_new)
+      ORDER BY idx LIMIT 1), 2147483647) AS idx
   FROM cur
 ),
 job AS (
@@ -195,7 +204,8 @@ SELECT cur.status, cur.total, cur.done, cur.failed, cur.cancelled, cur.finishes_
   CASE WHEN claimed_count.n < (SELECT n FROM want) THEN
     LEAST(
       (SELECT min(run_after) FROM af_bj_tasks
-        WHERE job_key = $1::bigint AND status = 'SCHEDULED' AND idx >= cur.claim_from AND idx NOT IN (SELECT idx FROM pick)),
+        WHERE job_key = $1::bigint AND returned AND status = 'SCHEDULED' AND idx NOT IN (SELECT idx FROM pick)),
+      (SELECT t.run_after FROM af_bj_tasks t, next_from WHERE t.job_key = $1::bigint AND t.idx = next_from.idx),
       cur.next_retry)
   END,
   cur.last_error
@@ -211,7 +221,7 @@ const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[
 const FLUSH_BODY = `#variable_conflict use_column
 DECLARE
   v_seq bigint;
-  v_done int; v_failed int; v_cancelled int; v_released int; v_next_retry bigint; v_min_rescheduled int;
+  v_done int; v_failed int; v_cancelled int; v_released int; v_next_retry bigint;
   v_status text; v_total int; v_finished_job boolean; v_running int; v_slots int; v_claimed json;
   v_next_run_at bigint; v_last_error text;
 BEGIN
@@ -243,22 +253,27 @@ BEGIN
 END
 `;
 
+/** The function's planner settings (see CREATE_FLUSH_FUNCTION). */
+const FLUSH_SETTINGS = 'SET enable_seqscan = off\nSET enable_bitmapscan = off';
+
 /**
  * The function's name carries a hash of its definition: a new plugin version installs its own
  * function next to the old one, so replicas of both versions can run during a rolling deploy.
  */
-export const FLUSH_FUNCTION = `af_bj_flush_${createHash('sha256').update(FLUSH_ARGS + FLUSH_RESULT + FLUSH_BODY).digest('hex').slice(0, 12)}`;
+export const FLUSH_FUNCTION = `af_bj_flush_${createHash('sha256').update(FLUSH_ARGS + FLUSH_RESULT + FLUSH_SETTINGS + FLUSH_BODY).digest('hex').slice(0, 12)}`;
 
 /**
  * Creates (or re-creates, unchanged) the flush function. `use_column`: the OUT columns share names
  * with table columns. `enable_seqscan = off`: the function's plans are cached as generic plans,
  * and with one big job in the table `job_key = $1` looks like "every row" to the planner, which
- * would then scan the table; every statement here is meant to run on an index.
+ * would then scan the table; every statement here is meant to run on an index. For the same
+ * reason `enable_bitmapscan = off`: a bitmap scan of the primary key would read every task from
+ * claim_from to the end of the job and sort them, where the claim wants the first few in order.
  */
 export const CREATE_FLUSH_FUNCTION = `CREATE OR REPLACE FUNCTION ${FLUSH_FUNCTION}(${FLUSH_ARGS})
 RETURNS TABLE (${FLUSH_RESULT})
 LANGUAGE plpgsql VOLATILE
-SET enable_seqscan = off
+${FLUSH_SETTINGS}
 AS $af_bj$
 ${FLUSH_BODY}$af_bj$`;
 

@@ -4,9 +4,9 @@
  * migration exactly once: the second waits, then finds it recorded in `af_bj_migrations`.
  *
  * Times are epoch milliseconds (BIGINT), states JSON text, as on SQLite. Beyond the SQLite
- * columns, `af_bj_jobs.running` / `claim_from` and `af_bj_interest.running` keep the flush off
- * finished tasks (see postgres-flush.ts). The partial indexes serve the claim (SCHEDULED rows of a
- * job in index order), heartbeats and the recovery pass (IN_PROGRESS rows).
+ * columns, `af_bj_jobs.running` / `claim_from`, `af_bj_tasks.returned` and `af_bj_interest.running`
+ * keep the flush off finished tasks (see postgres-flush.ts). Since version 5 the only indexes on
+ * the tasks are the primary key and the small one of tasks that came back (see there why).
  */
 import type { Migration } from './sqlite-migrations.js';
 
@@ -97,6 +97,30 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
     name: 'run slots per job and owner (parallelLimit across replicas with claim-ahead)',
     sql: `
       ALTER TABLE af_bj_interest ADD COLUMN slots INTEGER NOT NULL DEFAULT 0, ADD COLUMN slots_expire BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 5,
+    name: 'no index on what a claim or finish changes (HOT updates of task rows)',
+    // A claim and a finish change a task's status and lease. With an index on either (the two
+    // partial indexes of version 1), every such update writes a new index entry per index and
+    // leaves the old ones behind, and PostgreSQL cannot update the row in place on its page
+    // (a HOT update). So the claim walks the primary key from the job's claim_from (everything
+    // from there on was never claimed) and finds the tasks that came back below it (backoff,
+    // lost lease, retry, shutdown) by their own flag, which only those rare changes write; the
+    // heartbeat renews the leases it knows of by key, and the recovery pass looks only into jobs
+    // where an owner's lease ran out (af_bj_interest). Free room on each page (fillfactor) lets
+    // the two updates of a task stay on its page: at 30% full, every update of the bench's
+    // tasks was one, with one or two replicas (bench/README.md). Tasks put back before this
+    // version are all at or after claim_from (so they need no flag). Replicas of an earlier
+    // version keep working next to this one during a rolling deploy, only slower: their
+    // heartbeats and recovery passes now read the whole table.
+    sql: `
+      ALTER TABLE af_bj_tasks ADD COLUMN returned BOOLEAN NOT NULL DEFAULT false;
+      CREATE INDEX af_bj_tasks_returned ON af_bj_tasks (job_key, idx) WHERE returned;
+      DROP INDEX af_bj_tasks_scheduled;
+      DROP INDEX af_bj_tasks_leased;
+      ALTER TABLE af_bj_tasks SET (fillfactor = 30);
     `,
   },
 ];

@@ -54,6 +54,13 @@ async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
 export class PostgresJobStore implements JobStore {
   readonly kind = 'postgres' as const;
 
+  /**
+   * The tasks each owner flushing through this store leases, by job: what its heartbeat renews.
+   * No index finds an owner's tasks (migration 5), so the store remembers the ones it claimed for
+   * it until a flush of it finishes or gives them back, or a renewal finds them no longer its own.
+   */
+  private readonly held = new Map<string, Map<number, Set<number>>>();
+
   constructor(private readonly pool: Pool) {}
 
   /**
@@ -180,6 +187,7 @@ export class PostgresJobStore implements JobStore {
 
   async flush(input: FlushInput): Promise<FlushResult> {
     const row = await retryDeadlock(async () => (await this.pool.query<FlushRow>({ ...CALL_FLUSH, values: flushParams(input) })).rows[0]);
+    this.track(input, row?.claimed ?? []);
     if (!row) {
       return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
     }
@@ -194,6 +202,21 @@ export class PostgresJobStore implements JobStore {
       // Written by the function in the same transaction (postgres-flush.ts, step 3); the same object here.
       ...(row.finished_job && input.job ? { finishedEvent: finishedEventOf(input.job, row.status, input.now, Number(row.failed), row.last_error) } : {}),
     };
+  }
+
+  /** The owner's leases after a flush: less what it finished or gave back, plus what it claimed. */
+  private track(input: FlushInput, claimed: { index: number }[]): void {
+    let jobs = this.held.get(input.owner);
+    let tasks = jobs?.get(input.jobKey);
+    for (const task of input.finished) tasks?.delete(task.index);
+    for (const task of input.rescheduled) tasks?.delete(task.index);
+    if (claimed.length > 0) {
+      if (!jobs) this.held.set(input.owner, (jobs = new Map()));
+      if (!tasks) jobs.set(input.jobKey, (tasks = new Set()));
+      for (const c of claimed) tasks.add(Number(c.index));
+    }
+    if (tasks && tasks.size === 0) jobs!.delete(input.jobKey);
+    if (jobs && jobs.size === 0) this.held.delete(input.owner);
   }
 
   async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
@@ -359,7 +382,7 @@ export class PostgresJobStore implements JobStore {
       const changed = rowCount === 1;
       if (changed) {
         await client.query(`WITH c AS (
-            UPDATE af_bj_tasks SET status = 'CANCELLED' WHERE job_key = $1 AND status = 'SCHEDULED' RETURNING 1)
+            UPDATE af_bj_tasks SET status = 'CANCELLED', returned = false WHERE job_key = $1 AND status = 'SCHEDULED' RETURNING 1)
           UPDATE af_bj_jobs SET cancelled = cancelled + (SELECT COUNT(*) FROM c) WHERE job_key = $1`, [jobKey]);
       }
       const { rows } = await client.query<RawJob>('SELECT * FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
@@ -376,11 +399,14 @@ export class PostgresJobStore implements JobStore {
     const { tasks, written } = await this.transaction(async (client) => {
       // The job row first, as a flush takes it: no flush of this job interleaves with the reset.
       await client.query('SELECT 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
-      const reset = (where: string, params: unknown[]) => client.query<{ n: number; min: number | null }>(`WITH r AS (
-          UPDATE af_bj_tasks SET status = 'SCHEDULED', error = NULL, run_after = 0, lease_owner = NULL, lease_expires = NULL
+      // A task put back below claim_from is `returned`: the claim finds it by that flag, and the
+      // tasks from claim_from on by walking there (postgres-flush.ts).
+      const reset = (where: string, params: unknown[]) => client.query<{ n: number }>(`WITH r AS (
+          UPDATE af_bj_tasks SET status = 'SCHEDULED', error = NULL, run_after = 0, lease_owner = NULL, lease_expires = NULL,
+            returned = idx < (SELECT claim_from FROM af_bj_jobs WHERE job_key = $1)
           WHERE ${where} RETURNING idx)
-        SELECT count(*)::int AS n, min(idx) AS min FROM r`, params);
-      let result: { n: number; min: number | null } = { n: 0, min: null };
+        SELECT count(*)::int AS n FROM r`, params);
+      let result: { n: number } = { n: 0 };
       if (scope === 'failed') {
         result = (await reset(`job_key = $1 AND status = 'FAILED'`, [jobKey])).rows[0];
       } else if (scope === 'unfinished') {
@@ -389,8 +415,6 @@ export class PostgresJobStore implements JobStore {
         result = (await reset(`job_key = $1 AND idx = ANY($2::int[]) AND status IN ('DONE', 'FAILED', 'CANCELLED')`, [jobKey, scope])).rows[0];
       }
       const n = Number(result.n);
-      // The claim starts at claim_from: it must not be past a task put back.
-      if (result.min !== null) await client.query('UPDATE af_bj_jobs SET claim_from = LEAST(claim_from, $2) WHERE job_key = $1', [jobKey, result.min]);
       const { rows: [{ n: scheduled }] } = await client.query<{ n: string }>(
         `SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = $1 AND status = 'SCHEDULED'`, [jobKey]);
       if (Number(scheduled) === 0) return { tasks: 0, written: null };
@@ -417,19 +441,44 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
-  /** Leases are renewed in key order, the order a flush locks its tasks in. */
+  /**
+   * Renews the leases this store claimed for the owner (`held`), by key, in key order — the order
+   * a flush locks its tasks in; those no longer the owner's are forgotten. Then, in its own
+   * statement (one row lock per job, none of the task rows held meanwhile), the owner's rows of
+   * `af_bj_interest`: their `slots_expire` is also how far the owner's leases in that job reach,
+   * which is how the recovery pass tells where to look.
+   */
   async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {
-    await this.pool.query(`WITH w AS (
+    const jobs: number[] = [];
+    const indexes: number[] = [];
+    for (const [jobKey, tasks] of this.held.get(worker.owner) ?? []) {
+      for (const index of tasks) {
+        jobs.push(jobKey);
+        indexes.push(index);
+      }
+    }
+    const { rows } = await this.pool.query<{ job_key: string; idx: number }>(`WITH w AS (
         INSERT INTO af_bj_workers (owner, host, pid, heartbeat_at) VALUES ($1, $2, $3, $4)
         ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at),
       mine AS (
-        SELECT job_key, idx FROM af_bj_tasks WHERE lease_owner = $1 AND status = 'IN_PROGRESS'
-        ORDER BY job_key, idx FOR UPDATE)
+        SELECT t.job_key, t.idx FROM af_bj_tasks t, unnest($6::bigint[], $7::int[]) AS h(job_key, idx)
+        WHERE t.job_key = h.job_key AND t.idx = h.idx AND t.lease_owner = $1 AND t.status = 'IN_PROGRESS'
+        ORDER BY t.job_key, t.idx FOR UPDATE OF t)
       UPDATE af_bj_tasks t SET lease_expires = $5 FROM mine
-      WHERE t.job_key = mine.job_key AND t.idx = mine.idx AND t.lease_owner = $1 AND t.status = 'IN_PROGRESS'`,
-    [worker.owner, worker.host, worker.pid, Math.round(worker.heartbeatAt), Math.round(worker.heartbeatAt + leaseMs)]);
-    // Its own statement: one row lock per job, none of the task rows held meanwhile.
-    await this.pool.query('UPDATE af_bj_interest SET slots_expire = $2 WHERE owner = $1 AND slots > 0', [worker.owner, Math.round(worker.heartbeatAt + leaseMs)]);
+      WHERE t.job_key = mine.job_key AND t.idx = mine.idx AND t.lease_owner = $1 AND t.status = 'IN_PROGRESS'
+      RETURNING t.job_key, t.idx`,
+    [worker.owner, worker.host, worker.pid, Math.round(worker.heartbeatAt), Math.round(worker.heartbeatAt + leaseMs), jobs, indexes]);
+    const renewed = new Set(rows.map((r) => `${r.job_key}:${r.idx}`));
+    const held = this.held.get(worker.owner);
+    for (let n = 0; n < jobs.length; n++) {
+      if (renewed.has(`${jobs[n]}:${indexes[n]}`)) continue;
+      const tasks = held?.get(jobs[n]);
+      tasks?.delete(indexes[n]);
+      if (tasks?.size === 0) held!.delete(jobs[n]);
+    }
+    if (held?.size === 0) this.held.delete(worker.owner);
+    await this.pool.query('UPDATE af_bj_interest SET slots_expire = $2 WHERE owner = $1 AND (slots > 0 OR running > 0)',
+      [worker.owner, Math.round(worker.heartbeatAt + leaseMs)]);
   }
 
   async listWorkers(): Promise<WorkerInfo[]> {
@@ -439,32 +488,41 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Lost tasks go back to SCHEDULED (or end CANCELLED when their job was cancelled), and the
-   * counters the flush relies on (`running` of the job and of the owner, `claim_from`) move with
-   * them, under the job row locks, taken first, as every other writer takes them.
+   * Lost tasks go back to SCHEDULED, flagged `returned` (or end CANCELLED when their job was
+   * cancelled), and the counters the flush relies on (`running` of the job and of the owner) move
+   * with them, under the job row locks, taken first, as every other writer takes them.
+   *
+   * No index finds IN_PROGRESS tasks (migration 5), so the pass first picks the jobs to look into:
+   * those where an owner's row of `af_bj_interest` counts running tasks and its leases (renewed
+   * with it by the heartbeat) ran out, or the owner is dead — and, should a count be off, those
+   * whose live owners account for fewer running tasks than the job counts. Only their tasks are
+   * read, all of them: a rare pass, after a process died.
    */
   async recoverExpiredLeases(now: number, deadOwners: string[]): Promise<number> {
     return this.transaction(async (client) => {
-      const params = [Math.round(now), deadOwners];
-      await client.query(`SELECT 1 FROM af_bj_jobs WHERE job_key IN (
-          SELECT job_key FROM af_bj_tasks WHERE status = 'IN_PROGRESS' AND (lease_expires < $1 OR lease_owner = ANY($2::text[])))
-        ORDER BY job_key FOR UPDATE`, params);
+      const { rows: suspects } = await client.query<{ job_key: string }>(`SELECT job_key FROM af_bj_jobs WHERE job_key IN (
+          SELECT job_key FROM af_bj_interest WHERE running > 0 AND (slots_expire < $1 OR owner = ANY($2::text[]))
+          UNION
+          SELECT j.job_key FROM af_bj_jobs j WHERE j.status IN ('IN_PROGRESS', 'CANCELLED') AND j.running > 0 AND j.running > (
+            SELECT COALESCE(sum(i.running), 0) FROM af_bj_interest i
+            WHERE i.job_key = j.job_key AND i.slots_expire >= $1 AND NOT (i.owner = ANY($2::text[]))))
+        ORDER BY job_key FOR UPDATE`, [Math.round(now), deadOwners]);
+      const params = [Math.round(now), deadOwners, suspects.map((r) => r.job_key)];
       const { rows: [{ n }] } = await client.query<{ n: number }>(`WITH lost AS (
           SELECT t.job_key, t.idx, t.lease_owner, j.status = 'CANCELLED' AS cancel
           FROM af_bj_tasks t JOIN af_bj_jobs j ON j.job_key = t.job_key
-          WHERE t.status = 'IN_PROGRESS' AND (t.lease_expires < $1 OR t.lease_owner = ANY($2::text[]))
+          WHERE t.job_key = ANY($3::bigint[]) AND t.status = 'IN_PROGRESS' AND (t.lease_expires < $1 OR t.lease_owner = ANY($2::text[]))
           FOR UPDATE OF t),
         moved AS (
           UPDATE af_bj_tasks t SET status = CASE WHEN lost.cancel THEN 'CANCELLED' ELSE 'SCHEDULED' END,
-            lease_owner = NULL, lease_expires = NULL
+            lease_owner = NULL, lease_expires = NULL, returned = NOT lost.cancel
           FROM lost WHERE t.job_key = lost.job_key AND t.idx = lost.idx
           RETURNING lost.job_key, lost.idx, lost.lease_owner, lost.cancel),
         per_job AS (
-          SELECT job_key, count(*)::int AS n, count(*) FILTER (WHERE cancel)::int AS cancelled, min(idx) FILTER (WHERE NOT cancel) AS min_idx
+          SELECT job_key, count(*)::int AS n, count(*) FILTER (WHERE cancel)::int AS cancelled
           FROM moved GROUP BY job_key),
         jobs AS (
-          UPDATE af_bj_jobs j SET running = GREATEST(0, j.running - p.n), cancelled = j.cancelled + p.cancelled,
-            claim_from = LEAST(j.claim_from, COALESCE(p.min_idx, j.claim_from))
+          UPDATE af_bj_jobs j SET running = GREATEST(0, j.running - p.n), cancelled = j.cancelled + p.cancelled
           FROM per_job p WHERE j.job_key = p.job_key),
         owners AS (
           UPDATE af_bj_interest i SET running = GREATEST(0, i.running - o.n)
