@@ -151,7 +151,9 @@ describe('tail loses and repeats no event', () => {
   });
 
   it('when websocket messages are lost (every third numbered one is dropped: the log fills the gaps)', async () => {
-    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 30, taskMs: 200 });
+    // Three rounds of 1 s tasks (parallelLimit 10): the socket must be subscribed while most of
+    // them run, also on a loaded CI machine (at 200 ms the job once ended before it was).
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 30, taskMs: 1000 });
     const seen: number[] = [];
     let dropped = 0;
     let eventReads = 0;
