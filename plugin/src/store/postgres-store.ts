@@ -541,6 +541,8 @@ export class PostgresJobStore implements JobStore {
 
   async releaseOwner(owner: string): Promise<void> {
     await this.recoverExpiredLeases(0, [owner]);
+    // Its leases are given back: nothing of it is left to renew.
+    this.held.delete(owner);
   }
 
   async discardStaleDrafts(deadOwners: string[], olderThan: number): Promise<number> {
