@@ -136,7 +136,9 @@ describe('tail exits by the final status', () => {
 describe('tail loses and repeats no event', () => {
   it('when the websocket is cut in the middle (it reconnects and catches up from jobs/events)', async () => {
     const proxy = await proxied();
-    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 40, taskMs: 300 });
+    // Four rounds of 1 s tasks (parallelLimit 10): after the cut, the job runs long enough for the
+    // reconnect (250 ms later) also on a loaded machine (at 300 ms the job once ended first).
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 40, taskMs: 1000 });
     const tail = new RunningCli(['tail', jobId, '--url', proxy.url, '-o', 'jsonl', '--states', '--verbose'], { config });
     await tail.waitFor((out, err) => out.includes('"task:done"') && err.includes('websocket: subscribed'), 'a task was done, with the socket subscribed');
     proxy.dropWebsockets();
