@@ -4,7 +4,7 @@
  */
 import { AdminForthPlugin, Filters } from 'adminforth';
 import type { AdminForthComponentDeclarationFull, AdminForthResource, AdminUser, IAdminForth, IHttpServer } from 'adminforth';
-import { Engine, progressOf, validateHandlerDefinition, type RetryScope } from './engine/engine.js';
+import { Engine, progressOf, validateHandlerDefinition } from './engine/engine.js';
 import type { Logger } from './engine/engine-types.js';
 import { SqliteJobStore } from './store/sqlite-store.js';
 import { PostgresJobStore } from './store/postgres-store.js';
@@ -20,13 +20,14 @@ import { onEngineEvent } from './adapter/event-listeners.js';
 import { injectAdminUi } from './adapter/admin-ui.js';
 import { registerHttpApi } from './http/register.js';
 import type { JobStatus, TaskStatus } from './statuses.js';
-import type { AdminUserLike, JobAccessInfo, PluginOptions, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
+import type { AdminUserLike, JobAccessInfo, PluginOptions, RetryScope, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
 
 export type * from './types.js';
 export type { JobStatus, TaskStatus } from './statuses.js';
 export { JOB_STATUSES, TASK_STATUSES } from './statuses.js';
 export { UnrecoverableError, JobsError } from './errors.js';
 export type { EngineEvent, EngineEventMap } from './events.js';
+export type { JobRow, TaskRow } from './store/job-store.js';
 
 const log: Logger = (level, message) => console[level](message);
 
@@ -70,14 +71,18 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     super.modifyResourceConfig(adminforth, resourceConfig);
     // The admin UI (plugin/custom): navbar indicator, job details, window.OpenJobInfoPopup.
     injectAdminUi(this, adminforth);
+    // AdminForth's validator fills these arrays, but its types leave them optional (contract §10).
+    const hooks = (resourceConfig.hooks ??= {});
+    const deleteHooks = ((hooks.delete ??= {}).beforeSave ??= []);
+    const editHooks = ((hooks.edit ??= {}).beforeSave ??= []);
     // Deleting a job's row in the admin UI cancels the job and removes its tasks.
-    resourceConfig.hooks.delete.beforeSave.push(async ({ recordId }: { recordId?: unknown }) => {
+    deleteHooks.push(async ({ recordId }: { recordId?: unknown }) => {
       if (this.engine && recordId !== undefined) await this.engine.deleteJob(String(recordId));
       return { ok: true };
     });
     // Setting the status to CANCELLED in the admin UI cancels the job; other status edits would
     // contradict the engine's truth, so they are refused.
-    resourceConfig.hooks.edit.beforeSave.push(async (args: any) => {
+    editHooks.push(async (args: any) => {
       const updates = args.updates ?? args.record ?? {};
       const status = updates[this.options.statusField];
       const oldStatus = args.oldRecord?.[this.options.statusField];
@@ -188,8 +193,16 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     this.finalRowTimers.add(timer);
   }
 
-  /** Resolves when the engine runs (after discovery and the store's migrations). */
-  whenReady(): Promise<Engine> {
+  /** Resolves when the engine runs (after discovery and the store's migrations); rejects if it could not start. */
+  async whenReady(): Promise<void> {
+    await this.readyPromise;
+  }
+
+  /**
+   * The engine once it runs, for the plugin's HTTP API.
+   * @internal
+   */
+  engineReady(): Promise<Engine> {
     return this.readyPromise;
   }
 

@@ -82,8 +82,9 @@ export interface JobAccessInfo {
   row: Record<string, any>;
 }
 
+/** AdminForth's `AdminUser` (`pk` is `string | null` in its types), or a user of your own. */
 export interface AdminUserLike {
-  pk: string | number;
+  pk: string | number | null;
   username?: string;
   dbUser?: Record<string, any>;
   [key: string]: any;
@@ -166,3 +167,6 @@ export interface StartJobOptions {
   /** Create the job as `QUEUED` even when its handler has a free concurrency slot. */
   queued?: boolean;
 }
+
+/** What `retryJob` runs again: the failed tasks (default), every unfinished one, or these task indexes. */
+export type RetryScope = 'failed' | 'unfinished' | number[];

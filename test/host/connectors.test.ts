@@ -149,7 +149,7 @@ describe.each(kinds)('contract §2 resource API (%s)', (kind) => {
   it('no hooks run on resource API calls', async () => {
     const { api, resource } = fixture();
     const hook = vi.fn(async () => ({ ok: false, error: 'hook ran' }));
-    for (const action of ['create', 'edit', 'delete'] as const) resource.hooks[action].beforeSave.push(hook);
+    for (const action of ['create', 'edit', 'delete'] as const) resource.hooks![action]!.beforeSave!.push(hook);
     const { createdRecord } = (await api.create({ name: 'a' })) as any;
     expect(await api.update(createdRecord.id, { name: 'b' })).toEqual({ ok: true });
     expect(await api.delete(createdRecord.id)).toBe(true);

@@ -59,10 +59,11 @@ export interface IAdminForthSort {
   direction: AdminForthSortDirections | 'asc' | 'desc';
 }
 
+/** As real AdminForth types it (`types/Common.ts`): `pk` may be null, `dbUser` is untyped. */
 export interface AdminUser {
-  pk: string;
+  pk: string | null;
   username: string;
-  dbUser: Record<string, any>;
+  dbUser: any;
   isExternalUser?: boolean;
   /** Present when the user came from a verified JWT (contract §3.3). */
   t?: string;
@@ -112,9 +113,9 @@ export interface BeforeSaveFunction {
 export type AfterSaveFunction = BeforeSaveFunction;
 
 export interface ResourceHooks {
-  create: { beforeSave: BeforeSaveFunction[]; afterSave: AfterSaveFunction[] };
-  edit: { beforeSave: BeforeSaveFunction[]; afterSave: AfterSaveFunction[] };
-  delete: { beforeSave: BeforeSaveFunction[]; afterSave: AfterSaveFunction[] };
+  create?: { beforeSave?: BeforeSaveFunction[]; afterSave?: AfterSaveFunction[] };
+  edit?: { beforeSave?: BeforeSaveFunction[]; afterSave?: AfterSaveFunction[] };
+  delete?: { beforeSave?: BeforeSaveFunction[]; afterSave?: AfterSaveFunction[] };
   [k: string]: any;
 }
 
@@ -138,7 +139,11 @@ export interface AdminForthResource {
   columns: AdminForthResourceColumn[];
   /** Non-virtual declared columns: what a row read through the resource API contains. */
   dataSourceColumns: AdminForthResourceColumn[];
-  hooks: ResourceHooks;
+  /**
+   * Optional in real AdminForth's types, though its config validator always fills the three
+   * arrays the host fills (contract §9.3): a plugin must not rely on them being typed present.
+   */
+  hooks?: ResourceHooks;
   plugins: AdminForthPluginLike[];
   options: Record<string, any>;
   [key: string]: any;
@@ -222,7 +227,8 @@ export interface IAdminForthEndpointHandlerInput {
   query: Record<string, any>;
   headers: Record<string, any>;
   cookies: { key: string; value: string }[];
-  adminUser: AdminUser;
+  /** Undefined on `noAuth` routes; real AdminForth types it so on every route (contract §10). */
+  adminUser: AdminUser | undefined;
   response: {
     setHeader(name: string, value: string): void;
     setStatus(code: number, message?: string): void;
@@ -233,6 +239,11 @@ export interface IAdminForthEndpointHandlerInput {
   _raw_express_res: ServerResponse & { [k: string]: any };
   tr: TranslateFunction;
   abortSignal: AbortSignal;
+}
+
+/** What a handler of a route with login gets: `adminUser` is set (contract §3.1). */
+export interface IAdminForthAuthenticatedEndpointHandlerInput extends IAdminForthEndpointHandlerInput {
+  adminUser: AdminUser;
 }
 
 export interface IAdminForthEndpointOptions {
@@ -249,8 +260,20 @@ export interface IAdminForthEndpointOptions {
   agent?: any;
 }
 
+export interface IAdminForthAuthenticatedEndpointOptions extends Omit<IAdminForthEndpointOptions, 'handler' | 'noAuth'> {
+  noAuth?: false;
+  handler: (input: IAdminForthAuthenticatedEndpointHandlerInput) => any;
+}
+
+export interface IAdminForthNoAuthEndpointOptions extends Omit<IAdminForthEndpointOptions, 'handler' | 'noAuth'> {
+  noAuth: true;
+  handler: (input: IAdminForthEndpointHandlerInput) => any;
+}
+
+/** Two overloads, as in real AdminForth: only a `noAuth` route's handler may get no `adminUser`. */
 export interface IHttpServer {
-  endpoint(options: IAdminForthEndpointOptions): void;
+  endpoint(options: IAdminForthAuthenticatedEndpointOptions): void;
+  endpoint(options: IAdminForthNoAuthEndpointOptions): void;
 }
 
 export interface IOperationalResource {

@@ -102,6 +102,6 @@ export async function until(check: () => Promise<boolean>, what: string, timeout
 /** Opens `gates` and waits until no job of the app runs, so closing the app interrupts nothing. */
 export async function settle(app: JobsApp, gates: Iterable<Gate>): Promise<void> {
   for (const gate of gates) gate.open();
-  const engine = await app.plugin.whenReady();
+  const engine = await app.plugin.engineReady();
   await until(async () => (await engine.store.listRunnableJobs()).length === 0, 'running jobs to finish');
 }

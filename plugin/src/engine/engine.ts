@@ -10,7 +10,9 @@ import type { ChangeEvents, JobCounters, JobRow, JobStore, TaskRow, WorkerInfo }
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import { isFinishedJobStatus } from '../statuses.js';
 import { JobsError, errorMessage } from '../errors.js';
-import type { NewTask, TaskHandlerDefinition, TaskSource } from '../types.js';
+import type { NewTask, RetryScope, TaskHandlerDefinition, TaskSource } from '../types.js';
+
+export type { RetryScope } from '../types.js';
 import { JobRunner } from './job-runner.js';
 import type { JobEngineHooks, JobStateAccess, Logger, RunnerJob } from './engine-types.js';
 import { toJson } from './task-context.js';
@@ -50,8 +52,6 @@ export interface CreateJobInput {
   /** Removes that row again when the job could not be completed. */
   deleteRow(jobId: string): Promise<void>;
 }
-
-export type RetryScope = 'failed' | 'unfinished' | number[];
 
 /** Owners of engines alive in this process: a same-pid owner not listed here is a previous incarnation. */
 const liveOwners: Set<string> = ((globalThis as any).__afJobsLiveOwners ??= new Set<string>());

@@ -8,7 +8,7 @@
  * answers exactly as a missing one does (each endpoint's own "not found" answer).
  */
 import { z } from 'zod';
-import type { IAdminForthEndpointHandlerInput, IHttpServer } from 'adminforth';
+import type { IAdminForthAuthenticatedEndpointHandlerInput, IHttpServer } from 'adminforth';
 import { Filters, Sorts } from 'adminforth';
 import { errorMessage } from '../errors.js';
 import { isFinishedJobStatus } from '../statuses.js';
@@ -69,7 +69,7 @@ export function registerJobInfoEndpoint(server: IHttpServer, all: ApiContext[]):
     path: '/plugin/get-background-job-info',
     request_schema: jobIdBodySchema,
     description: 'One job (official plugin compatible)',
-    handler: async ({ body, adminUser }: IAdminForthEndpointHandlerInput) => {
+    handler: async ({ body, adminUser }: IAdminForthAuthenticatedEndpointHandlerInput) => {
       const { jobId } = body as z.infer<typeof jobIdBodySchema>;
       for (const ctx of all) {
         await ctx.engine();
@@ -88,7 +88,7 @@ export function registerCompatEndpoints(server: IHttpServer, ctx: ApiContext, ba
     method: 'POST',
     path: `${base}/get-list-of-jobs`,
     description: "The caller's latest jobs (official plugin compatible)",
-    handler: async ({ adminUser }: IAdminForthEndpointHandlerInput) => {
+    handler: async ({ adminUser }: IAdminForthAuthenticatedEndpointHandlerInput) => {
       await ctx.engine();
       const resource = ctx.plugin.adminforth.resource(ctx.plugin.resourceConfig.resourceId);
       const startedByColumn = ctx.plugin.resourceConfig.columns.find((c) => c.name === o.startedByField);
@@ -119,7 +119,7 @@ export function registerCompatEndpoints(server: IHttpServer, ctx: ApiContext, ba
     path: `${base}/cancel-job`,
     request_schema: jobIdBodySchema,
     description: 'Cancel a job (official plugin compatible)',
-    handler: async ({ body, adminUser }: IAdminForthEndpointHandlerInput) => {
+    handler: async ({ body, adminUser }: IAdminForthAuthenticatedEndpointHandlerInput) => {
       const { jobId } = body as z.infer<typeof jobIdBodySchema>;
       await ctx.engine();
       const job = await visibleJob(ctx, adminUser, jobId);
@@ -146,7 +146,7 @@ export function registerCompatEndpoints(server: IHttpServer, ctx: ApiContext, ba
     path: `${base}/get-tasks`,
     request_schema: getTasksBodySchema,
     description: "A page of a job's tasks (official plugin compatible)",
-    handler: async ({ body, adminUser }: IAdminForthEndpointHandlerInput) => {
+    handler: async ({ body, adminUser }: IAdminForthAuthenticatedEndpointHandlerInput) => {
       const { jobId, limit, offset, fieldsToReturn } = body as z.infer<typeof getTasksBodySchema>;
       const engine = await ctx.engine();
       const job = await visibleJob(ctx, adminUser, jobId);

@@ -20,7 +20,7 @@ export interface JobsPluginFacade {
   adminforth: IAdminForth;
   resourceConfig: AdminForthResource;
   pluginInstanceId: string;
-  whenReady(): Promise<Engine>;
+  engineReady(): Promise<Engine>;
   getTaskDetailsComponent(jobHandlerName: string): AdminForthComponentDeclarationFull | undefined;
   cancelJob(jobId: unknown): Promise<{ changed: boolean; status: JobStatus }>;
   retryJob(jobId: unknown, opts?: { scope?: RetryScope }): Promise<{ status: JobStatus; tasks: number }>;
@@ -65,7 +65,7 @@ export function createContext(plugin: JobsPluginFacade, policy: JobsPolicy, even
   };
   const engine = async () => {
     try {
-      return await plugin.whenReady();
+      return await plugin.engineReady();
     } catch (error) {
       throw new ApiError('NOT_READY', `The background-jobs engine is not running: ${(error as Error)?.message ?? error}`);
     }

@@ -81,7 +81,7 @@ export async function listJobs(ctx: ApiContext, adminUser: AdminUserLike, body: 
   if (body.createdAfter) filters.push(Filters.GTE(o.createdAtField, new Date(body.createdAfter).toISOString()));
   if (body.createdBefore) filters.push(Filters.LT(o.createdAtField, new Date(body.createdBefore).toISOString()));
   const ownOnly = body.mine || (ctx.policy.viewRuleIsDefault && !(await ctx.policy.isAdmin(adminUser)));
-  if (ownOnly) filters.push(Filters.EQ(o.startedByField, valueFor(o.startedByField, adminUser.pk, 'mine')));
+  if (ownOnly) filters.push(Filters.EQ(o.startedByField, valueFor(o.startedByField, String(adminUser.pk), 'mine')));
   if (body.cursor !== undefined) {
     const cursor = decodeCursor(body.cursor);
     const id = ctx.rowId(cursor.id, 'cursor');

@@ -5,7 +5,10 @@
  */
 import http, { type Server } from 'node:http';
 import type { Express, NextFunction, Request, Response } from 'express';
-import type { AdminUser, IAdminForth, IAdminForthEndpointHandlerInput, IAdminForthEndpointOptions, IExpressHttpServer } from '../types.js';
+import type {
+  AdminUser, IAdminForth, IAdminForthAuthenticatedEndpointOptions, IAdminForthEndpointHandlerInput, IAdminForthEndpointOptions,
+  IAdminForthNoAuthEndpointOptions, IExpressHttpServer,
+} from '../types.js';
 import { findCookie, parseCookies } from './cookies.js';
 import { validateAgainstSchema } from './schema-validation.js';
 
@@ -101,8 +104,10 @@ export class ExpressServer implements IExpressHttpServer {
    * → 415 for a non-JSON POST/PUT/PATCH/DELETE → body (`req.body || {}`, a string is JSON-parsed) →
    * `request_schema` → handler → output. A thrown error propagates to Express 5's error handler.
    */
-  endpoint(options: IAdminForthEndpointOptions): void {
-    const { method = 'GET', path, handler, noAuth = false, request_schema, response_schema, target = 'json' } = options;
+  endpoint(options: IAdminForthAuthenticatedEndpointOptions | IAdminForthNoAuthEndpointOptions): void {
+    // Without `noAuth` the auth check below has set `adminUser` before the handler runs.
+    const { method = 'GET', path, noAuth = false, request_schema, response_schema, target = 'json' } = options;
+    const handler = options.handler as IAdminForthEndpointOptions['handler'];
     if (typeof path !== 'string' || !path.startsWith('/')) {
       throw new Error(`Endpoint path must start with "/", got "${path}" (e.g. "/plugin/<pluginInstanceId>/<action>")`);
     }
