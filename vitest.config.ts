@@ -1,6 +1,15 @@
 import { defineConfig } from 'vitest/config';
+import { SOURCE_CONDITION, sourceResolve, withSourceCondition } from './test/helpers/source-condition.js';
+
+// The packages of this repository (the plugin, the test host) export their TypeScript sources
+// under the `af-jobs-source` condition and their build everywhere else. Tests run on the sources:
+// vite resolves with the condition, and every node process a test spawns (an app, a replica, the
+// CLI) inherits it through NODE_OPTIONS.
+process.env.NODE_OPTIONS = withSourceCondition(process.env.NODE_OPTIONS);
 
 export default defineConfig({
+  resolve: sourceResolve,
+  ssr: { resolve: { ...sourceResolve, externalConditions: [SOURCE_CONDITION] } },
   test: {
     pool: 'forks',
     testTimeout: 60_000,

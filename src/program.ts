@@ -4,13 +4,13 @@
  * `af-jobs --help` loads none of them. Commands are flat (design D10); add a group of commands with
  * another `add...Commands(program, ctx)` below.
  */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { applyGlobalFlags, OUTPUT_FORMATS, type Context } from './context.js';
 import { positiveInteger } from './flags.js';
 import { addJobCommands, examples } from './program-jobs.js';
 
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+// Inlined by the build (dist/); read as JSON on the sources.
+import packageJson from '../package.json' with { type: 'json' };
 
 export function buildProgram(ctx: Context): Command {
   const program = new Command('af-jobs')

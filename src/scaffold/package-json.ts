@@ -3,19 +3,17 @@
  * key order (the new key goes before the first key that sorts after it, as npm would place it)
  * and final newline.
  */
-import { readFileSync } from 'node:fs';
 import { ProjectError } from '../errors.js';
+// The plugin this CLI scaffolds is the one it was built with: the build inlines its version (the
+// published CLI has no plugin/ folder), the sources read it from plugin/package.json.
+import pluginPackage from '../../plugin/package.json' with { type: 'json' };
 
 /** The plugin package the scaffold installs, and the range written for it. */
-export const PLUGIN_PACKAGE = '@adminforth/background-jobs';
+export const PLUGIN_PACKAGE = pluginPackage.name;
 
+/** `^<version>` of the plugin this CLI was built with, e.g. `^2.0.0`. */
 export function pluginVersionRange(): string {
-  try {
-    const { version } = JSON.parse(readFileSync(new URL('../../plugin/package.json', import.meta.url), 'utf8')) as { version: string };
-    return `^${version}`;
-  } catch {
-    return 'latest';
-  }
+  return `^${pluginPackage.version}`;
 }
 
 /** The new package.json text, or null when the package is already a dependency. */

@@ -3,10 +3,11 @@
  * takes one typed data object (below); output uses `<%- %>` only and nothing is HTML-escaped.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import ejs from 'ejs';
+import { packageRoot } from '../package-root.js';
 
-const TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
+const TEMPLATES = path.join(packageRoot(), 'templates') + path.sep;
 
 export interface JobsResourceData {
   dataSource: string;

@@ -165,8 +165,8 @@ describe('names and package.json', () => {
 
   it('adds the dependency in place, keeping indentation and the order of the other keys', () => {
     const text = '{\n    "dependencies": {\n        "zod": "^4",\n        "adminforth": "^3"\n    }\n}\n';
-    expect(addDependency(text, '@adminforth/background-jobs', '^0.1.0')).toBe(
-      '{\n    "dependencies": {\n        "@adminforth/background-jobs": "^0.1.0",\n        "zod": "^4",\n        "adminforth": "^3"\n    }\n}\n',
+    expect(addDependency(text, '@adminforth/background-jobs', '^2.0.0')).toBe(
+      '{\n    "dependencies": {\n        "@adminforth/background-jobs": "^2.0.0",\n        "zod": "^4",\n        "adminforth": "^3"\n    }\n}\n',
     );
     expect(addDependency('{"devDependencies":{"@adminforth/background-jobs":"*"}}', '@adminforth/background-jobs', '^1')).toBeNull();
   });

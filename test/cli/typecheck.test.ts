@@ -10,6 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { FIXTURES, REPO, runInProcess, type FixtureName } from './helpers.js';
+import { SOURCE_CONDITION } from '../helpers/source-condition.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-tsc-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -43,6 +44,8 @@ it('tsc --noEmit passes on every scaffolded fixture', async () => {
         skipLibCheck: true,
         isolatedModules: true,
         types: ['node'],
+        // The plugin and the host from their sources (test/helpers/source-condition.ts).
+        customConditions: [SOURCE_CONDITION],
         noEmit: true,
       },
       include: Object.keys(RUNS).map((fixture) => `${fixture}/**/*.ts`),

@@ -84,7 +84,7 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
       expect(answer.status).toBe(200);
       expect(answer.json).toEqual({
         instances: [{
-          instanceId: app.plugin.pluginInstanceId, resourceId: 'jobs', resourceLabel: 'Jobs', pluginVersion: '0.1.0', apiVersion: 1,
+          instanceId: app.plugin.pluginInstanceId, resourceId: 'jobs', resourceLabel: 'Jobs', pluginVersion: '2.0.0', apiVersion: 1,
           apiPath: `/adminapi/v1/plugin/${app.plugin.pluginInstanceId}`, isAdmin: true,
         }],
         user: { pk: adminPk, username: 'adminforth', via: 'cookie' },

@@ -6,10 +6,12 @@
 import vue from '@vitejs/plugin-vue';
 import { defineProject } from 'vitest/config';
 import { spaAliases } from './aliases.js';
+import { sourceResolve } from '../helpers/source-condition.js';
 
 export default defineProject({
   plugins: [vue()],
-  resolve: { alias: spaAliases },
+  resolve: { ...sourceResolve, alias: spaAliases },
+  ssr: { resolve: sourceResolve },
   test: {
     name: 'ui',
     environment: 'happy-dom',

@@ -4,8 +4,9 @@
  * limits and websocket topics, and who it is. Several plugin instances in one app share this one
  * route, so it is registered once per server and lists them all.
  */
-import { createRequire } from 'node:module';
 import { z } from 'zod';
+// Inlined by the build (dist/ has no package.json beside it); read as JSON on the sources.
+import packageJson from '../../package.json' with { type: 'json' };
 import type { IHttpServer } from 'adminforth';
 import { JOB_TOPIC } from '../adapter/publisher.js';
 import type { ApiContext } from './context.js';
@@ -18,17 +19,9 @@ export const API_VERSION = 1;
 
 export const instancesSchema = z.object({}).strict();
 
-function pluginVersion(): string {
-  try {
-    return String(createRequire(import.meta.url)('../../package.json').version);
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** Registers the route over `all` (the contexts of every instance on this server, filled as they register). */
 export function registerInstancesEndpoint(server: IHttpServer, all: ApiContext[]): void {
-  const version = pluginVersion();
+  const version = packageJson.version;
   registerApiEndpoint(server, all[0], {
     path: INSTANCES_PATH,
     schema: instancesSchema,

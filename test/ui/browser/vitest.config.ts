@@ -4,6 +4,10 @@
  */
 import { defineConfig } from 'vitest/config';
 import { ROOT } from '../aliases.js';
+import { withSourceCondition } from '../../helpers/source-condition.js';
+
+// The demo this test starts runs on the sources (test/helpers/source-condition.ts).
+process.env.NODE_OPTIONS = withSourceCondition(process.env.NODE_OPTIONS);
 
 export default defineConfig({
   root: ROOT,
