@@ -5,13 +5,14 @@
  * `npm run dev` runs it), and a job started through the generated route reaches DONE.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { ADMINUSER_TABLE_SQL } from '../helpers/app.js';
 import { copyFixture, removeCopies, runInProcess } from './helpers.js';
+import { freePort } from '../helpers/demo-process.js';
+import { runExampleJob } from '../helpers/example-job.js';
 
 let app: ResultPromise | undefined;
 afterAll(async () => {
@@ -21,34 +22,6 @@ afterAll(async () => {
   }
   removeCopies();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Retries `attempt` until it returns a value, or fails with what it last saw (at once if the app died). */
-async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    if (app && app.exitCode !== null) throw new Error(`${what}: the app exited with code ${app.exitCode}`);
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs} ms (last error: ${String(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 it('init + add-handler + add-component, then a job started through the generated route reaches DONE', async () => {
   const dir = copyFixture('sqlite-prisma', { linkModules: true });
@@ -84,33 +57,9 @@ it('init + add-handler + add-component, then a job started through the generated
   const base = `http://127.0.0.1:${port}`;
 
   try {
-    // The app seeds adminforth/adminforth after discovery; log in once it has.
-    const cookie = await eventually('login', async () => {
-      const response = await fetch(`${base}/adminapi/v1/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'adminforth', password: 'adminforth' }),
-      });
-      if (response.status !== 200) return undefined;
-      return response.headers.getSetCookie()[0]!.split(';')[0]!;
-    });
-
-    const response = await fetch(`${base}/api/create-job/`, { method: 'POST', headers: { 'content-type': 'application/json', cookie } });
-    const body = (await response.json()) as { ok: boolean; jobId: string };
-    expect(response.status, JSON.stringify(body)).toBe(200);
-    expect(body.ok).toBe(true);
-
-    const reader = new Database(dbFile, { readonly: true });
-    try {
-      const row = await eventually('job DONE', async () => {
-        const job = reader.prepare('SELECT * FROM jobs WHERE id = ?').get(body.jobId) as Record<string, unknown> | undefined;
-        return job?.status === 'DONE' ? job : undefined;
-      });
-      expect(row).toMatchObject({ name: 'Example Job', job_handler_name: 'example_job_handler', progress: '100' });
-      expect(row.finished_at).toBeTruthy();
-    } finally {
-      reader.close();
-    }
+    const row = await runExampleJob(base, dbFile, app);
+    expect(row).toMatchObject({ name: 'Example Job', job_handler_name: 'example_job_handler', progress: '100' });
+    expect(row.finished_at).toBeTruthy();
   } catch (error) {
     throw new Error(`${(error as Error).message}\n--- app output ---\n${output.join('')}`, { cause: error });
   } finally {
