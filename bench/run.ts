@@ -9,6 +9,7 @@ import pg from 'pg';
 import { availableDbKinds, freshDatabase, PG_URL } from '../test/helpers/databases.js';
 import { JOBS_TABLE_SQL } from '../test/helpers/jobs-resource.js';
 import type { WorkloadResult } from './workload.js';
+import { measureCliStartup, type CliStartupResult } from './cli-startup.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
@@ -76,6 +77,19 @@ async function twoReplicas(tasks: number): Promise<WorkloadResult> {
   } finally {
     await db.drop();
   }
+}
+
+/** `af-jobs --help` as installed, against `node -e 0`; first, on a machine not yet warm from the rest. */
+log(`cli-startup: af-jobs --help (packed and unpacked) against node -e 0, ${quick ? 11 : 31} runs each`);
+const cliStartup: CliStartupResult = measureCliStartup(ROOT, quick ? 11 : 31);
+function printCliStartup(): void {
+  const c = cliStartup;
+  process.stdout.write(`\ncli-startup (medians of ${c.runs}): node -e 0 ${c.nodeMs} ms, af-jobs --help installed ${c.builtMs} ms (${c.ratio}× node), from the sources under tsx ${c.sourcesMs} ms\n`);
+}
+if (process.argv.includes('--only=cli-startup')) {
+  if (json) process.stdout.write(`${JSON.stringify({ cliStartup })}\n`);
+  else printCliStartup();
+  process.exit(0);
 }
 
 /**
@@ -149,6 +163,7 @@ if (json) {
   out.ceiling = { tasksPerSec: ceiling.tasksPerSec, rounds: spread('ceiling') };
   if (replicas) out.postgresTwoReplicas = { tasksPerSec: replicas.tasksPerSec, ratioToOneReplica: Number((replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(3)), rounds: spread('postgresTwoReplicas'), cpuSecPer100k: cpuPer100k(replicas) };
   if (store1 && store2) out.postgresStore = { oneOwner: store1.tasksPerSec, twoOwners: store2.tasksPerSec, ratio: Number((store2.tasksPerSec / store1.tasksPerSec).toFixed(3)), rounds: { oneOwner: spread('postgresStore1'), twoOwners: spread('postgresStore2') }, cpuSecPer100k: { oneOwner: cpuPer100k(store1), twoOwners: cpuPer100k(store2) } };
+  out.cliStartup = cliStartup;
   out.sqliteLarge = { tasks: sqliteBig.tasks, tasksPerSec: sqliteBig.tasksPerSec, enqueueSec: sqliteBig.enqueueSec, rssGrowthMb: sqliteBig.rssGrowthMb, roundsRssGrowthMb: spread('sqliteLarge', 'rssGrowthMb') };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else {
@@ -176,4 +191,5 @@ if (json) {
   const of = rounds > 1 ? ` (medians of ${rounds} rounds)` : '';
   if (replicas) process.stdout.write(`\npostgres, two replicas / one replica: ${(replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(2)}${of}\n`);
   if (store1 && store2) process.stdout.write(`postgres store without the app, two owners / one: ${(store2.tasksPerSec / store1.tasksPerSec).toFixed(2)}${of}\n`);
+  printCliStartup();
 }
