@@ -14,7 +14,7 @@ import { JobsError, errorMessage } from './errors.js';
 import { ResourceMirror } from './adapter/mirror.js';
 import { createPublisher } from './adapter/publisher.js';
 import { checkColumnOptions, databaseOf, type SupportedDatabase } from './adapter/options.js';
-import { createDefaultAlias } from './adapter/default-alias.js';
+import { createDefaultAlias, registerDefaultAlias } from './adapter/default-alias.js';
 import { waitForResource, reconcileRows } from './adapter/startup.js';
 import { onEngineEvent } from './adapter/event-listeners.js';
 import { injectAdminUi } from './adapter/admin-ui.js';
@@ -67,8 +67,12 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     return 'BackgroundJobsPlugin';
   }
 
-  override modifyResourceConfig(adminforth: IAdminForth, resourceConfig: AdminForthResource): void {
-    super.modifyResourceConfig(adminforth, resourceConfig);
+  override modifyResourceConfig(
+    adminforth: IAdminForth,
+    resourceConfig: AdminForthResource,
+    allPluginInstances?: { pi: AdminForthPlugin; resource: AdminForthResource }[],
+  ): void {
+    super.modifyResourceConfig(adminforth, resourceConfig, allPluginInstances);
     // The admin UI (plugin/custom): navbar indicator, job details, window.OpenJobInfoPopup.
     injectAdminUi(this, adminforth);
     // AdminForth's validator fills these arrays, but its types leave them optional (contract §10).
@@ -93,10 +97,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       if (this.engine && args.recordId !== undefined) await this.engine.cancelJob(String(args.recordId)).catch(() => {});
       return { ok: true };
     });
-    if (this.options.registerDefaultAlias !== false) {
-      adminforth.config.globalPlugins ??= [];
-      adminforth.config.globalPlugins.push(createDefaultAlias(this));
-    }
+    if (this.options.registerDefaultAlias !== false) registerDefaultAlias(adminforth, createDefaultAlias(this), allPluginInstances);
   }
 
   /**

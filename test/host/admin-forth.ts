@@ -19,6 +19,7 @@ import type {
   IAdminForth,
   IHttpServer,
   IOperationalResource,
+  PluginInstanceEntry,
 } from './types.js';
 import { didYouMean, Utils } from './utils.js';
 
@@ -86,33 +87,17 @@ export default class AdminForth implements IAdminForth {
   }
 
   /**
-   * Resource plugins, then global ones, activated in ascending `activationOrder`; the modify
-   * methods are called but NOT awaited (an async one runs up to its first `await`). Repeats for
-   * plugins added to the config during activation.
+   * Activates plugins as AdminForth 3.16 does (contract §1.3): one list of `{ pi, resource }` is
+   * built once (resource plugins, then `globalPlugins` with `resource: null`) and handed to every
+   * `modifyResourceConfig` as its third argument. Each round activates, in ascending
+   * `activationOrder`, the entries whose instance id no activated plugin has yet: `global` ones
+   * get `modifyGlobalConfig`, the rest `modifyResourceConfig`, neither awaited (an async one runs
+   * up to its first `await`). Rounds go on until as many plugins are activated as the list holds,
+   * at most 10. A plugin added to `config.globalPlugins` (or a resource's `plugins`) during
+   * activation is never activated; one pushed into the list is, in the next round.
    */
   private activatePlugins(): void {
-    for (let round = 1; ; round++) {
-      const all = this.collectPlugins();
-      const pending = all.filter(({ plugin }) => !this.activatedPlugins.includes(plugin));
-      if (pending.length === 0) return;
-      if (round > MAX_ACTIVATION_ROUNDS) {
-        throw new Error(`Plugins kept adding plugins for ${MAX_ACTIVATION_ROUNDS} activation rounds; giving up`);
-      }
-      pending.sort((a, b) => (a.plugin.activationOrder ?? 0) - (b.plugin.activationOrder ?? 0));
-      for (const { plugin, resource } of pending) {
-        if (resource) {
-          // The third argument's shape is not in the contract; the host passes { plugin, resource }[].
-          void plugin.modifyResourceConfig?.(this, resource, all);
-        } else {
-          void plugin.modifyGlobalConfig?.(this);
-        }
-        this.registerActivated(plugin);
-      }
-    }
-  }
-
-  private collectPlugins(): { plugin: AdminForthPluginLike; resource: AdminForthResource | null }[] {
-    const found: { plugin: AdminForthPluginLike; resource: AdminForthResource | null }[] = [];
+    const allPluginInstances: PluginInstanceEntry[] = [];
     for (const resource of this.config.resources) {
       for (const plugin of resource.plugins ?? []) {
         if (plugin.pluginsScope === 'global') {
@@ -122,11 +107,24 @@ export default class AdminForth implements IAdminForth {
             `resources[].plugins to config.globalPlugins.`,
           );
         }
-        found.push({ plugin, resource });
+        allPluginInstances.push({ pi: plugin, resource });
       }
     }
-    for (const plugin of this.config.globalPlugins ?? []) found.push({ plugin, resource: null });
-    return found;
+    // Global plugins have no resource; AdminForth's types say otherwise, hence the cast.
+    for (const plugin of this.config.globalPlugins ?? []) allPluginInstances.push({ pi: plugin, resource: null as never });
+
+    for (let round = 1; allPluginInstances.length !== this.activatedPlugins.length; round++) {
+      if (round > MAX_ACTIVATION_ROUNDS) {
+        throw new Error(`Plugin activation loop exceeded ${MAX_ACTIVATION_ROUNDS} iterations, possible infinite loop (some plugin tries to activate himself in a loop)`);
+      }
+      const pending = allPluginInstances.filter(({ pi }) => !this.activatedPlugins.some((p) => p.pluginInstanceId === pi.pluginInstanceId));
+      pending.sort((a, b) => (a.pi.activationOrder ?? 0) - (b.pi.activationOrder ?? 0));
+      for (const { pi, resource } of pending) {
+        if (pi.pluginsScope === 'global') void pi.modifyGlobalConfig?.(this);
+        else void pi.modifyResourceConfig?.(this, resource, allPluginInstances);
+        this.registerActivated(pi);
+      }
+    }
   }
 
   private registerActivated(plugin: AdminForthPluginLike): void {

@@ -56,8 +56,11 @@ export default class AdminForthPlugin {
     this.pluginInstanceId = md5hex(seed);
   }
 
-  /** Overrides must call `super.modifyResourceConfig(...)` first (contract §1.1). */
-  modifyResourceConfig(adminforth: IAdminForth, resourceConfig: AdminForthResource, _allPluginInstances?: any[]): void | Promise<void> {
+  /**
+   * Overrides must call `super.modifyResourceConfig(...)` first (contract §1.1). The third argument
+   * is the activation list: pushing `{ pi, resource }` into it activates `pi` next round (§1.3).
+   */
+  modifyResourceConfig(adminforth: IAdminForth, resourceConfig: AdminForthResource, _allPluginInstances?: { pi: AdminForthPlugin; resource: AdminForthResource }[]): void | Promise<void> {
     this.adminforth = adminforth;
     this.resourceConfig = resourceConfig;
     this.initializePluginInstanceId('resource');

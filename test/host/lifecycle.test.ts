@@ -54,11 +54,22 @@ describe('contract §1.3 step 4: plugin activation inside the constructor', () =
     expect(log).toEqual(['async-modify:a:before-await', 'async-modify:a:after-await']);
   });
 
-  it('activates plugins that plugins add during activation', () => {
+  it('activates a plugin pushed into the activation list (third argument) in the next round', () => {
     const log: string[] = [];
-    admin = new AdminForth(fixtureConfig([fixtureResource('jobs', [new SpawningPlugin({ name: 's', log })])]));
+    admin = new AdminForth(fixtureConfig([fixtureResource('jobs', [new SpawningPlugin({ name: 's', log, into: 'list' })])]));
     expect(log).toEqual(['modify:s', 'modify:s-child']);
     expect(admin.activatedPlugins.map((p) => p.className)).toEqual(['SpawningPlugin', 'RecordingPlugin']);
+  });
+
+  it('never activates a plugin added to the config during activation: the list was built before', () => {
+    const log: string[] = [];
+    admin = new AdminForth(fixtureConfig(
+      [fixtureResource('jobs', [new SpawningPlugin({ name: 's', log, into: 'resource' })])],
+      { globalPlugins: [new GlobalRecordingPlugin({ name: 'g', log })] },
+    ));
+    expect(log).toEqual(['modify:s', 'modify-global:g']);
+    expect(admin.activatedPlugins.map((p) => p.className)).toEqual(['SpawningPlugin', 'GlobalRecordingPlugin']);
+    expect(() => admin!.getPluginByClassName('RecordingPlugin')).toThrow(/^Plugin with className RecordingPlugin not found/);
   });
 
   it('allows one AdminForth per process; shutdown() frees the slot and is idempotent', async () => {

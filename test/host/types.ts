@@ -204,6 +204,15 @@ export interface AdminForthConfig {
   };
 }
 
+/**
+ * An entry of the list `activatePlugins` builds once and hands to every `modifyResourceConfig`
+ * (contract §1.3). Typed as AdminForth types it; a global plugin's `resource` is null at run time.
+ */
+export interface PluginInstanceEntry {
+  pi: AdminForthPluginLike;
+  resource: AdminForthResource;
+}
+
 /** What core reads from a plugin (duck-typed, contract §1.2). */
 export interface AdminForthPluginLike {
   pluginOptions: any;
@@ -212,7 +221,7 @@ export interface AdminForthPluginLike {
   pluginsScope: 'resource' | 'global';
   activationOrder: number;
   customFolderPath: string;
-  modifyResourceConfig?(adminforth: IAdminForth, resourceConfig: AdminForthResource, allPluginInstances?: any[]): void | Promise<void>;
+  modifyResourceConfig?(adminforth: IAdminForth, resourceConfig: AdminForthResource, allPluginInstances?: PluginInstanceEntry[]): void | Promise<void>;
   modifyGlobalConfig?(adminforth: IAdminForth): void | Promise<void>;
   validateConfigAfterDiscover?(adminforth: IAdminForth, resourceConfig: AdminForthResource): void | Promise<void>;
   setupEndpoints(server: IHttpServer): void;

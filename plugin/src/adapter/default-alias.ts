@@ -1,11 +1,17 @@
 /**
  * Makes `admin.getPluginByClassName('default')` find the plugin, as some samples of the official
  * docs call it (written when the class was anonymous, whose name is `default`, contract §1.2),
- * while `getPluginByClassName('BackgroundJobsPlugin')` keeps working. AdminForth activates plugins
- * that are added to `config.globalPlugins` during activation (contract §1.3: up to 10 rounds), so
- * the plugin adds this small global plugin named `default` that forwards every call to it.
+ * while `getPluginByClassName('BackgroundJobsPlugin')` keeps working: a small global plugin named
+ * `default` that forwards every call to the real one.
+ *
+ * AdminForth activates only the plugins of the list it builds once at the start of activation,
+ * and hands that list to `modifyResourceConfig` as its third argument; an entry pushed into it is
+ * activated in the next round (contract §1.3, observed on AdminForth 3.16.4). A plugin pushed into
+ * `config.globalPlugins` at that point is never activated, so that is only the fallback for an
+ * AdminForth that passes no list.
  */
 import { AdminForthPlugin } from 'adminforth';
+import type { AdminForthResource, IAdminForth } from 'adminforth';
 
 export function createDefaultAlias<T extends object>(target: T): AdminForthPlugin {
   class BackgroundJobsPluginDefaultAlias extends AdminForthPlugin {
@@ -27,4 +33,19 @@ export function createDefaultAlias<T extends object>(target: T): AdminForthPlugi
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/** Adds the alias to the plugins AdminForth activates (see above). */
+export function registerDefaultAlias(
+  adminforth: IAdminForth,
+  alias: AdminForthPlugin,
+  allPluginInstances: { pi: AdminForthPlugin; resource: AdminForthResource }[] | undefined,
+): void {
+  if (Array.isArray(allPluginInstances)) {
+    // A global plugin's entry has no resource (AdminForth's own list holds null there).
+    allPluginInstances.push({ pi: alias, resource: null as never });
+  } else {
+    adminforth.config.globalPlugins ??= [];
+    adminforth.config.globalPlugins.push(alias);
+  }
 }
