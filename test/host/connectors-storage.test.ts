@@ -78,6 +78,17 @@ describe.each(kindsHaving('mysql'))('contract §5 MySQL/MariaDB storage (%s)', (
         .toEqual([{ dt: '2024-05-06 07:08:09', ts: '2024-05-06 07:08:09', flag: 0, doc: '{"k":[1,"a"]}' }]);
     });
   });
+
+  it('DATETIME(3), as the jobs migration creates it, keeps whole seconds: milliseconds are dropped on write (contract §10)', async () => {
+    const ddl = 'CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, finished_at DATETIME(3))';
+    await withTable(kind, ddl, ['id', 'finished_at'].map((name) => ({ name })), async (api, raw) => {
+      const { createdRecord } = (await api.create({ finished_at: '2024-05-06T07:08:09.789Z' })) as any;
+      expect(createdRecord.finished_at).toBe('2024-05-06T07:08:09.000Z');
+      await api.update(1, { finished_at: '2024-05-06T07:08:10.999Z' });
+      expect((await api.get([]))!.finished_at).toBe('2024-05-06T07:08:10.000Z');
+      expect(await raw('SELECT CAST(finished_at AS CHAR) AS v FROM t')).toEqual([{ v: '2024-05-06 07:08:10.000' }]);
+    });
+  });
 });
 
 describe('contract §5 connector selection by URL scheme', () => {
