@@ -8,6 +8,7 @@
 import express from 'express';
 import path from 'path';
 import fs from 'fs';
+import { randomBytes } from 'crypto';
 import { fileURLToPath } from 'url';
 import Database from 'better-sqlite3';
 import AdminForth, { Filters } from 'adminforth';
@@ -72,8 +73,23 @@ async function seedUsers(): Promise<void> {
   }
 }
 
+/**
+ * The secret that signs the demo's login cookies when ADMINFORTH_SECRET is not set: random, made
+ * once and kept beside the database (mode 0600), so logins survive a restart of the demo and
+ * nobody can mint a superadmin's cookie from a secret printed in this file.
+ */
+function demoSecret(dbFile: string): string {
+  const file = `${dbFile}.secret`;
+  try {
+    fs.writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
 if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  process.env.ADMINFORTH_SECRET ??= 'af-jobs-demo-secret-change-me';
+  if (!process.env.ADMINFORTH_SECRET) process.env.ADMINFORTH_SECRET = demoSecret(DEMO_DB);
   const port = Number(process.env.PORT ?? 3500);
   const host = process.env.HOST ?? '127.0.0.1';
   createTables(DEMO_DB);
