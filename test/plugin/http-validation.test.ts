@@ -44,6 +44,9 @@ const cases = (): [string, unknown, string | undefined][] => [
   ['jobs/list', { createdAfter: 'yesterday' }, 'createdAfter'],
   ['jobs/list', { createdBefore: 1700000000 }, 'createdBefore'],
   ['jobs/list', { cursor: 'not-a-cursor' }, 'cursor'],
+  // Well-formed cursors this API never gave: a date that is not one, an empty id.
+  ['jobs/list', { cursor: Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url') }, 'cursor'],
+  ['jobs/list', { cursor: Buffer.from(JSON.stringify(['2026-01-01T00:00:00.000Z', ''])).toString('base64url') }, 'cursor'],
   ['jobs/list', { cursor, offset: 1 }, 'cursor'],
   ['jobs/list', [], undefined],
   ['jobs/get', {}, 'jobId'],
@@ -104,6 +107,21 @@ describe('request validation', () => {
     const answer = await pluginCall(app, admin)('jobs/list', { handler: 'x'.repeat(70_000), limit: 5 });
     expect(answer.status).toBe(400);
     expect(answer.json.error).toEqual({ code: 'BODY_TOO_LARGE', field: 'handler', message: expect.stringContaining("largest field: 'handler'") });
+  });
+
+  it('answers bodies that are not JSON, nested too deep, or beyond the app\'s parser limit in the documented JSON shape', async () => {
+    const path = `/plugin/${app.plugin.pluginInstanceId}/jobs/list`;
+    const malformed = await post(app, path, null, admin, { raw: '{"limit": 5,' });
+    expect(malformed).toMatchObject({ status: 400, contentType: expect.stringContaining('application/json'), json: { error: { code: 'INVALID_INPUT', message: expect.stringContaining('not valid JSON') } } });
+    const deep = await post(app, path, null, admin, { raw: `{"handler":${'['.repeat(5000)}${']'.repeat(5000)}}` });
+    expect(deep).toMatchObject({ status: 400, json: { error: { code: 'INVALID_INPUT', message: expect.stringContaining('nested') } } });
+    // express.json() stops at 100 kB before the plugin sees anything.
+    const huge = await post(app, path, null, admin, { raw: JSON.stringify({ handler: 'x'.repeat(200_000) }) });
+    expect(huge).toMatchObject({ status: 400, json: { error: { code: 'BODY_TOO_LARGE' } } });
+    // The official plugin's endpoints keep their own shape for business errors; a body that is
+    // not JSON gets the same JSON error there too, not an HTML page.
+    const compat = await post(app, `/plugin/${app.plugin.pluginInstanceId}/cancel-job`, null, admin, { raw: '{' });
+    expect(compat).toMatchObject({ status: 400, json: { error: { code: 'INVALID_INPUT' } } });
   });
 
   it("keeps AdminForth's 415 for a body that is not JSON", async () => {

@@ -62,11 +62,13 @@ function jobInfo(ctx: ApiContext, job: LoadedJob) {
   };
 }
 
+export const JOB_INFO_PATH = '/plugin/get-background-job-info';
+
 /** `/plugin/get-background-job-info` has no instance id: registered once per server, it asks every instance. */
 export function registerJobInfoEndpoint(server: IHttpServer, all: ApiContext[]): void {
   server.endpoint({
     method: 'POST',
-    path: '/plugin/get-background-job-info',
+    path: JOB_INFO_PATH,
     request_schema: jobIdBodySchema,
     description: 'One job (official plugin compatible)',
     handler: async ({ body, adminUser }: IAdminForthAuthenticatedEndpointHandlerInput) => {

@@ -51,7 +51,10 @@ function encodeCursor(cursor: Cursor): string {
 function decodeCursor(text: string): Cursor {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+    // Only what this API gives out: an ISO date and a non-empty id (a forged date would reach the
+    // database as a filter value).
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string'
+      && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(value[0]) && !Number.isNaN(Date.parse(value[0])) && value[1].length > 0 && value[1].length <= 255) {
       return { createdAt: value[0], id: value[1] };
     }
   } catch {

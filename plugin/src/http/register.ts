@@ -9,10 +9,11 @@ import { TokenStore } from '../store/token-store.js';
 import { createContext, type ApiContext, type JobsPluginFacade } from './context.js';
 import { EventLog } from './event-log.js';
 import { JobsPolicy } from './policy.js';
-import { registerCompatEndpoints, registerJobInfoEndpoint } from './compat-endpoints.js';
+import { JOB_INFO_PATH, registerCompatEndpoints, registerJobInfoEndpoint } from './compat-endpoints.js';
+import { registerBodyErrorHandler } from './body-errors.js';
 import { registerJobsApi } from './jobs-api.js';
 import { registerTokenEndpoints } from './tokens.js';
-import { registerInstancesEndpoint } from './instances.js';
+import { INSTANCES_PATH, registerInstancesEndpoint } from './instances.js';
 
 export interface HttpApiHooks {
   /** Subscribes to the instance's engine events (wakes the `jobs/events` long polls, http/event-log.ts). */
@@ -50,11 +51,13 @@ export function registerHttpApi(server: IHttpServer, plugin: JobsPluginFacade, h
 
   let all = instancesByServer.get(server);
   if (!all) {
-    all = [];
-    instancesByServer.set(server, all);
-    all.push(ctx);
-    registerInstancesEndpoint(server, all);
-    registerJobInfoEndpoint(server, all);
+    const instances: ApiContext[] = (all = []);
+    instancesByServer.set(server, instances);
+    instances.push(ctx);
+    registerInstancesEndpoint(server, instances);
+    registerJobInfoEndpoint(server, instances);
+    registerBodyErrorHandler(server, plugin.adminforth.config.baseUrl ?? '', (path) =>
+      path === INSTANCES_PATH || path === JOB_INFO_PATH || instances.some((one) => path.startsWith(`/plugin/${one.plugin.pluginInstanceId}/`)));
   } else {
     all.push(ctx);
   }

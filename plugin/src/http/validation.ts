@@ -42,8 +42,28 @@ export function checkBodySize(body: unknown): void {
   throw new ApiError('BODY_TOO_LARGE', `The request body is ${size} bytes; at most ${MAX_BODY_BYTES} are accepted${field ? ` (largest field: '${field}')` : ''}.`, field);
 }
 
-/** Size check, then `schema`; the first problem becomes an `INVALID_INPUT` naming the field. */
+/** Deepest nesting of arrays and objects a body may have; no endpoint needs more than 3. */
+export const MAX_BODY_DEPTH = 16;
+
+/**
+ * Refuses a body nested deeper than MAX_BODY_DEPTH, before anything recurses into it (a 5,000-deep
+ * array made the validator overflow its stack). Iterative, so it cannot overflow itself.
+ */
+export function checkBodyDepth(body: unknown): void {
+  const stack: [unknown, number][] = [[body, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_BODY_DEPTH) {
+      throw new ApiError('INVALID_INPUT', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep; no field of this API needs that.`);
+    }
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+}
+
+/** Depth and size checks, then `schema`; the first problem becomes an `INVALID_INPUT` naming the field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  checkBodyDepth(body);
   checkBodySize(body);
   const result = schema.safeParse(body ?? {});
   if (!result.success) throw fromZodError(result.error, body);
