@@ -96,7 +96,7 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.store = options.store;
     this.emit = options.emit;
-    this.log = options.log ?? ((level, message) => console[level](message));
+    this.log = neverThrows(options.log ?? ((level, message) => console[level](message)));
     this.eventRetentionMs = options.eventRetentionMs ?? 3600_000;
     this.maxEventsPerJob = Math.max(1, options.maxEventsPerJob ?? 10_000);
     this.events = new EventStream({
@@ -478,6 +478,21 @@ export class Engine {
       }
     }
   }
+}
+
+/**
+ * The logger, made safe to call from a `.catch` handler: much of the engine's work is not awaited
+ * by anyone (timers, a runner's flush, a job's closing), so a logger that threw there would end in
+ * an unhandled rejection, which crashes the process (issue 17).
+ */
+function neverThrows(log: Logger): Logger {
+  return (level, message) => {
+    try {
+      log(level, message);
+    } catch {
+      // nowhere left to report it
+    }
+  };
 }
 
 /** Checks a handler definition; throws an error that names the fix. */

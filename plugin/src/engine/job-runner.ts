@@ -37,7 +37,8 @@ class TaskRun {
   constructor(readonly startedAt: number) {}
   private controller: AbortController | null = null;
   private reason: TaskAbort | null = null;
-  rejectAttempt: ((reason: unknown) => void) | null = null;
+  /** Ends the attempt as failed with `reason` (set by `runTask` once the attempt exists). */
+  failAttempt: ((reason: TaskAbort) => void) | null = null;
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -51,7 +52,31 @@ class TaskRun {
     if (this.reason) return;
     this.reason = reason;
     this.controller?.abort(reason);
-    this.rejectAttempt?.(reason);
+    this.failAttempt?.(reason);
+  }
+}
+
+/**
+ * How an attempt ended. Success is its own flag, never "no error": a handler may throw or reject
+ * with null, undefined, 0 or '' (issue 17: `throw null` used to mark the task DONE).
+ */
+export type AttemptOutcome = { ok: true } | { ok: false; error: unknown };
+
+const SUCCEEDED: AttemptOutcome = { ok: true };
+
+/** What `settle` records for an attempt (worked out first, so recording cannot stop halfway). */
+type Settlement =
+  | { kind: 'done' }
+  | { kind: 'cancelled' }
+  | { kind: 'released' }
+  | { kind: 'failed'; message: string; retryAt: number | null };
+
+/** `value instanceof type`, false when asking throws (a Proxy's getPrototypeOf trap may). */
+function isInstance(value: unknown, type: abstract new (...args: never[]) => unknown): boolean {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
   }
 }
 
@@ -390,25 +415,37 @@ export class JobRunner {
     const timeoutMs = this.definition.timeoutMs;
     let timer: NodeJS.Timeout | null = null;
     // Settles with the handler, or at once when the task is aborted (a handler that ignores its
-    // signal keeps running, but its task is already decided).
-    const attempt = new Promise<void>((resolve, reject) => {
-      run.rejectAttempt = reject;
+    // signal keeps running, but its task is already decided). It never rejects: a thrown or
+    // rejected value, whatever it is, is the outcome's `error`.
+    const attempt = new Promise<AttemptOutcome>((resolve) => {
+      const fail = (error: unknown) => resolve({ ok: false, error });
+      run.failAttempt = fail;
       if (timeoutMs && timeoutMs > 0) {
         timer = setTimeout(() => run.abort(new TaskAbort('timeout', `Task ${claimed.index} timed out after ${timeoutMs} ms`)), timeoutMs);
       }
       try {
-        Promise.resolve(this.definition.handler(context)).then(() => resolve(), reject);
+        Promise.resolve(this.definition.handler(context)).then(() => resolve(SUCCEEDED), fail);
       } catch (error) {
-        reject(error);
+        fail(error);
       }
     });
-    attempt.then(
-      () => this.settle(claimed, state, null, timer),
-      (error: unknown) => this.settle(claimed, state, error, timer),
-    );
+    // Nothing awaits this chain: settle() must not throw, and if it ever does, that is logged
+    // rather than left to crash the process as an unhandled rejection.
+    void attempt
+      .then((outcome) => this.settle(claimed, state, outcome, timer))
+      .catch((error: unknown) => this.log('error', `background-jobs: settling task ${claimed.index} of job ${this.job.jobId} failed: ${errorMessage(error)}`));
   }
 
-  private settle(claimed: ClaimedTask, state: Record<string, unknown>, error: unknown, timer: NodeJS.Timeout | null): void {
+  /** The engine's logger; a logger that throws is ignored here (nothing may reject unhandled). */
+  private log(level: 'error' | 'warn', message: string): void {
+    try {
+      this.hooks.log(level, message);
+    } catch {
+      // nowhere left to report it
+    }
+  }
+
+  private settle(claimed: ClaimedTask, state: Record<string, unknown>, outcome: AttemptOutcome, timer: NodeJS.Timeout | null): void {
     if (timer) clearTimeout(timer);
     const { jobId, handler, startedBy } = this.job;
     const index = claimed.index;
@@ -418,21 +455,20 @@ export class JobRunner {
       const took = performance.now() - run.startedAt;
       this.avgTaskMs = this.avgTaskMs === null ? took : this.avgTaskMs + (took - this.avgTaskMs) * EWMA;
     }
-    if (error === null) {
+    const settlement = this.settlementOf(claimed, outcome);
+    if (settlement.kind === 'done') {
       this.finished.push({ index, status: 'DONE' });
       this.events.push({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt });
-    } else if (error instanceof TaskAbort && error.kind === 'cancelled') {
+    } else if (settlement.kind === 'cancelled') {
       this.finished.push({ index, status: 'CANCELLED' });
       this.events.push({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: index });
-    } else if (error instanceof TaskAbort && error.kind === 'shutdown') {
+    } else if (settlement.kind === 'released') {
       // Not a failure: the lease is released on stop and another process runs the task again.
     } else {
-      const message = errorMessage(error);
-      const maxAttempts = Math.max(1, this.definition.maxAttempts ?? 1);
-      const willRetry = !(error instanceof UnrecoverableError) && claimed.attempt < maxAttempts && !this.cancelled;
-      this.events.push({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, error: message, willRetry });
-      if (willRetry) {
-        this.rescheduled.push({ index, error: message, runAfter: Date.now() + backoffDelay(claimed.attempt, this.definition.backoff) });
+      const { message, retryAt } = settlement;
+      this.events.push({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, error: message, willRetry: retryAt !== null });
+      if (retryAt !== null) {
+        this.rescheduled.push({ index, error: message, runAfter: retryAt });
       } else {
         // As the official plugin: the task keeps its error in its state, the job its last error.
         state.error = message;
@@ -444,6 +480,36 @@ export class JobRunner {
     }
     this.fillSlots();
     this.scheduleFlush();
+  }
+
+  /**
+   * What to record for an attempt. Never throws: the handler's definition is the user's object
+   * (`maxAttempts` or `backoff` may be getters that throw), and a task whose outcome cannot be
+   * worked out still fails, with what went wrong in its message and the log, rather than staying
+   * IN_PROGRESS (issue 17).
+   */
+  private settlementOf(claimed: ClaimedTask, outcome: AttemptOutcome): Settlement {
+    if (outcome.ok) return { kind: 'done' };
+    const { error } = outcome;
+    if (isInstance(error, TaskAbort)) {
+      const { kind } = error as TaskAbort;
+      if (kind === 'cancelled') return { kind: 'cancelled' };
+      if (kind === 'shutdown') return { kind: 'released' };
+    }
+    const message = errorMessage(error);
+    try {
+      const maxAttempts = Math.max(1, this.definition.maxAttempts ?? 1);
+      const willRetry = !isInstance(error, UnrecoverableError) && claimed.attempt < maxAttempts && !this.cancelled;
+      if (!willRetry) return { kind: 'failed', message, retryAt: null };
+      const delay = backoffDelay(claimed.attempt, this.definition.backoff);
+      // NaN would reach the store as a run_after it cannot write, and the flush would fail forever.
+      if (!Number.isFinite(delay)) throw new Error(`the backoff gave a delay of ${delay} ms: check the handler's backoff option`);
+      return { kind: 'failed', message, retryAt: Date.now() + delay };
+    } catch (unexpected) {
+      const full = errorMessage(`${message} (and the engine could not record the failure: ${errorMessage(unexpected)})`);
+      this.log('error', `background-jobs: task ${claimed.index} of job ${this.job.jobId}: ${full}`);
+      return { kind: 'failed', message: full, retryAt: null };
+    }
   }
 }
 
