@@ -39,6 +39,11 @@ export interface PluginOptions {
    * the job, or is an admin. Only asked for jobs `canView` allows.
    */
   canManage?: (adminUser: AdminUserLike, job: JobAccessInfo) => boolean | Promise<boolean>;
+  /**
+   * Websocket events are sent to a user as the database has them now (demoted or deleted users
+   * stop receiving them); what was read of a user is trusted this long. Default 2 000 ms.
+   */
+  userRecheckMs?: number;
   /** How long a claimed task stays leased without a heartbeat before another process may take it. Default 30 000 ms. */
   leaseMs?: number;
   /** How often leases are renewed and cancellations from other processes are noticed. Default leaseMs / 3. */

@@ -6,7 +6,7 @@
  */
 import { createConnector, mergeDiscoveredColumns, OperationalResource, type DataConnector } from './connectors/index.js';
 import { validateConfig } from './config-validator.js';
-import { deleteResourceRecord, updateResourceRecord } from './record-operations.js';
+import { deleteResourceRecord, updateResourceRecord, type DeleteResourceRecordParams, type UpdateResourceRecordParams } from './record-operations.js';
 import { AdminForthAuth } from './http/auth.js';
 import { ExpressServer } from './http/express-server.js';
 import { registerCoreEndpoints } from './http/rest-api.js';
@@ -259,20 +259,20 @@ export default class AdminForth implements IAdminForth {
     return this.operationalResources[resourceId];
   }
 
+  /** Updates a record with the resource's edit hooks (contract §2), as core's `update_record` does. */
+  updateResourceRecord(params: UpdateResourceRecordParams): Promise<{ error: any }> {
+    return updateResourceRecord(this, params);
+  }
+
+  /** Deletes a record with the resource's delete hooks (contract §2), as core's `delete_record` does. */
+  deleteResourceRecord(params: DeleteResourceRecordParams): Promise<{ error: any }> {
+    return deleteResourceRecord(this, params);
+  }
+
   /**
    * Host-only teardown: closes the http server, the websocket and every connector and clears
    * `global.adminforth`. Idempotent.
    */
-  /** Updates a record with the resource's edit hooks (contract §2), as the admin UI's edit does. */
-  updateResourceRecord(args: Parameters<typeof updateResourceRecord>[1]): Promise<{ error: string | null }> {
-    return updateResourceRecord(this.resource(args.resource.resourceId), args);
-  }
-
-  /** Deletes a record with the resource's delete hooks (contract §2), as the admin UI's delete does. */
-  deleteResourceRecord(args: Parameters<typeof deleteResourceRecord>[1]): Promise<{ error: string | null }> {
-    return deleteResourceRecord(this.resource(args.resource.resourceId), args);
-  }
-
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       const errors: unknown[] = [];

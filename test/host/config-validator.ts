@@ -17,9 +17,11 @@ import type {
   ResourceHooks,
 } from './types.js';
 import { slugifyString } from './utils.js';
+import { normaliseAllowedActions } from './allowed-actions.js';
 
 export const GLOBAL_INJECTION_KEYS = ['userMenu', 'header', 'sidebar', 'sidebarTop', 'everyPageBottom'] as const;
 const SAVE_HOOK_ACTIONS = ['create', 'edit', 'delete'] as const;
+const DATA_SOURCE_HOOK_ACTIONS = ['show', 'list'] as const;
 const DEFAULT_LOGIN_RATE_LIMITS = ['500/5m', '5000/1h', '10000/1d'];
 
 function configError(message: string): Error {
@@ -56,6 +58,12 @@ function normaliseHooks(input: AdminForthResourceInput['hooks'], resourceId: str
     for (const [slot, value] of Object.entries(slots ?? {})) {
       hooks[action][slot] = toHookList(value, `resource "${resourceId}" hooks.${action}.${slot}`);
     }
+  }
+  // AdminForth's validator fills these arrays for every resource.
+  for (const action of DATA_SOURCE_HOOK_ACTIONS) {
+    hooks[action] ??= {};
+    hooks[action].beforeDatasourceRequest ??= [];
+    hooks[action].afterDatasourceResponse ??= [];
   }
   for (const action of SAVE_HOOK_ACTIONS) {
     hooks[action] ??= {};
@@ -101,6 +109,11 @@ function normaliseResource(input: AdminForthResourceInput, dataSourceIds: Set<st
   });
   const plugins = input.plugins ?? [];
   if (!Array.isArray(plugins)) throw configError(`resource "${resourceId}" plugins must be an array`);
+  if (input.recordLabel !== undefined && typeof input.recordLabel !== 'function') {
+    throw configError(`Resource "${resourceId}" recordLabel is not a function`);
+  }
+  const { allowedActions, problem } = normaliseAllowedActions(resourceId, input.options?.allowedActions);
+  if (problem) throw configError(problem);
   const resource: AdminForthResource = {
     ...input,
     resourceId,
@@ -109,8 +122,10 @@ function normaliseResource(input: AdminForthResourceInput, dataSourceIds: Set<st
     dataSourceColumns: [],
     hooks: normaliseHooks(input.hooks, resourceId),
     plugins: [...plugins],
-    options: { ...(input.options ?? {}) },
+    options: { ...(input.options ?? {}), allowedActions },
   };
+  // AdminForth's default label: the resource's label and the record's primary key.
+  resource.recordLabel = input.recordLabel ?? ((record: any) => `${resource.label} ${record[resource.columns.find((c) => c.primaryKey)?.name ?? 'id']}`);
   resource.dataSourceColumns = dataSourceColumnsOf(resource);
   return resource;
 }

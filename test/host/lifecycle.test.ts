@@ -225,6 +225,8 @@ describe('contract §9.3: config after validation', () => {
     const [jobs, others] = config.resources;
     expect(jobs).toMatchObject({ resourceId: 'background_jobs', table: 'background_jobs', plugins: [], options: {} });
     expect(jobs.hooks).toEqual({
+      show: { beforeDatasourceRequest: [], afterDatasourceResponse: [] },
+      list: { beforeDatasourceRequest: [], afterDatasourceResponse: [] },
       create: { beforeSave: [], afterSave: [] },
       edit: { beforeSave: [], afterSave: [] },
       delete: { beforeSave: [hook], afterSave: [] },
@@ -233,6 +235,28 @@ describe('contract §9.3: config after validation', () => {
     expect(others).toMatchObject({ resourceId: 'others', label: 'Others', options: { listPageSize: 5 } });
     expect(await config.auth!.websocketTopicAuth('/x', null)).toBe(false);
     expect(await config.auth!.websocketTopicAuth('/x', { pk: '1', username: 'u', dbUser: {} })).toBe(true);
+  });
+
+  it('completes options.allowedActions as AdminForth does: all true by default, `all` spread, missing keys true', async () => {
+    const onlyAdmins = async () => true;
+    admin = new AdminForth(fixtureConfig([
+      fixtureResource('none'),
+      fixtureResource('all_false', [], { options: { allowedActions: { all: false } } }),
+      fixtureResource('all_fn', [], { options: { allowedActions: { all: onlyAdmins } } }),
+      fixtureResource('some', [], { options: { allowedActions: { edit: onlyAdmins, delete: false } } }),
+    ]));
+    const actions = Object.fromEntries(admin.config.resources.map((r) => [r.resourceId, r.options.allowedActions]));
+    const every = (value: unknown) => ({ show: value, list: value, edit: value, create: value, delete: value, filter: value });
+    expect(actions.none).toEqual(every(true));
+    expect(actions.all_false).toEqual(every(false));
+    expect(actions.all_fn).toEqual(every(onlyAdmins));
+    expect(actions.some).toEqual({ ...every(true), edit: onlyAdmins, delete: false });
+    // A resource without a recordLabel gets '<label> <pk>'.
+    expect(admin.config.resources[0].recordLabel!({ id: 7 })).toBe('None 7');
+    await admin.shutdown();
+    admin = undefined;
+    expect(() => new AdminForth(fixtureConfig([fixtureResource('jobs', [], { options: { allowedActions: { all: true, edit: false } } })])))
+      .toThrow('Resource "jobs" allowedActions cannot have "all" and other keys at same time: all, edit');
   });
 
   it('defaults the brand to AdminForth and rejects resources without columns', async () => {

@@ -77,9 +77,76 @@ export interface AdminForthComponentDeclarationFull {
 }
 export type AdminForthComponentDeclaration = string | AdminForthComponentDeclarationFull;
 
+/** Why an `allowedActions` value is being checked (`types/Common.ts` `ActionCheckSource`). */
+export enum ActionCheckSource {
+  DisplayButtons = 'displayButtons',
+  ListRequest = 'listRequest',
+  ShowRequest = 'showRequest',
+  /** The edit page loading its record (core checks `show` then). */
+  EditLoadRequest = 'editLoadRequest',
+  EditRequest = 'editRequest',
+  CreateRequest = 'createRequest',
+  DeleteRequest = 'deleteRequest',
+  BulkActionRequest = 'bulkActionRequest',
+  CustomActionRequest = 'customActionRequest',
+}
+
+/** The keys of `options.allowedActions`, in AdminForth's order (`types/Common.ts`). */
+export enum AllowedActionsEnum {
+  show = 'show',
+  list = 'list',
+  edit = 'edit',
+  create = 'create',
+  delete = 'delete',
+  filter = 'filter',
+}
+
+/**
+ * A boolean, or a function of the request; a string answer refuses with that string as the
+ * error (`types/Back.ts` `AllowedActionValue`). AdminForth types the function as returning a
+ * Promise, so a synchronous one fails an app's type check there too.
+ */
 export type AllowedActionValue =
   | boolean
-  | ((args: { adminUser: AdminUser; source?: string; meta?: any }) => boolean | Promise<boolean>);
+  | ((args: { adminUser: AdminUser; resource: AdminForthResource; meta: any; source: ActionCheckSource; adminforth: IAdminForth }) => Promise<boolean | string>);
+
+/** `options.allowedActions` as an app writes it: any subset of the keys, or `all` alone. */
+export type AllowedActionsInput = { [key in AllowedActionsEnum]?: AllowedActionValue } & { all?: AllowedActionValue };
+
+/** `options.allowedActions` after config validation: every key present. */
+export type AllowedActions = { [key in AllowedActionsEnum]: AllowedActionValue };
+
+/** What `interpretResource` resolves: only the actions the check source needs, the rest `false`. */
+export type AllowedActionsResolved = { [key in AllowedActionsEnum]: boolean | string };
+
+/** `extra` of the data-source hooks: the request as the endpoint got it. */
+export interface DataSourceHookExtra {
+  body: any;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  cookies: { key: string; value: string }[];
+  requestUrl: string;
+}
+
+/** `hooks.list|show.beforeDatasourceRequest` (`types/Back.ts`): may change `query.filters`, `query.sort`, ... */
+export type BeforeDataSourceRequestFunction = (params: {
+  resource: AdminForthResource;
+  adminUser: AdminUser;
+  query: any;
+  extra: DataSourceHookExtra;
+  filtersTools: any;
+  adminforth: IAdminForth;
+}) => Promise<{ ok: boolean; error?: string | null; newRecordId?: string; redirectToRecordId?: string }>;
+
+/** `hooks.list|show.afterDatasourceResponse` (`types/Back.ts`): `response` is the rows array. */
+export type AfterDataSourceResponseFunction = (params: {
+  resource: AdminForthResource;
+  adminUser: AdminUser;
+  query: any;
+  response: any;
+  extra: DataSourceHookExtra;
+  adminforth: IAdminForth;
+}) => Promise<{ ok: boolean; error?: string }>;
 
 export interface AdminForthResourceColumnInput {
   name: string;
@@ -113,6 +180,8 @@ export interface BeforeSaveFunction {
 export type AfterSaveFunction = BeforeSaveFunction;
 
 export interface ResourceHooks {
+  show?: { beforeDatasourceRequest?: BeforeDataSourceRequestFunction[]; afterDatasourceResponse?: AfterDataSourceResponseFunction[] };
+  list?: { beforeDatasourceRequest?: BeforeDataSourceRequestFunction[]; afterDatasourceResponse?: AfterDataSourceResponseFunction[] };
   create?: { beforeSave?: BeforeSaveFunction[]; afterSave?: AfterSaveFunction[] };
   edit?: { beforeSave?: BeforeSaveFunction[]; afterSave?: AfterSaveFunction[] };
   delete?: { beforeSave?: BeforeSaveFunction[]; afterSave?: AfterSaveFunction[] };
@@ -126,7 +195,9 @@ export interface AdminForthResourceInput {
   label?: string;
   columns: AdminForthResourceColumnInput[];
   options?: Record<string, any>;
-  hooks?: Partial<Record<'create' | 'edit' | 'delete' | 'show' | 'list', Partial<Record<'beforeSave' | 'afterSave' | 'beforeDatasourceRequest' | 'afterDatasourceRequest', any>>>>;
+  hooks?: Partial<Record<'create' | 'edit' | 'delete' | 'show' | 'list', Partial<Record<'beforeSave' | 'afterSave' | 'beforeDatasourceRequest' | 'afterDatasourceResponse', any>>>>;
+  /** The label of a record (`_label` of `get_resource_data`); default `'<resource label> <pk>'`. */
+  recordLabel?: (record: any) => string;
   plugins?: AdminForthPluginLike[];
   [key: string]: any;
 }
@@ -145,7 +216,14 @@ export interface AdminForthResource {
    */
   hooks?: ResourceHooks;
   plugins: AdminForthPluginLike[];
+  /**
+   * `options.allowedActions` holds every {@link AllowedActionsEnum} key after validation. Typed
+   * loosely here: real AdminForth types `options` as `ResourceOptions`, whose `allowedActions` is
+   * a required {@link AllowedActions}, so e.g. `options.allowedActions ??= {}` fails its type check.
+   */
   options: Record<string, any>;
+  /** Optional in AdminForth's types, though its config validator fills a default (`'<label> <pk>'`). */
+  recordLabel?: (record: any) => string;
   [key: string]: any;
 }
 

@@ -105,3 +105,22 @@ export function didYouMean(name: string, candidates: Iterable<string>, quote = '
   const best = closestMatch(name, candidates);
   return best === undefined ? '' : ` Did you mean ${quote}${best}${quote}?`;
 }
+
+/**
+ * How AdminForth reads a hook's answer (`modules/utils.ts` `hookResponseError`, used for the save
+ * hooks and the data-source hooks alike): anything but an object with a boolean `ok` throws (the
+ * request then fails with a 500); `ok: false` without an error refuses with
+ * `'Operation aborted by hook'`; an `error` refuses with that error, even beside `ok: true`;
+ * otherwise null (go on).
+ */
+export function hookResponseError(answer: unknown): { error: any } | null {
+  const { ok, error } = (answer ?? {}) as { ok?: unknown; error?: unknown };
+  if (answer === null || typeof answer !== 'object' || typeof ok !== 'boolean') {
+    // AdminForth's message names beforeSave whichever hook it was.
+    throw new Error('Hook beforeSave must return { ok: boolean, error?: string | null }');
+  }
+  // A falsy but non-null error ('' or 0) beside `ok: false` is returned as it is.
+  if (ok === false && !error) return { error: error ?? 'Operation aborted by hook' };
+  if (error) return { error };
+  return null;
+}

@@ -38,3 +38,41 @@ describe('websocket events with a custom canView', () => {
     expect([...viewer.frames, ...admin.frames].filter((f) => f.includes(privateJob))).toEqual([]);
   });
 });
+
+describe('websocket events follow the user as they are now', () => {
+  it('a demoted superadmin stops receiving other users\' job events, and a deleted one all of them', async () => {
+    // userRecheckMs 0: every delivery reads the user again, so the test needs no wait for a cache.
+    app = await startJobsApp({ pluginOptions: { userRecheckMs: 0 } });
+    const a = app;
+    a.plugin.registerTaskHandler({ jobHandlerName: 'quick', handler: async () => {} });
+    const wsUrl = `${a.url.replace('http', 'ws')}/afws`;
+    const admin = await TestSocket.open(wsUrl, await a.login('adminforth', 'adminforth'));
+    admin.send({ type: 'subscribe', topic: '/background-jobs-job-update' });
+    admin.send('ping');
+    await admin.next((f) => f === 'pong');
+    const viewerPk = await a.userPk('viewer');
+    const adminPk = await a.userPk('adminforth');
+    const users = a.admin.resource('adminuser');
+    const finished = (jobId: string) => (f: string) => f.includes(jobId) && f.includes('"status":"DONE"');
+
+    // A superadmin sees the viewer's job.
+    const before = String(await a.plugin.startNewJob('before', { pk: viewerPk }, [{ state: {} }], 'quick'));
+    await admin.next(finished(before));
+
+    // Demoted: the viewer's next job is not theirs to see; their own still is.
+    await users.update(adminPk, { role: 'user' });
+    const hidden = String(await a.plugin.startNewJob('hidden', { pk: viewerPk }, [{ state: {} }], 'quick'));
+    const own = String(await a.plugin.startNewJob('own', { pk: adminPk }, [{ state: {} }], 'quick'));
+    await admin.next(finished(own));
+    await expect.poll(async () => (await a.plugin.getJob(hidden)).status).toBe('DONE');
+
+    // Deleted: not even their own job.
+    await users.delete(adminPk);
+    const gone = String(await a.plugin.startNewJob('gone', { pk: adminPk }, [{ state: {} }], 'quick'));
+    await expect.poll(async () => (await a.plugin.getJob(gone)).status).toBe('DONE');
+    // A round trip on the socket after both finished: anything sent for them has arrived by now.
+    admin.send('ping');
+    await admin.next((f) => f === 'pong');
+    expect(admin.frames.filter((f) => f.includes(hidden) || f.includes(gone))).toEqual([]);
+  });
+});

@@ -1,12 +1,17 @@
 /**
  * AdminForth's core endpoints that a plugin or a CLI touches (contract §3.2): `POST /login`,
- * `POST /check_auth`, `POST /logout`, `GET /get_config`. Registered by `AdminForth.setupEndpoints`
- * before any plugin's endpoints. The CRUD endpoints the SPA uses are not reproduced.
+ * `POST /check_auth`, `POST /logout`, `GET /get_config`, and the resource endpoints whose
+ * `allowedActions` and hooks a plugin owning a resource relies on: `POST /get_resource_data`
+ * (`resource-data.ts`), `POST /update_record` and `POST /delete_record` (`record-endpoints.ts`).
+ * Registered by `AdminForth.setupEndpoints` before any plugin's endpoints. The SPA's other
+ * endpoints (create, bulk actions, `get_resource`, ...) are not reproduced.
  */
 import type { AdminUser, IAdminForth, IHttpServer } from '../types.js';
 import { findCookie } from './cookies.js';
 import { verifyPassword } from '../utils.js';
 import { clientIpFromHeaders, DEFAULT_LOGIN_RATE_LIMITS, LoginRateLimiter } from './rate-limit.js';
+import { registerRecordEndpoints } from './record-endpoints.js';
+import { registerResourceDataEndpoint } from './resource-data.js';
 
 /** Registers the core endpoints on `server` for `adminforth`; the login rate limiter lives in this closure. */
 export function registerCoreEndpoints(server: IHttpServer, adminforth: IAdminForth): void {
@@ -82,6 +87,9 @@ export function registerCoreEndpoints(server: IHttpServer, adminforth: IAdminFor
       };
     },
   });
+
+  registerResourceDataEndpoint(server, adminforth);
+  registerRecordEndpoints(server, adminforth);
 }
 
 function requireAuthConfig(adminforth: IAdminForth) {
