@@ -19,6 +19,8 @@ import { waitForResource, reconcileRows } from './adapter/startup.js';
 import { onEngineEvent } from './adapter/event-listeners.js';
 import { injectAdminUi } from './adapter/admin-ui.js';
 import { registerHttpApi } from './http/register.js';
+import { JobsPolicy, accessInfoOf } from './http/policy.js';
+import { applyResourcePolicy, rowLoader } from './adapter/resource-policy.js';
 import type { JobStatus, TaskStatus } from './statuses.js';
 import type { AdminUserLike, JobAccessInfo, PluginOptions, RetryScope, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
 
@@ -47,6 +49,11 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   /** Store and row work of the timers above in flight: `stop()` waits for it. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly accessInfo = new Map<string, { at: number; info: Promise<JobAccessInfo | null> }>();
+  /**
+   * Who may see and manage which job (design D7), for the HTTP API and the resource's own pages.
+   * @internal
+   */
+  readonly policy: JobsPolicy;
 
   constructor(options: PluginOptions) {
     super(options, import.meta.url);
@@ -60,6 +67,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     // also crash the app as an unhandled rejection.
     this.readyPromise.catch(() => {});
     this.mirror = new ResourceMirror((jobId, patch) => this.writeRow(jobId, patch), log);
+    this.policy = new JobsPolicy({ isAdmin: (adminUser) => this.isAdmin(adminUser), canView: options.canView, canManage: options.canManage });
   }
 
   /** The same id as the official plugin on the same resource (contract §1.1). */
@@ -96,6 +104,13 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       }
       if (this.engine && args.recordId !== undefined) await this.engine.cancelJob(String(args.recordId)).catch(() => {});
       return { ok: true };
+    });
+    // The same rules on AdminForth's own list, show, edit and delete of the jobs resource.
+    applyResourcePolicy(resourceConfig, {
+      policy: this.policy,
+      options: this.options,
+      loadRow: rowLoader(() => this.adminforth, resourceConfig),
+      accessInfo: (row) => accessInfoOf(row, this.options, this.primaryKey()),
     });
     if (this.options.registerDefaultAlias !== false) registerDefaultAlias(adminforth, createDefaultAlias(this), allPluginInstances);
   }
@@ -353,12 +368,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     if (cached && now - cached.at < 5000) return cached.info;
     const info = (async (): Promise<JobAccessInfo | null> => {
       const row = await this.adminforth.resource(this.resourceConfig.resourceId).get(Filters.EQ(this.primaryKey(), this.rowId(jobId)));
-      if (!row) return null;
-      const o = this.options;
-      return {
-        id: jobId, name: row[o.nameField], handler: row[o.jobHandlerField], status: row[o.statusField],
-        startedBy: row[o.startedByField] === null || row[o.startedByField] === undefined ? null : String(row[o.startedByField]), row,
-      };
+      return row ? accessInfoOf(row, this.options, this.primaryKey()) : null;
     })().catch(() => null);
     if (this.accessInfo.size >= 1000) this.accessInfo.delete(this.accessInfo.keys().next().value!);
     this.accessInfo.set(jobId, { at: now, info });

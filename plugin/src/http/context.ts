@@ -10,7 +10,7 @@ import type { JobRow, TaskRow } from '../store/job-store.js';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type { AdminUserLike, JobAccessInfo, PluginOptions } from '../types.js';
 import type { TokenStore } from '../store/token-store.js';
-import type { JobsPolicy } from './policy.js';
+import { accessInfoOf, type JobsPolicy } from './policy.js';
 import type { EventLog } from './event-log.js';
 import { ApiError } from './errors.js';
 
@@ -20,6 +20,7 @@ export interface JobsPluginFacade {
   adminforth: IAdminForth;
   resourceConfig: AdminForthResource;
   pluginInstanceId: string;
+  policy: JobsPolicy;
   engineReady(): Promise<Engine>;
   getTaskDetailsComponent(jobHandlerName: string): AdminForthComponentDeclarationFull | undefined;
   cancelJob(jobId: unknown): Promise<{ changed: boolean; status: JobStatus }>;
@@ -81,15 +82,7 @@ export function createContext(plugin: JobsPluginFacade, policy: JobsPolicy, even
       return Number(text);
     },
     accessInfo(row) {
-      const startedBy = row[o.startedByField];
-      return {
-        id: String(row[pkColumn().name]),
-        name: row[o.nameField] ?? '',
-        handler: row[o.jobHandlerField] ?? '',
-        status: row[o.statusField] ?? '',
-        startedBy: startedBy === null || startedBy === undefined ? null : String(startedBy),
-        row,
-      };
+      return accessInfoOf(row, o, pkColumn().name);
     },
     async loadJob(jobId, field = 'jobId') {
       const id = ctx.rowId(jobId, field);

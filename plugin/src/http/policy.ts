@@ -5,6 +5,23 @@
  */
 import type { AdminUserLike, JobAccessInfo, PluginOptions } from '../types.js';
 
+/**
+ * What the rules see of a job: its row of the jobs resource, with the columns the options name.
+ * In rows of AdminForth's own pages a foreign key (the seed's `started_by`) is `{ label, pk }`.
+ */
+export function accessInfoOf(row: Record<string, any>, options: PluginOptions, primaryKey: string): JobAccessInfo {
+  const column = row[options.startedByField];
+  const startedBy = column !== null && typeof column === 'object' && 'pk' in column ? column.pk : column;
+  return {
+    id: String(row[primaryKey]),
+    name: row[options.nameField] ?? '',
+    handler: row[options.jobHandlerField] ?? '',
+    status: row[options.statusField] ?? '',
+    startedBy: startedBy === null || startedBy === undefined ? null : String(startedBy),
+    row,
+  };
+}
+
 export interface PolicyOptions {
   isAdmin: (adminUser: AdminUserLike) => Promise<boolean>;
   canView?: PluginOptions['canView'];

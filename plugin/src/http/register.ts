@@ -8,7 +8,6 @@ import type { EngineEventListener } from '../adapter/event-listeners.js';
 import { TokenStore } from '../store/token-store.js';
 import { createContext, type ApiContext, type JobsPluginFacade } from './context.js';
 import { EventLog } from './event-log.js';
-import { JobsPolicy } from './policy.js';
 import { JOB_INFO_PATH, registerCompatEndpoints, registerJobInfoEndpoint } from './compat-endpoints.js';
 import { registerBodyErrorHandler } from './body-errors.js';
 import { registerJobsApi } from './jobs-api.js';
@@ -24,11 +23,7 @@ export interface HttpApiHooks {
 const instancesByServer = new WeakMap<object, ApiContext[]>();
 
 export function registerHttpApi(server: IHttpServer, plugin: JobsPluginFacade, hooks: HttpApiHooks): ApiContext {
-  const policy = new JobsPolicy({
-    isAdmin: (adminUser) => plugin.isAdmin(adminUser),
-    canView: plugin.options.canView,
-    canManage: plugin.options.canManage,
-  });
+  const { policy } = plugin;
   const events = new EventLog();
   hooks.onEngineEvent((event) => events.append(event));
 
