@@ -49,6 +49,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   /** Store and row work of the timers above in flight: `stop()` waits for it. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly accessInfo = new Map<string, { at: number; info: Promise<JobAccessInfo | null> }>();
+  private readonly currentUsers = new Map<string, { at: number; user: Promise<AdminUserLike | null> }>();
   /**
    * Who may see and manage which job (design D7), for the HTTP API and the resource's own pages.
    * @internal
@@ -348,7 +349,10 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
    * Whether this user may see a job (its websocket events, design D7): the `canView` option when
    * set, else the job's starter and admins.
    */
-  async mayView(adminUser: AdminUserLike | null | undefined, startedBy: string | null, jobId?: string): Promise<boolean> {
+  async mayView(socketUser: AdminUserLike | null | undefined, startedBy: string | null, jobId?: string): Promise<boolean> {
+    // The user the socket logged in as may since have been demoted or deleted: decide on the user
+    // as the database has them now, as an HTTP request would (contract §3.3).
+    const adminUser = socketUser ? await this.currentUser(socketUser) : null;
     if (!adminUser) return false;
     if (this.options.canView && jobId !== undefined) {
       const info = await this.jobAccessInfo(jobId);
@@ -356,6 +360,28 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     }
     if (await this.isAdmin(adminUser)) return true;
     return startedBy !== null && String(adminUser.pk) === startedBy;
+  }
+
+  /**
+   * `adminUser` with its row of the users resource as it is now (`dbUser`), or null when the row
+   * is gone; read at most once per `userRecheckMs` per user, since every event is filtered per
+   * subscriber. Without a users resource (or its primary key) the socket's user is kept.
+   */
+  private currentUser(adminUser: AdminUserLike): Promise<AdminUserLike | null> {
+    const usersResourceId = this.adminforth.config.auth?.usersResourceId;
+    const pk = this.adminforth.config.resources.find((r) => r.resourceId === usersResourceId)?.columns.find((c) => c.primaryKey)?.name;
+    if (!usersResourceId || !pk || adminUser.pk === null || adminUser.pk === undefined) return Promise.resolve(adminUser);
+    const key = String(adminUser.pk);
+    const now = Date.now();
+    const cached = this.currentUsers.get(key);
+    if (cached && now - cached.at < (this.options.userRecheckMs ?? 2000)) return cached.user;
+    const user = this.adminforth.resource(usersResourceId).get(Filters.EQ(pk, adminUser.pk))
+      .then((row: Record<string, any> | null) => (row ? { ...adminUser, dbUser: row } : null))
+      // An unreadable users table denies: better a missed event than one sent to a deleted user.
+      .catch(() => null);
+    if (this.currentUsers.size >= 1000) this.currentUsers.delete(this.currentUsers.keys().next().value!);
+    this.currentUsers.set(key, { at: now, user });
+    return user;
   }
 
   /**
