@@ -84,34 +84,29 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     super.modifyResourceConfig(adminforth, resourceConfig, allPluginInstances);
     // The admin UI (plugin/custom): navbar indicator, job details, window.OpenJobInfoPopup.
     injectAdminUi(this, adminforth);
-    // AdminForth's validator fills these arrays, but its types leave them optional (contract §10).
-    const hooks = (resourceConfig.hooks ??= {});
-    const deleteHooks = ((hooks.delete ??= {}).beforeSave ??= []);
-    const editHooks = ((hooks.edit ??= {}).beforeSave ??= []);
-    // Deleting a job's row in the admin UI cancels the job and removes its tasks.
-    deleteHooks.push(async ({ recordId }: { recordId?: unknown }) => {
-      if (this.engine && recordId !== undefined) await this.engine.deleteJob(String(recordId));
-      return { ok: true };
-    });
-    // Setting the status to CANCELLED in the admin UI cancels the job; other status edits would
-    // contradict the engine's truth, so they are refused.
-    editHooks.push(async (args: any) => {
-      const updates = args.updates ?? args.record ?? {};
-      const status = updates[this.options.statusField];
-      const oldStatus = args.oldRecord?.[this.options.statusField];
-      if (status === undefined || status === oldStatus) return { ok: true };
-      if (status !== 'CANCELLED') {
-        return { ok: false, error: `The status of a job is set by its tasks; the only change you can make is to CANCELLED.` };
-      }
-      if (this.engine && args.recordId !== undefined) await this.engine.cancelJob(String(args.recordId)).catch(() => {});
-      return { ok: true };
-    });
-    // The same rules on AdminForth's own list, show, edit and delete of the jobs resource.
+    // The plugin's rules on AdminForth's own list, show, edit and delete of the jobs resource,
+    // and what an allowed edit or delete of a job's row does.
     applyResourcePolicy(resourceConfig, {
       policy: this.policy,
       options: this.options,
       loadRow: rowLoader(() => this.adminforth, resourceConfig),
       accessInfo: (row) => accessInfoOf(row, this.options, this.primaryKey()),
+      // Deleting a job's row cancels the job and removes its tasks.
+      onDelete: async (recordId) => {
+        if (this.engine) await this.engine.deleteJob(String(recordId));
+      },
+      // Setting the status to CANCELLED cancels the job; other status edits would contradict the
+      // engine's truth, so they are refused.
+      onEdit: async ({ recordId, updates, oldRecord }) => {
+        const status = updates[this.options.statusField];
+        const oldStatus = oldRecord?.[this.options.statusField];
+        if (status === undefined || status === oldStatus) return { ok: true };
+        if (status !== 'CANCELLED') {
+          return { ok: false, error: `The status of a job is set by its tasks; the only change you can make is to CANCELLED.` };
+        }
+        if (this.engine) await this.engine.cancelJob(String(recordId)).catch(() => {});
+        return { ok: true };
+      },
     });
     if (this.options.registerDefaultAlias !== false) registerDefaultAlias(adminforth, createDefaultAlias(this), allPluginInstances);
   }

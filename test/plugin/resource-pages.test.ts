@@ -85,6 +85,27 @@ describe.each(kinds)("the jobs resource's own pages (%s)", (kind) => {
     expect((await remove(admin, adminJob)).json).toMatchObject({ ok: true });
   });
 
+  it("bulk delete: a refused record keeps its tasks, though AdminForth runs a record's beforeSave hooks all at once", async () => {
+    // AdminForth's "Delete checked" (its config validator's bulk action) calls every beforeSave
+    // hook of a record with Promise.all and a refusal stops none of the others; the host has no
+    // bulk endpoint, so the hooks are called here the same way.
+    const { a, adminJob, viewerJob } = await withJobs({ kind });
+    const resource = a.admin.config.resources.find((r) => r.resourceId === 'jobs')!;
+    const viewerUser = { pk: await a.userPk('viewer'), username: 'viewer', dbUser: { role: 'user' } };
+    const bulkDelete = async (recordId: string) => {
+      const record = await a.admin.resource('jobs').get([{ field: 'id', operator: 'eq', value: recordId }]);
+      const answers = await Promise.all(resource.hooks!.delete!.beforeSave!.map((hook) => hook({ recordId, resource, record, adminUser: viewerUser as any, adminforth: a.admin })));
+      return answers.find((answer) => answer.error)?.error ?? null;
+    };
+    expect(await bulkDelete(adminJob)).toBe('You may not delete this job.');
+    const { total } = await a.plugin.getJobTasks(adminJob);
+    expect(total).toBe(1);
+    expect((await a.plugin.getJob(adminJob)).status).toBe('DONE');
+    // Their own job goes: its tasks are removed.
+    expect(await bulkDelete(viewerJob)).toBeNull();
+    await expect(a.plugin.getJob(viewerJob)).rejects.toThrow();
+  });
+
   it("the resource's own allowedActions still apply: delete limited to superadmins stays so for the viewer's own job", async () => {
     const resource = seedJobsResource({ pollMs: 100 });
     const superadminOnly = async ({ adminUser }: { adminUser: any }) => adminUser.dbUser.role === 'superadmin';

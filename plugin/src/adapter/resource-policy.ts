@@ -7,8 +7,8 @@
  *   started, as a filter added before the query, so counts and pages stay exact. With a custom
  *   `canView` the rows it refuses are taken out after the query (a page may then come out short).
  * - edit and delete: `canManage` per record, both in `allowedActions` (core checks it with the
- *   record's id before it loads or changes anything) and in the `beforeSave` hooks, which run for
- *   every record of a bulk delete too.
+ *   record before it changes anything) and in the `beforeSave` hook that then does what the edit
+ *   or delete means for the job (it runs for every record of a bulk delete too).
  * The resource's own `allowedActions` still apply: the plugin's rule is added to them, never
  * replaces them, so a resource file cannot undo it.
  */
@@ -26,6 +26,10 @@ export interface ResourcePolicyContext {
   /** The jobs resource's rows, by primary key (after discovery). */
   loadRow(id: unknown): Promise<Record<string, any> | null>;
   accessInfo(row: Record<string, any>): JobAccessInfo;
+  /** What an allowed delete of a job's row does (cancel the job, remove its tasks). */
+  onDelete(recordId: unknown): Promise<void>;
+  /** An allowed edit of a job's row: its answer decides whether the edit goes on. */
+  onEdit(args: { recordId: unknown; updates: Record<string, any>; oldRecord: Record<string, any> | undefined }): Promise<HookAnswer>;
 }
 
 const NUMERIC_TYPES = new Set(['integer', 'float', 'decimal']);
@@ -74,11 +78,19 @@ export function applyResourcePolicy(resource: AdminForthResource, ctx: ResourceP
     return job !== null && job !== undefined && policy.canManage(adminUser, ctx.accessInfo(job));
   };
 
-  // The beforeSave hooks run first: ahead of the plugin's own (cancel, delete the tasks).
-  const refuseUnmanageable = (verb: string) => async (args: { recordId?: unknown; adminUser?: AdminUser }): Promise<HookAnswer> =>
-    (await mayManage(args.adminUser, args.recordId)) ? { ok: true } : { ok: false, error: `You may not ${verb} this job.` };
-  hookList('edit', 'beforeSave').unshift(refuseUnmanageable('edit'));
-  hookList('delete', 'beforeSave').unshift(refuseUnmanageable('delete'));
+  // One hook each that checks, then acts: AdminForth's bulk "Delete checked" runs a record's
+  // beforeSave hooks all at once (Promise.all) and a refusal stops none of the others, so the
+  // permission cannot sit in a hook of its own ahead of the one that deletes the tasks.
+  const refused = (verb: string): HookAnswer => ({ ok: false, error: `You may not ${verb} this job.` });
+  hookList('delete', 'beforeSave').push(async (args: { recordId?: unknown; record?: Record<string, any>; adminUser?: AdminUser }): Promise<HookAnswer> => {
+    if (!(await mayManage(args.adminUser, args.recordId, args.record))) return refused('delete');
+    await ctx.onDelete(args.recordId);
+    return { ok: true };
+  });
+  hookList('edit', 'beforeSave').push(async (args: { recordId?: unknown; updates?: Record<string, any>; record?: Record<string, any>; oldRecord?: Record<string, any>; adminUser?: AdminUser }): Promise<HookAnswer> => {
+    if (!(await mayManage(args.adminUser, args.recordId, args.oldRecord))) return refused('edit');
+    return ctx.onEdit({ recordId: args.recordId, updates: args.updates ?? args.record ?? {}, oldRecord: args.oldRecord });
+  });
 
   // allowedActions: the resource's own value AND the plugin's rule for the record in question.
   // Core passes the record as `meta.oldRecord` (edit) or `meta.record` (delete), or its id as
