@@ -33,6 +33,21 @@ export type { JobRow, TaskRow } from './store/job-store.js';
 
 const log: Logger = (level, message) => console[level](message);
 
+/** Longest job name accepted: the jobs table's `name` column is VARCHAR(255) in the migrations `af-jobs init` writes. */
+const MAX_JOB_NAME_LENGTH = 255;
+
+/** Refuses a job name no database can store, before anything is written (the engine checks its type). */
+function checkJobName(name: unknown): void {
+  if (typeof name !== 'string') return;
+  if (name.includes('\u0000')) {
+    throw new JobsError('INVALID_INPUT', 'The job name contains a NUL character (\\u0000), which PostgreSQL cannot store: remove it.');
+  }
+  const length = [...name].length;
+  if (length > MAX_JOB_NAME_LENGTH) {
+    throw new JobsError('INVALID_INPUT', `The job name is ${length} characters long; at most ${MAX_JOB_NAME_LENGTH} are accepted: shorten it.`);
+  }
+}
+
 export default class BackgroundJobsPlugin extends AdminForthPlugin {
   options: PluginOptions;
   private engine: Engine | null = null;
@@ -251,6 +266,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     initialState: Record<string, unknown> = {},
     options: StartJobOptions = {},
   ): Promise<any> {
+    checkJobName(jobName);
     const engine = await this.readyPromise;
     const startedBy = adminUser?.pk !== undefined && adminUser?.pk !== null ? String(adminUser.pk) : null;
     const resource = () => this.adminforth.resource(this.resourceConfig.resourceId);
@@ -266,7 +282,14 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
         if (progressColumn?.type === 'string' || progressColumn?.type === 'text') record[o.progressField] = '0';
         const createdAtColumn = this.resourceConfig.columns.find((c) => c.name === o.createdAtField);
         if (!createdAtColumn?.fillOnCreate) record[o.createdAtField] = new Date().toISOString();
-        const result = await resource().create(record);
+        let result: Awaited<ReturnType<ReturnType<typeof resource>['create']>>;
+        try {
+          result = await resource().create(record);
+        } catch (error) {
+          // The connector throws what the database said (a value too long for its column, a
+          // type it refuses): say which job and resource, keep the database's words.
+          throw new JobsError('INVALID_INPUT', `Could not create the row of job '${jobName}' in resource '${this.resourceConfig.resourceId}': ${errorMessage(error)}`, { cause: error });
+        }
         if (!result.ok) throw new Error(`Could not create the row of job '${jobName}' in resource '${this.resourceConfig.resourceId}': ${result.error}`);
         const created = result.createdRecord;
         return { jobId: String(created[this.primaryKey()]), createdAt: String(created[o.createdAtField] ?? new Date().toISOString()) };

@@ -19,7 +19,10 @@ const SHOWN_PREFIX_LENGTH = TOKEN_PREFIX.length + 6;
 
 export const createTokenSchema = z.object({
   /** What the token is for, e.g. "CI deploy". */
-  name: z.string().trim().min(1).max(100),
+  name: z.string().trim().min(1).max(100)
+    // Control and formatting characters (NUL, right-to-left overrides, zero-width joiners) could
+    // make a name print as another in the CLI's tables.
+    .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'must not contain control or formatting characters (such as NUL or a right-to-left override)'),
   /** The token stops working after this many days; no expiry when absent. */
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 }).strict();
