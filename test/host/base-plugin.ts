@@ -9,12 +9,14 @@ import type { AdminForthResource, IAdminForth, IHttpServer } from './types.js';
 import { currentFileDir, md5hex } from './utils.js';
 
 export default class AdminForthPlugin {
+  // `declare`: as in AdminForth's build, these three are not properties of a new instance at all
+  // (not even undefined ones) until activation sets them; `'pluginInstanceId' in plugin` is false.
   /** Set by `modifyResourceConfig` / `modifyGlobalConfig`, not by the constructor. */
-  adminforth!: IAdminForth;
+  declare adminforth: IAdminForth;
   /** The normalised resource this instance sits on; set by `modifyResourceConfig`. */
-  resourceConfig!: AdminForthResource;
+  declare resourceConfig: AdminForthResource;
   /** md5 hex id, set by `initializePluginInstanceId` (called from the two modify methods). */
-  pluginInstanceId!: string;
+  declare pluginInstanceId: string;
 
   /** Directory of the plugin's entry file (see `currentFileDir`). */
   pluginDir: string;

@@ -13,6 +13,9 @@
 import { AdminForthPlugin } from 'adminforth';
 import type { AdminForthResource, IAdminForth } from 'adminforth';
 
+/** What AdminForth's base class sets on a plugin during activation (contract §1.1). */
+const OWN_FIELDS = new Set<PropertyKey>(['pluginInstanceId', 'adminforth', 'resourceConfig']);
+
 export function createDefaultAlias<T extends object>(target: T): AdminForthPlugin {
   class BackgroundJobsPluginDefaultAlias extends AdminForthPlugin {
     constructor() {
@@ -28,7 +31,10 @@ export function createDefaultAlias<T extends object>(target: T): AdminForthPlugi
   const alias = new BackgroundJobsPluginDefaultAlias();
   return new Proxy(alias, {
     get(self, property, receiver) {
-      if (property in self) return Reflect.get(self, property, receiver);
+      // The alias's own identity, even while unset: AdminForth's base class creates these only at
+      // activation, and forwarded they would give the alias the real plugin's id, which AdminForth
+      // then takes for an activated plugin, never activates the alias and gives up after 10 rounds.
+      if (property in self || OWN_FIELDS.has(property)) return Reflect.get(self, property, receiver);
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
