@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
+import { pack, plainEnv, runPlain, type Packed } from '../helpers/scratch-install.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMINUSER_TABLE_SQL } from '../helpers/app.js';
 import { freePort } from '../helpers/demo-process.js';
@@ -31,33 +32,8 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-packaging-'));
 const appDir = path.join(scratch, 'app');
 const appRunning: ResultPromise[] = [];
 
-/** The environment of everything run in the scratch app: none of this repository's loaders or conditions. */
-function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.NODE_OPTIONS;
-  for (const key of Object.keys(env)) if (key.startsWith('npm_') || key.startsWith('VITEST')) delete env[key];
-  return env;
-}
-
 async function run(file: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-  const result = await execa(file, args, { cwd: options.cwd ?? appDir, env: plainEnv(options.env), extendEnv: false, reject: false, all: true });
-  if (result.exitCode !== 0) throw new Error(`${[file, ...args].join(' ')} exited with ${result.exitCode}:\n${result.all}`);
-  return result;
-}
-
-interface Packed {
-  file: string;
-  files: { path: string; size: number }[];
-  size: number;
-  unpackedSize: number;
-}
-
-/** `npm pack` in `dir` (its prepack builds it) into the scratch folder. */
-async function pack(dir: string): Promise<Packed> {
-  const result = await execa('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: dir, reject: false, all: false, env: plainEnv() });
-  if (result.exitCode !== 0) throw new Error(`npm pack in ${dir} failed:\n${result.stderr}`);
-  const [info] = JSON.parse(result.stdout.slice(result.stdout.indexOf('['))) as { filename: string; files: { path: string; size: number }[]; size: number; unpackedSize: number }[];
-  return { file: path.join(scratch, info!.filename), files: info!.files, size: info!.size, unpackedSize: info!.unpackedSize };
+  return runPlain(file, args, options.cwd ?? appDir, options.env);
 }
 
 let plugin: Packed;
@@ -65,7 +41,7 @@ let cli: Packed;
 let host: Packed;
 
 beforeAll(async () => {
-  [plugin, host, cli] = [await pack(path.join(REPO, 'plugin')), await pack(path.join(REPO, 'test/host')), await pack(REPO)];
+  [plugin, host, cli] = [await pack(path.join(REPO, 'plugin'), scratch), await pack(path.join(REPO, 'test/host'), scratch), await pack(REPO, scratch)];
 
   fs.cpSync(path.join(FIXTURES, 'sqlite-prisma'), appDir, { recursive: true });
   const repoLock = JSON.parse(fs.readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
