@@ -44,6 +44,14 @@ function describeCause(cause: unknown): string {
 
 /** `bin/af-jobs.js` calls this: runs the CLI on `process.argv` and exits with its code. */
 export async function main(): Promise<never> {
+  // A reader that stopped reading (`af-jobs tail <id> | head -1`) closes the pipe: the output is
+  // no longer wanted, which is not a failure of af-jobs. Stop quietly instead of an EPIPE crash.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(EXIT.OK);
+      throw error;
+    });
+  }
   const ctx = createContext();
   // Ctrl-C outside a prompt (prompts turn it into an InterruptedError themselves). Files are
   // written synchronously at the very end of a command, so an interrupt never splits a write.

@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { promptFailure, type Prompts } from '../../src/context.js';
 import { EXIT } from '../../src/errors.js';
-import { copyFixture, readTree, removeCopies, runBin, runInProcess } from './helpers.js';
+import { BIN, REPO, copyFixture, readTree, removeCopies, runBin, runInProcess } from './helpers.js';
 
 afterAll(removeCopies);
 
@@ -20,6 +21,17 @@ describe('af-jobs (process)', () => {
     for (const text of ['init', 'add-handler', 'add-component', '--no-color', '--quiet', '--verbose', '--version']) {
       expect(result.stdout).toContain(text);
     }
+  });
+
+  it('a reader that closed the pipe ends the CLI quietly with exit 0, not an EPIPE crash', async () => {
+    // The read end is closed before the child starts writing: every write of its output fails.
+    const child = execa('node', [BIN, '--help'], { cwd: REPO, env: { NO_COLOR: '1' }, stdin: 'ignore', reject: false, buffer: false });
+    child.stdout!.destroy();
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
+    const result = await child;
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(result.exitCode).toBe(EXIT.OK);
   });
 
   it('an unknown command is a usage error (exit 2) with a suggestion', async () => {
