@@ -169,6 +169,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       eventRetentionMs: this.options.eventRetentionMs,
       maxEventsPerJob: this.options.maxEventsPerJob,
       maxClaimAhead: this.options.maxClaimAhead,
+      maxTaskStateBytes: this.options.maxTaskStateBytes,
       emit: (event) => {
         publish(event);
         if (event.type === 'job:finished') this.reassertFinalRow(event.jobId);

@@ -20,6 +20,8 @@ export interface RunHandlerOptions {
   jobState?: Record<string, unknown>;
   /** Called with every engine event (`task:started`, `task:state`, `job:finished`, ...). */
   onEvent?: (event: EngineEvent) => void;
+  /** The plugin option of the same name: largest task state, in bytes of JSON (default 1 MiB). */
+  maxTaskStateBytes?: number;
 }
 
 export interface TaskResult {
@@ -48,6 +50,7 @@ export async function runHandler(
     store,
     pollMs: 20,
     progressIntervalMs: 0,
+    maxTaskStateBytes: options.maxTaskStateBytes,
     log: () => {},
     emit: (event) => {
       options.onEvent?.(event);

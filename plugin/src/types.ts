@@ -64,6 +64,14 @@ export interface PluginOptions {
    * hundreds). Adapts to the measured task time; slow tasks get none. Default 1,000; 0 turns it off.
    */
   maxClaimAhead?: number;
+  /**
+   * Most bytes of JSON (UTF-8) a task's state may hold — and the job's state too (one limit for
+   * both). A `setTaskStateField` or `setJobStateField` that would make the state bigger rejects with
+   * a `JobsError` naming the limit, the size and this option, and writes nothing; the handler may
+   * catch it and go on. Keeps every write well under what the database accepts in one statement
+   * (MySQL/MariaDB `max_allowed_packet`). Default 1,048,576 (1 MiB).
+   */
+  maxTaskStateBytes?: number;
   /** SQLite only: switch the database to WAL with synchronous=NORMAL at start-up (default true). */
   sqliteTuning?: boolean;
   /**

@@ -27,6 +27,8 @@ export interface JobEngineHooks {
   progressIntervalMs: number;
   /** Most tasks a runner leases beyond `parallelLimit` (claim-ahead, job-runner.ts); 0 turns it off. */
   maxClaimAhead: number;
+  /** Most bytes of JSON a task's state may hold (`maxTaskStateBytes`). */
+  maxStateBytes: number;
   jobState: JobStateAccess;
   log: Logger;
   onJobFinished(job: RunnerJob, counters: JobCounters): Promise<void>;

@@ -15,7 +15,7 @@ import type { NewTask, RetryScope, TaskHandlerDefinition, TaskSource } from '../
 export type { RetryScope } from '../types.js';
 import { JobRunner } from './job-runner.js';
 import type { JobEngineHooks, JobStateAccess, Logger, RunnerJob } from './engine-types.js';
-import { toJson } from './task-context.js';
+import { checkStateSize, toJson } from './task-context.js';
 import { EventStream, type SequencedEvent } from './event-stream.js';
 import type { EventRead } from '../store/job-store.js';
 
@@ -38,7 +38,16 @@ export interface EngineOptions {
    * flush commits (claim-ahead, see job-runner.ts). Default 1,000; 0 turns it off.
    */
   maxClaimAhead?: number;
+  /**
+   * Most bytes of JSON (UTF-8) a task's state may hold, and the job's state too: a
+   * `setTaskStateField` or `setJobStateField` that would make it bigger rejects with a JobsError
+   * and writes nothing. Default 1,048,576 (1 MiB).
+   */
+  maxTaskStateBytes?: number;
 }
+
+/** Default of `maxTaskStateBytes`: 1 MiB of JSON. */
+export const DEFAULT_MAX_TASK_STATE_BYTES = 1_048_576;
 
 export interface CreateJobInput {
   name: string;
@@ -92,8 +101,14 @@ export class Engine {
   readonly events: EventStream;
   readonly eventRetentionMs: number;
   readonly maxEventsPerJob: number;
+  readonly maxTaskStateBytes: number;
 
   constructor(options: EngineOptions) {
+    const maxStateBytes = options.maxTaskStateBytes ?? DEFAULT_MAX_TASK_STATE_BYTES;
+    if (!Number.isInteger(maxStateBytes) || maxStateBytes <= 0) {
+      throw new JobsError('INVALID_INPUT', `maxTaskStateBytes must be a positive integer (bytes of JSON), got ${maxStateBytes}`);
+    }
+    this.maxTaskStateBytes = maxStateBytes;
     this.store = options.store;
     this.emit = options.emit;
     this.log = neverThrows(options.log ?? ((level, message) => console[level](message)));
@@ -117,6 +132,7 @@ export class Engine {
       pollMs: this.pollMs,
       progressIntervalMs: options.progressIntervalMs ?? 250,
       maxClaimAhead: Math.max(0, Math.floor(options.maxClaimAhead ?? 1000)),
+      maxStateBytes,
       jobState,
       log: this.log,
       events: this.events,
@@ -268,7 +284,8 @@ export class Engine {
     }]));
     const status = result.status as JobStatus;
     if (result.changed) {
-      this.runners.get(job.jobKey)?.cancel();
+      // Resolves once this process's running tasks of the job are CANCELLED in the store too.
+      await this.runners.get(job.jobKey)?.cancel();
       await this.promote(job.handler);
     }
     return { changed: result.changed, status };
@@ -300,8 +317,7 @@ export class Engine {
     if (!job) return;
     // No job:finished: the job's event log is deleted with it, a moment later.
     await this.store.cancelJob(job.jobKey, Date.now());
-    const runner = this.runners.get(job.jobKey);
-    runner?.cancel();
+    await this.runners.get(job.jobKey)?.cancel();
     await this.store.deleteJob(job.jobKey);
   }
 
@@ -313,7 +329,14 @@ export class Engine {
 
   async setJobStateField(job: RunnerJob, field: string, value: unknown): Promise<void> {
     toJson({ [field]: value }, `Job state field '${field}'`);
-    await this.store.updateJobState(job.jobKey, (s) => ({ ...s, [field]: value }), this.changeEvents((state) => [
+    // The whole state is known only inside the store's transaction: over the limit, the mutation
+    // throws there and nothing is written.
+    const mutate = (s: Record<string, unknown>) => {
+      const next = { ...s, [field]: value };
+      checkStateSize(JSON.stringify(next), this.maxTaskStateBytes, `job ${job.jobId}`);
+      return next;
+    };
+    await this.store.updateJobState(job.jobKey, mutate, this.changeEvents((state) => [
       { type: 'job:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy, field, value, state },
     ]));
   }
@@ -373,7 +396,7 @@ export class Engine {
     // A cancel made by another process reaches this one here, within one heartbeat.
     for (const [jobKey, runner] of this.runners) {
       const job = await this.store.getJobByKey(jobKey);
-      if (!job || job.status === 'CANCELLED') runner.cancel();
+      if (!job || job.status === 'CANCELLED') void runner.cancel();
     }
   }
 
@@ -439,7 +462,7 @@ export class Engine {
   private onOtherProcessEvent(jobKey: number, event: EngineEvent): void {
     // Called for every event another replica writes, task events included: job events only.
     if (event.type === 'job:finished') {
-      if (event.status === 'CANCELLED') this.runners.get(jobKey)?.cancel();
+      if (event.status === 'CANCELLED') void this.runners.get(jobKey)?.cancel();
       return;
     }
     const runnable = event.type === 'job:started' || event.type === 'job:retried' || (event.type === 'job:created' && event.status === 'IN_PROGRESS');

@@ -12,64 +12,27 @@
  * `hooks.maxClaimAhead`): tasks slower than a flush get no claim-ahead at all. What may run at once
  * is the owner's run slots (`FlushResult.slots`, store/slots.ts): the job's `parallelLimit` shared
  * out between the replicas working on it, so the limit holds across all of them.
+ *
+ * A runner ends only once everything it has to write is written: after a cancel, the aborted tasks'
+ * CANCELLED outcomes are queued a moment after the flush that saw the job CANCELLED (issue 17). A
+ * batch the database keeps refusing is cut until the task it cannot store is found (`isolate`).
  */
-import type { ClaimedTask, FlushResult, JobStore, RescheduledTask, FinishedTask } from '../store/job-store.js';
+import type { ClaimedTask, FlushInput, FlushResult, JobStore } from '../store/job-store.js';
 import type { EngineEvent } from '../events.js';
 import type { TaskHandlerDefinition } from '../types.js';
-import { UnrecoverableError, errorMessage } from '../errors.js';
-import { createTaskContext } from './task-context.js';
+import { JobsError, UnrecoverableError, errorMessage } from '../errors.js';
+import { createTaskContext, type TaskHost } from './task-context.js';
+import { coalesceTaskStates, emptyBatch, hasWrites, partOf, putBack, writtenTasks, type WriteBatch } from './write-batch.js';
+import { SUCCEEDED, TaskAbort, TaskRun, type AttemptOutcome } from './task-run.js';
 import type { JobEngineHooks, RunnerJob } from './engine-types.js';
 import { backoffDelay } from './backoff.js';
-
-/** The reason a signal is aborted with, so the runner can tell a cancel from a handler error. */
-export class TaskAbort extends Error {
-  constructor(readonly kind: 'cancelled' | 'timeout' | 'shutdown', message: string) {
-    super(message);
-    this.name = kind === 'timeout' ? 'TimeoutError' : 'AbortError';
-  }
-}
-
-/**
- * One running attempt. The AbortController is made only when the handler reads `signal` (most
- * no-op or short handlers never do); an abort before that is replayed onto it.
- */
-class TaskRun {
-  constructor(readonly startedAt: number) {}
-  private controller: AbortController | null = null;
-  private reason: TaskAbort | null = null;
-  /** Ends the attempt as failed with `reason` (set by `runTask` once the attempt exists). */
-  failAttempt: ((reason: TaskAbort) => void) | null = null;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.reason) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: TaskAbort): void {
-    if (this.reason) return;
-    this.reason = reason;
-    this.controller?.abort(reason);
-    this.failAttempt?.(reason);
-  }
-}
-
-/**
- * How an attempt ended. Success is its own flag, never "no error": a handler may throw or reject
- * with null, undefined, 0 or '' (issue 17: `throw null` used to mark the task DONE).
- */
-export type AttemptOutcome = { ok: true } | { ok: false; error: unknown };
-
-const SUCCEEDED: AttemptOutcome = { ok: true };
 
 /** What `settle` records for an attempt (worked out first, so recording cannot stop halfway). */
 type Settlement =
   | { kind: 'done' }
   | { kind: 'cancelled' }
   | { kind: 'released' }
-  | { kind: 'failed'; message: string; retryAt: number | null };
+  | { kind: 'failed'; message: string; retryAt: number | null; saveState: boolean };
 
 /** `value instanceof type`, false when asking throws (a Proxy's getPrototypeOf trap may). */
 function isInstance(value: unknown, type: abstract new (...args: never[]) => unknown): boolean {
@@ -83,7 +46,7 @@ function isInstance(value: unknown, type: abstract new (...args: never[]) => unk
 /** Moving averages: weight of the newest sample. */
 const EWMA = 0.2;
 
-export class JobRunner {
+export class JobRunner implements TaskHost {
   private readonly running = new Map<number, TaskRun>();
   /** Leased by this runner, not started yet (claim-ahead), oldest first from `readyHead`. */
   private ready: ClaimedTask[] = [];
@@ -95,14 +58,10 @@ export class JobRunner {
   /** Moving averages of a task's run time and a flush's time (ms); null until measured. */
   private avgTaskMs: number | null = null;
   private avgFlushMs: number | null = null;
-  private states = new Map<number, string>();
-  private finished: FinishedTask[] = [];
-  private rescheduled: RescheduledTask[] = [];
-  private lastError: string | null = null;
-  /** Events of the task writes not flushed yet: they go to the log in the same flush. */
-  private events: EngineEvent[] = [];
-  /** Resolvers of `setTaskStateField` calls waiting for their write to be committed. */
-  private commitWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** Writes (and their events, and the `setTaskStateField` calls waiting for them) for the next flush. */
+  private pending: WriteBatch = emptyBatch();
+  /** The error of the last flush that failed (null once one succeeds). */
+  private lastFailure: string | null = null;
   private pumping: Promise<void> | null = null;
   private again = false;
   private flushQueued = false;
@@ -159,17 +118,42 @@ export class JobRunner {
     if (!this.ended) this.requestFlush();
   }
 
-  /** The job was cancelled: abort running tasks at once; their results are still recorded. */
-  cancel(): void {
+  get maxStateBytes(): number {
+    return this.hooks.maxStateBytes;
+  }
+
+  /**
+   * The job was cancelled: abort running tasks at once (a handler that ignores its signal keeps
+   * running, but its task is decided). Resolves once their CANCELLED outcomes have been flushed —
+   * or the flush failed and is retried — so a cancel made here is in the store when `cancelJob`
+   * returns. Never rejects.
+   */
+  async cancel(): Promise<void> {
+    const settling = this.abortForCancel();
+    try {
+      await Promise.all(settling);
+      await this.flushNow();
+    } catch (error) {
+      this.log('error', `background-jobs: could not save the cancel of job ${this.job.jobId}: ${errorMessage(error)}`);
+    }
+  }
+
+  /** The synchronous part of `cancel` (also run from a flush that saw the job CANCELLED); returns the aborted runs' `settled`. */
+  private abortForCancel(): Promise<void>[] {
     this.cancelled = true;
-    for (const run of this.running.values()) run.abort(new TaskAbort('cancelled', `Job ${this.job.jobId} was cancelled`));
+    const settling: Promise<void>[] = [];
+    for (const run of this.running.values()) {
+      run.abort(new TaskAbort('cancelled', `Job ${this.job.jobId} was cancelled`));
+      settling.push(run.settled);
+    }
     // Leased ahead, never started: they end CANCELLED like the job's scheduled tasks.
     const { jobId, handler, startedBy } = this.job;
     for (const task of this.takeReady()) {
-      this.finished.push({ index: task.index, status: 'CANCELLED' });
-      this.events.push({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: task.index });
+      this.pending.finished.push({ index: task.index, status: 'CANCELLED' });
+      this.pending.events.push({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: task.index });
     }
     this.requestFlush();
+    return settling;
   }
 
   /** Stop claiming; after `graceMs` abort what still runs. Resolves when every task has settled and been flushed. */
@@ -226,6 +210,13 @@ export class JobRunner {
     if (this.ended) return;
     this.ended = true;
     this.clearTimers();
+    // Nothing waits for ever: a write still pending now (the runner stopped while the database
+    // failed) will not be saved by this runner.
+    const waiters = this.pending.waiters;
+    this.pending.waiters = [];
+    for (const w of waiters) {
+      w.reject(new JobsError('INVALID_STATE', `The state of task ${w.index} of job ${this.job.jobId} was not saved: the engine stopped before the database accepted it${this.lastFailure ? ` (last error: ${this.lastFailure})` : ''}.`));
+    }
     this.resolveEnded();
   }
 
@@ -240,6 +231,7 @@ export class JobRunner {
   }
 
   private requestFlush(): void {
+    if (this.ended) return;
     if (this.pumping) {
       this.again = true;
       return;
@@ -256,65 +248,155 @@ export class JobRunner {
   private async pump(): Promise<void> {
     do {
       this.again = false;
-      const states = this.states;
-      const finished = this.finished;
-      const rescheduled = this.rescheduled;
-      const waiters = this.commitWaiters;
-      const lastError = this.lastError;
-      const events = coalesceTaskStates(this.events);
-      this.events = [];
-      this.states = new Map();
-      this.finished = [];
-      this.rescheduled = [];
-      this.commitWaiters = [];
-      this.lastError = null;
+      const batch = this.pending;
+      batch.events = coalesceTaskStates(batch.events);
+      this.pending = emptyBatch();
       const ahead = this.ahead;
       // The store caps the claim by this owner's slots + ahead, minus the tasks it holds.
       const claim = this.stopping || this.cancelled || this.ended ? 0 : this.parallelLimit + ahead;
       const flushStarted = performance.now();
       let result: FlushResult;
       try {
-        result = await this.store.flush({
-          jobKey: this.job.jobKey,
-          owner: this.hooks.owner,
-          now: Date.now(),
-          states,
-          finished,
-          rescheduled,
-          claim,
-          ahead,
-          executing: this.running.size,
-          parallelLimit: this.parallelLimit,
-          leaseMs: this.hooks.leaseMs,
-          interestTtlMs: 3 * this.hooks.pollMs,
-          lastError,
-          events,
-          job: { jobId: this.job.jobId, handler: this.job.handler, startedBy: this.job.startedBy },
-        });
+        result = await this.store.flush(this.flushInput(batch, claim, ahead));
         this.failures = 0;
+        this.lastFailure = null;
         const took = performance.now() - flushStarted;
         this.avgFlushMs = this.avgFlushMs === null ? took : this.avgFlushMs + (took - this.avgFlushMs) * EWMA;
       } catch (error) {
-        // Keep everything for the next attempt; the tasks' leases keep them ours meanwhile.
-        for (const [i, s] of states) if (!this.states.has(i)) this.states.set(i, s);
-        this.finished.unshift(...finished);
-        this.rescheduled.unshift(...rescheduled);
-        this.commitWaiters.unshift(...waiters);
-        this.lastError ??= lastError;
-        this.events.unshift(...events);
         this.failures++;
-        this.hooks.log('error', `background-jobs: could not save progress of job ${this.job.jobId} (attempt ${this.failures}): ${errorMessage(error)}`);
+        this.lastFailure = errorMessage(error);
+        this.log('error', `background-jobs: could not save progress of job ${this.job.jobId} (attempt ${this.failures}): ${this.lastFailure}`);
+        // Failed twice in a row with task writes in it: maybe one task's writes are what the
+        // database refuses (a state over MySQL's max_allowed_packet), and retrying would never end.
+        if (this.failures >= 2 && writtenTasks(batch).length > 0) {
+          if (await this.isolate(batch)) {
+            this.failures = 0;
+            this.lastFailure = null;
+            this.again = true;
+            continue;
+          }
+        } else {
+          // Kept for the next attempt; the tasks' leases keep them ours meanwhile.
+          putBack(batch, this.pending);
+        }
         this.wakeAfter(Math.min(5000, 100 * 2 ** this.failures));
         return;
       }
-      for (const w of waiters) w.resolve();
-      if (result.lastSeq != null) {
-        // The job:finished of the flush that finished the job is numbered after this flush's events.
-        const written = result.finishedEvent ? [...events, result.finishedEvent] : events;
-        if (written.length > 0) this.hooks.events.written(this.job.jobKey, result.lastSeq, written);
-      }
+      this.committed(batch, result);
       this.afterFlush(result);
     } while (this.again && !this.ended);
+  }
+
+  private flushInput(batch: WriteBatch, claim: number, ahead: number): FlushInput {
+    return {
+      jobKey: this.job.jobKey,
+      owner: this.hooks.owner,
+      now: Date.now(),
+      states: batch.states,
+      finished: batch.finished,
+      rescheduled: batch.rescheduled,
+      claim,
+      ahead,
+      executing: this.running.size,
+      parallelLimit: this.parallelLimit,
+      leaseMs: this.hooks.leaseMs,
+      interestTtlMs: 3 * this.hooks.pollMs,
+      lastError: batch.lastError,
+      events: batch.events,
+      job: { jobId: this.job.jobId, handler: this.job.handler, startedBy: this.job.startedBy },
+    };
+  }
+
+  /** The batch was committed: its waiters resolve and its events are published. */
+  private committed(batch: WriteBatch, result: FlushResult): void {
+    for (const w of batch.waiters) w.resolve();
+    if (result.lastSeq != null) {
+      // The job:finished of the flush that finished the job is numbered after this flush's events.
+      const written = result.finishedEvent ? [...batch.events, result.finishedEvent] : batch.events;
+      if (written.length > 0) this.hooks.events.written(this.job.jobKey, result.lastSeq, written);
+    }
+  }
+
+  /**
+   * The batch failed again: find the task whose writes the database refuses (issue 17: one 20 MB
+   * state over MariaDB's max_allowed_packet failed every flush of its job, retried for ever). First
+   * a flush without task writes: if that fails too, the database is the trouble, not a task — back
+   * off as usual. Otherwise the tasks are halved until a part of one task fails; if a write-free
+   * flush still succeeds and that part fails once more, the task is failed with the database's
+   * message (`refuse`). Each part is its own transaction: a task's writes stay together, the batch
+   * as a whole need not. Parts commit with no claim; the next flush claims. Returns false when the
+   * database stopped answering on the way (what is not written yet is put back).
+   */
+  private async isolate(batch: WriteBatch): Promise<boolean> {
+    if (await this.tryPart(partOf(batch, null)) !== null) {
+      putBack(batch, this.pending);
+      return false;
+    }
+    const groups: number[][] = [writtenTasks(batch)];
+    while (groups.length > 0) {
+      const group = groups.shift()!;
+      const part = partOf(batch, group);
+      let error = await this.tryPart(part);
+      if (error === null) continue;
+      if (group.length > 1) {
+        const half = Math.ceil(group.length / 2);
+        groups.unshift(group.slice(0, half), group.slice(half));
+        continue;
+      }
+      const probe = await this.tryPart(emptyBatch());
+      if (probe === null) error = await this.tryPart(part);
+      if (probe !== null) {
+        putBack(partOf(batch, [group, ...groups].flat()), this.pending);
+        return false;
+      }
+      if (error !== null) this.refuse(group[0], part, error);
+    }
+    return true;
+  }
+
+  /** One part of a batch (`isolate`), claiming nothing; the error when it failed, else null. */
+  private async tryPart(part: WriteBatch): Promise<unknown> {
+    let result: FlushResult;
+    try {
+      result = await this.store.flush(this.flushInput(part, 0, 0));
+    } catch (error) {
+      return error ?? new Error(String(error));
+    }
+    this.committed(part, result);
+    if (result.finishedJob) {
+      this.reportProgress(result, true);
+      void this.hooks.onJobFinished(this.job, result.counters);
+    }
+    return null;
+  }
+
+  /**
+   * The database refuses this task's writes: they are dropped (its state stays as last saved),
+   * its `setTaskStateField` calls reject, and it fails with the database's message, without retry
+   * (the same write would come again).
+   */
+  private refuse(index: number, part: WriteBatch, error: unknown): void {
+    const message = errorMessage(`The database could not store the writes of this task (its state or its outcome): ${errorMessage(error)}`);
+    this.log('error', `background-jobs: task ${index} of job ${this.job.jobId} failed: ${message}`);
+    const rejection = new JobsError('INVALID_INPUT', `Task ${index} of job ${this.job.jobId} failed: ${message}`, { cause: error });
+    for (const w of part.waiters) w.reject(rejection);
+    // Its task:started stays; its task:state events and outcome go (a task:failed replaces it).
+    for (const event of part.events) if (event.type === 'task:started') this.pending.events.push(event);
+    const run = this.running.get(index);
+    if (run) {
+      // Still running: its attempt fails now, as on a timeout (settle records it).
+      run.abort(new TaskAbort('refused', message));
+      return;
+    }
+    const attempt = part.attempts.get(index);
+    // No outcome in the batch: the attempt was released (shutdown), its lease goes back with it.
+    if (attempt === undefined) return;
+    const { jobId, handler, startedBy } = this.job;
+    this.pending.finished.push({ index, status: 'FAILED', error: message });
+    this.pending.attempts.set(index, attempt);
+    this.pending.events.push({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt, error: message, willRetry: false });
+    this.pending.lastError = message;
+    this.hooks.onTaskFailed(this.job, message);
   }
 
   private afterFlush(result: FlushResult): void {
@@ -329,7 +411,7 @@ export class JobRunner {
       void this.hooks.onJobFinished(this.job, result.counters);
     }
     // Cancelled elsewhere: what was leased ahead is not started (the engine's check would abort it soon anyway).
-    if (result.counters.status === 'CANCELLED' && !this.cancelled) this.cancel();
+    if (result.counters.status === 'CANCELLED' && !this.cancelled) this.abortForCancel();
     const jobOpen = result.counters.status === 'IN_PROGRESS';
     const { total, done, failed, cancelled } = result.counters;
     // Tasks wait while another replica holds every run slot: it gives this one its share back as
@@ -338,6 +420,13 @@ export class JobRunner {
     this.slotWaitMs = slotless ? Math.min(this.hooks.pollMs, this.slotWaitMs === 0 ? 50 : this.slotWaitMs * 2) : 0;
     if (this.running.size === 0 && this.readyCount === 0 && result.claimed.length === 0) {
       if (!jobOpen || this.stopping) {
+        // Writes queued since this flush began go first — after a cancel, the aborted tasks'
+        // outcomes (settled a moment after the abort): ending now dropped them and left the tasks
+        // IN_PROGRESS on a CANCELLED job until their leases ran out (issue 17).
+        if (hasWrites(this.pending)) {
+          this.again = true;
+          return;
+        }
         this.end();
         return;
       }
@@ -393,16 +482,21 @@ export class JobRunner {
     }
   }
 
-  /** TaskHost: a state write goes with the next group commit; resolves once it is committed. */
-  persistState(taskIndex: number, json: string): Promise<void> {
-    this.states.set(taskIndex, json);
+  /**
+   * TaskHost: a state write (and its task:state event) goes with the next group commit; resolves
+   * once it is committed, rejects if it cannot be. Refused once the attempt is decided (cancelled,
+   * timed out, failed): its lease is gone or about to be, and a later attempt's state must not be
+   * overwritten by this one's.
+   */
+  saveState(run: object, taskIndex: number, json: string, event: EngineEvent): Promise<void> {
+    const current = this.running.get(taskIndex);
+    if (current !== run || current.aborted || this.ended) {
+      return Promise.reject(new JobsError('INVALID_STATE', `Task ${taskIndex} of job ${this.job.jobId} has already ended (cancelled, timed out or stopped): its state is not saved any more.`));
+    }
+    this.pending.states.set(taskIndex, json);
+    this.pending.events.push(event);
     this.scheduleFlush();
-    return new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
-  }
-
-  /** TaskHost: an event of a task (task:state), logged with the next group commit. */
-  emitTaskEvent(event: EngineEvent): void {
-    this.events.push(event);
+    return new Promise<void>((resolve, reject) => this.pending.waiters.push({ index: taskIndex, resolve, reject }));
   }
 
   private runTask(claimed: ClaimedTask): void {
@@ -410,7 +504,7 @@ export class JobRunner {
     this.running.set(claimed.index, run);
     const { jobId, handler, startedBy } = this.job;
     const state = JSON.parse(claimed.state) as Record<string, unknown>;
-    this.events.push({ type: 'task:started', jobId, handler, startedBy, taskIndex: claimed.index, attempt: claimed.attempt });
+    this.pending.events.push({ type: 'task:started', jobId, handler, startedBy, taskIndex: claimed.index, attempt: claimed.attempt });
     const context = createTaskContext({ job: this.job, taskIndex: claimed.index, attempt: claimed.attempt, run, state, host: this, jobState: this.hooks.jobState });
     const timeoutMs = this.definition.timeoutMs;
     let timer: NodeJS.Timeout | null = null;
@@ -431,7 +525,7 @@ export class JobRunner {
     });
     // Nothing awaits this chain: settle() must not throw, and if it ever does, that is logged
     // rather than left to crash the process as an unhandled rejection.
-    void attempt
+    run.settled = attempt
       .then((outcome) => this.settle(claimed, state, outcome, timer))
       .catch((error: unknown) => this.log('error', `background-jobs: settling task ${claimed.index} of job ${this.job.jobId} failed: ${errorMessage(error)}`));
   }
@@ -456,25 +550,30 @@ export class JobRunner {
       this.avgTaskMs = this.avgTaskMs === null ? took : this.avgTaskMs + (took - this.avgTaskMs) * EWMA;
     }
     const settlement = this.settlementOf(claimed, outcome);
+    const pending = this.pending;
+    if (settlement.kind !== 'released') pending.attempts.set(index, claimed.attempt);
     if (settlement.kind === 'done') {
-      this.finished.push({ index, status: 'DONE' });
-      this.events.push({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt });
+      pending.finished.push({ index, status: 'DONE' });
+      pending.events.push({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt });
     } else if (settlement.kind === 'cancelled') {
-      this.finished.push({ index, status: 'CANCELLED' });
-      this.events.push({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: index });
+      pending.finished.push({ index, status: 'CANCELLED' });
+      pending.events.push({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: index });
     } else if (settlement.kind === 'released') {
       // Not a failure: the lease is released on stop and another process runs the task again.
     } else {
-      const { message, retryAt } = settlement;
-      this.events.push({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, error: message, willRetry: retryAt !== null });
+      const { message, retryAt, saveState } = settlement;
+      pending.events.push({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, error: message, willRetry: retryAt !== null });
       if (retryAt !== null) {
-        this.rescheduled.push({ index, error: message, runAfter: retryAt });
+        pending.rescheduled.push({ index, error: message, runAfter: retryAt });
       } else {
-        // As the official plugin: the task keeps its error in its state, the job its last error.
-        state.error = message;
-        this.states.set(index, JSON.stringify(state));
-        this.finished.push({ index, status: 'FAILED', error: message });
-        this.lastError = message;
+        // As the official plugin: the task keeps its error in its state, the job its last error —
+        // unless its state is what the database refused.
+        if (saveState) {
+          state.error = message;
+          pending.states.set(index, JSON.stringify(state));
+        }
+        pending.finished.push({ index, status: 'FAILED', error: message });
+        pending.lastError = message;
         this.hooks.onTaskFailed(this.job, message);
       }
     }
@@ -495,42 +594,21 @@ export class JobRunner {
       const { kind } = error as TaskAbort;
       if (kind === 'cancelled') return { kind: 'cancelled' };
       if (kind === 'shutdown') return { kind: 'released' };
+      if (kind === 'refused') return { kind: 'failed', message: (error as TaskAbort).message, retryAt: null, saveState: false };
     }
     const message = errorMessage(error);
     try {
       const maxAttempts = Math.max(1, this.definition.maxAttempts ?? 1);
       const willRetry = !isInstance(error, UnrecoverableError) && claimed.attempt < maxAttempts && !this.cancelled;
-      if (!willRetry) return { kind: 'failed', message, retryAt: null };
+      if (!willRetry) return { kind: 'failed', message, retryAt: null, saveState: true };
       const delay = backoffDelay(claimed.attempt, this.definition.backoff);
       // NaN would reach the store as a run_after it cannot write, and the flush would fail forever.
       if (!Number.isFinite(delay)) throw new Error(`the backoff gave a delay of ${delay} ms: check the handler's backoff option`);
-      return { kind: 'failed', message, retryAt: Date.now() + delay };
+      return { kind: 'failed', message, retryAt: Date.now() + delay, saveState: true };
     } catch (unexpected) {
       const full = errorMessage(`${message} (and the engine could not record the failure: ${errorMessage(unexpected)})`);
       this.log('error', `background-jobs: task ${claimed.index} of job ${this.job.jobId}: ${full}`);
-      return { kind: 'failed', message: full, retryAt: null };
+      return { kind: 'failed', message: full, retryAt: null, saveState: true };
     }
   }
-}
-
-/**
- * Only the latest task:state of a task per batch (issue 9's coalescing): its `state` is the
- * newest, its `fields` every field written since the previous batch.
- */
-export function coalesceTaskStates(events: EngineEvent[]): EngineEvent[] {
-  let states = 0;
-  for (const e of events) if (e.type === 'task:state') states++;
-  if (states < 2) return events;
-  const latest = new Map<number, number>();
-  const fields = new Map<number, Record<string, unknown>>();
-  events.forEach((e, i) => {
-    if (e.type !== 'task:state') return;
-    latest.set(e.taskIndex, i);
-    fields.set(e.taskIndex, { ...fields.get(e.taskIndex), ...e.fields });
-  });
-  return events.flatMap((e, i): EngineEvent[] => {
-    if (e.type !== 'task:state') return [e];
-    if (latest.get(e.taskIndex) !== i) return [];
-    return [{ ...e, fields: fields.get(e.taskIndex)! }];
-  });
 }

@@ -10,10 +10,14 @@ import type { JobStateAccess, RunnerJob } from './engine-types.js';
 
 /** The runner's side of a task (objects, not per-task closures: tasks are the hot path). */
 export interface TaskHost {
-  /** Persist the task's state (JSON text) with the next group commit; resolves once committed. */
-  persistState(taskIndex: number, json: string): Promise<void>;
-  /** An event of the task (task:state), logged with the same group commit. */
-  emitTaskEvent(event: EngineEvent): void;
+  /** Most bytes of JSON a task's state may hold (the plugin option `maxTaskStateBytes`). */
+  readonly maxStateBytes: number;
+  /**
+   * Save the task's state (JSON text) and log its task:state event with the next group commit;
+   * resolves once committed, rejects when it cannot be (the attempt `run` has ended, or the
+   * database refused the write). `run` is the attempt's `TaskContextInput.run`.
+   */
+  saveState(run: object, taskIndex: number, json: string, event: EngineEvent): Promise<void>;
 }
 
 export interface TaskContextInput {
@@ -37,6 +41,21 @@ export function toJson(value: unknown, what: string): string {
   }
   if (json === undefined) throw new JobsError('INVALID_INPUT', `${what} must be JSON-serialisable, got ${typeof value}`);
   return json;
+}
+
+/**
+ * Throws when `json` (a whole task or job state) is over `limit` bytes of UTF-8: a clear error
+ * instead of a write the database may refuse on every flush (issue 17: a 20 MB state over MariaDB's
+ * max_allowed_packet froze its job). `what`: "task 3 of job 12", "job 12".
+ */
+export function checkStateSize(json: string, limit: number, what: string): void {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most states need no counting.
+  if (json.length * 3 <= limit) return;
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes <= limit) return;
+  const n = (v: number) => v.toLocaleString('en-US');
+  throw new JobsError('INVALID_INPUT', `The state of ${what} would be ${n(bytes)} bytes of JSON, over the limit of ${n(limit)} bytes `
+    + '(plugin option maxTaskStateBytes): keep large data elsewhere (a file, a table of your own) and store a reference to it, or raise maxTaskStateBytes.');
 }
 
 const clone = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
@@ -68,13 +87,14 @@ class HandlerContext implements TaskContext {
       else throw new JobsError('INVALID_INPUT', `setTaskStateField takes (field, value) or an object of fields, got ${Array.isArray(fieldOrFields) ? 'an array' : typeof fieldOrFields}`);
       // Check before touching the state so a bad value leaves it as it was.
       const fieldsJson = toJson(fields, `Task state of task ${taskIndex} of job ${job.jobId}`);
-      Object.assign(state, JSON.parse(fieldsJson));
-      const json = JSON.stringify(state);
-      input.host.emitTaskEvent({
+      const parsed = JSON.parse(fieldsJson) as Record<string, unknown>;
+      const json = JSON.stringify(Object.assign({ ...state }, parsed));
+      checkStateSize(json, input.host.maxStateBytes, `task ${taskIndex} of job ${job.jobId}`);
+      Object.assign(state, parsed);
+      await input.host.saveState(input.run, taskIndex, json, {
         type: 'task:state', jobId: job.jobId, handler: job.handler, startedBy: job.startedBy,
         taskIndex, state: JSON.parse(json), fields: JSON.parse(fieldsJson),
       });
-      await input.host.persistState(taskIndex, json);
     }) as SetStateField;
   }
 

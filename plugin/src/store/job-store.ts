@@ -94,7 +94,8 @@ export interface FlushInput {
   lastError?: string | null;
   /**
    * Engine events describing this flush's writes (task:*), appended to the job's durable event
-   * log in the same transaction as one batch row, with consecutive per-job sequence numbers.
+   * log in the same transaction as one batch row, with consecutive per-job sequence numbers (MySQL:
+   * several consecutive rows when one would exceed the server's max_allowed_packet).
    */
   events?: EngineEvent[];
   /**

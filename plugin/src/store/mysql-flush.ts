@@ -12,6 +12,12 @@
  *    relies on; if a lease vanished since step 2 (the recovery pass took an expired task) the
  *    matched-row count says so and the transaction is run again.
  * 5. The job's counters and, at the end, its status (values computed here: the row is locked).
+ *
+ * No statement may exceed the server's `max_allowed_packet` (16 MiB by default on MariaDB, 64 MiB
+ * on MySQL 8; the server refuses a bigger one and drops the connection): the UPDATE of step 4 is cut
+ * into several, and the flush's events into several log rows, each under `packetBudget` bytes.
+ * A single task write too big for any statement still fails; the runner then isolates that task
+ * and fails it with the server's message (job-runner.ts `isolate`, issue 17).
  */
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { JobStatus } from '../statuses.js';
@@ -30,7 +36,55 @@ class LeaseRace extends Error {
 
 const MAX_INT = 2_147_483_647;
 
-export async function mysqlFlush(conn: PoolConnection, input: FlushInput): Promise<FlushResult> {
+/** Bytes of a statement's values and text the server may refuse beyond `max_allowed_packet` (headers, SQL around the values). */
+const PACKET_MARGIN = 32 * 1024;
+/** SQL text per task row of the batch UPDATE besides its values (its index in each CASE and IN list). */
+const ROW_OVERHEAD = 256;
+/** SQL text per claimed task (its index in the claim's CASEs and IN lists). */
+const CLAIM_OVERHEAD = 96;
+
+/** The most bytes one statement may carry under the server's `max_allowed_packet`. */
+export function packetBudget(maxAllowedPacket: number): number {
+  return Math.max(1024, maxAllowedPacket - PACKET_MARGIN);
+}
+
+const ESCAPED = /[\0\b\t\n\r\x1a"'\\]/g;
+
+/**
+ * Bytes a string takes in a statement once escaped and quoted by mysql2 (UTF-8; `\0 \b \t \n \r
+ * \x1a " ' \\` doubled). Short strings get the upper bound (3 bytes per UTF-16 unit), long ones are
+ * counted.
+ */
+export function sqlBytes(value: string | null): number {
+  if (value === null) return 4;
+  if (value.length <= 4096) return 3 * value.length + 2;
+  let escaped = 0;
+  ESCAPED.lastIndex = 0;
+  while (ESCAPED.exec(value) !== null) escaped++;
+  return Buffer.byteLength(value, 'utf8') + escaped + 2;
+}
+
+/** `writes` in runs that each fit in `budget` bytes of statement (the first also carries `firstExtra`); a write bigger than that is a run of its own. */
+function chunkWrites(writes: TaskWrite[], budget: number, firstExtra: number): TaskWrite[][] {
+  const chunks: TaskWrite[][] = [[]];
+  let bytes = firstExtra;
+  for (const write of writes) {
+    const size = sqlBytes(write.state) + sqlBytes(write.error) + ROW_OVERHEAD;
+    const current = chunks[chunks.length - 1];
+    if (current.length > 0 && bytes + size > budget) {
+      chunks.push([write]);
+      bytes = size;
+    } else {
+      current.push(write);
+      bytes += size;
+    }
+  }
+  return chunks;
+}
+
+/** `maxAllowedPacket`: the server's `max_allowed_packet` (the store reads it once). */
+export async function mysqlFlush(conn: PoolConnection, input: FlushInput, maxAllowedPacket: number): Promise<FlushResult> {
+  const budget = packetBudget(maxAllowedPacket);
   const { jobKey, owner, now } = input;
   const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT'; total: number; done: number; failed: number; cancelled: number; last_seq: number; last_error: string | null }>>(
     'SELECT status, total, done, failed, cancelled, last_seq, last_error FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
@@ -92,9 +146,15 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput): Promi
   }
 
   if (held.length + claimed.length > 0) {
-    const { sql, params } = batchUpdate(jobKey, owner, held, claimed.map((c) => c.index), now + input.leaseMs);
-    const [result] = await conn.query<ResultSetHeader>(sql, params);
-    if (matchedRows(result) !== held.length + claimed.length) throw new LeaseRace('A lease changed during the flush');
+    // Usually one statement; several when the writes would not fit in one packet (the claims go with the first).
+    const claims = claimed.map((c) => c.index);
+    let matched = 0;
+    for (const [n, rows] of chunkWrites(held, budget, claims.length * CLAIM_OVERHEAD + owner.length * 4).entries()) {
+      const { sql, params } = batchUpdate(jobKey, owner, rows, n === 0 ? claims : [], now + input.leaseMs);
+      const [result] = await conn.query<ResultSetHeader>(sql, params);
+      matched += matchedRows(result);
+    }
+    if (matched !== held.length + claimed.length) throw new LeaseRace('A lease changed during the flush');
   }
 
   // The events' numbers move with the counters, in the same statement (the job row is locked).
@@ -123,7 +183,7 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput): Promi
       ON DUPLICATE KEY UPDATE at = IF(?, VALUES(at), at), slots = VALUES(slots), slots_expire = VALUES(slots_expire)`,
     [jobKey, owner, claiming ? now : 0, stored, now + input.leaseMs, claiming]);
   }
-  if (lastSeq !== null) await insertEventRow(conn, jobKey, owner, now, lastSeq, events);
+  if (lastSeq !== null) await insertEventRows(conn, jobKey, owner, now, lastSeq, events, budget);
   return { claimed, counters, finishedJob, nextRunAt, running: running + claimed.length, slots, lastSeq, ...(finishedEvent ? { finishedEvent } : {}) };
 }
 
@@ -133,6 +193,36 @@ export async function appendEventRow(conn: PoolConnection, jobKey: number, owner
   await conn.query('UPDATE af_bj_jobs SET last_seq = ? WHERE job_key = ?', [last, jobKey]);
   await insertEventRow(conn, jobKey, owner, now, last, events);
   return last;
+}
+
+/**
+ * The events numbered `last - events.length + 1 … last`: one row, or several consecutive ones when
+ * one would not fit in `budget` bytes (each event's own JSON bounds its share of the row's).
+ */
+async function insertEventRows(conn: PoolConnection, jobKey: number, owner: string, now: number, last: number, events: EngineEvent[], budget: number): Promise<void> {
+  const payload = eventPayload(events);
+  if (sqlBytes(payload) + 256 <= budget) {
+    await conn.query('INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      [jobKey, last, last - events.length + 1, owner, now, payload]);
+    return;
+  }
+  let seq = last - events.length;
+  let group: EngineEvent[] = [];
+  let bytes = 1024;
+  const flushGroup = async () => {
+    if (group.length === 0) return;
+    seq += group.length;
+    await insertEventRow(conn, jobKey, owner, now, seq, group);
+    group = [];
+    bytes = 1024;
+  };
+  for (const event of events) {
+    const size = sqlBytes(JSON.stringify(event)) + 16;
+    if (group.length > 0 && bytes + size > budget) await flushGroup();
+    group.push(event);
+    bytes += size;
+  }
+  await flushGroup();
 }
 
 /** The row of events numbered `last - events.length + 1 … last`. */

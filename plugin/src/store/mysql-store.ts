@@ -20,14 +20,14 @@ import type {
 } from './job-store.js';
 import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
 import { MYSQL_MIGRATION_LOCK, MYSQL_MIGRATION_LOCK_TIMEOUT_S, MYSQL_MIGRATIONS, MYSQL_MIGRATIONS_TABLE } from './mysql-migrations.js';
-import { appendEventRow, mysqlFlush } from './mysql-flush.js';
+import { appendEventRow, mysqlFlush, packetBudget } from './mysql-flush.js';
 import type { EngineEvent } from '../events.js';
 import { batchFromRaw, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch } from './event-batches.js';
 
 type RawJob = Parameters<typeof jobFromRaw>[0];
 type Rows<T> = (T & RowDataPacket)[];
 
-/** Rows of one multi-row INSERT stay under this many bytes (max_allowed_packet is 16 MB by default on MariaDB, 64 MB on MySQL 8). */
+/** Rows of one multi-row INSERT stay under this many bytes, and under half the server's max_allowed_packet (16 MiB by default on MariaDB, 64 MiB on MySQL 8). */
 const INSERT_BYTES = 4 * 1024 * 1024;
 const PROMOTE_LOCK_TIMEOUT_S = 10;
 
@@ -40,7 +40,22 @@ export function isRetryable(error: unknown): boolean {
 export class MysqlJobStore implements JobStore {
   readonly kind = 'mysql' as const;
 
+  /** The server's `max_allowed_packet`, read once (statements are sized under it, mysql-flush.ts). */
+  private maxAllowedPacket: Promise<number> | null = null;
+
   constructor(private readonly pool: Pool) {}
+
+  private packetSize(): Promise<number> {
+    this.maxAllowedPacket ??= this.pool.query<Rows<{ packet: number | string }>>('SELECT @@max_allowed_packet AS packet').then(
+      ([[row]]) => Number(row.packet),
+      (error: unknown) => {
+        // Asked again by the next caller.
+        this.maxAllowedPacket = null;
+        throw error;
+      },
+    );
+    return this.maxAllowedPacket;
+  }
 
   /**
    * One pooled connection for a transaction: always released, rolled back on error, and run again
@@ -114,6 +129,7 @@ export class MysqlJobStore implements JobStore {
 
   /** Multi-row INSERTs, cut to stay under the server's packet size. */
   async appendTasks(jobKey: number, firstIndex: number, states: string[]): Promise<void> {
+    const limit = Math.min(INSERT_BYTES, packetBudget(await this.packetSize()) / 2);
     let rows: unknown[][] = [];
     let bytes = 0;
     const insert = async () => {
@@ -125,7 +141,7 @@ export class MysqlJobStore implements JobStore {
     for (let i = 0; i < states.length; i++) {
       rows.push([jobKey, firstIndex + i, 'SCHEDULED', states[i]]);
       bytes += states[i].length * 2 + 40;
-      if (bytes >= INSERT_BYTES) await insert();
+      if (bytes >= limit) await insert();
     }
     await insert();
   }
@@ -204,7 +220,8 @@ export class MysqlJobStore implements JobStore {
   }
 
   async flush(input: FlushInput): Promise<FlushResult> {
-    return this.transaction((conn) => mysqlFlush(conn, input));
+    const packet = await this.packetSize();
+    return this.transaction((conn) => mysqlFlush(conn, input, packet));
   }
 
   /**
