@@ -96,6 +96,21 @@ describe.each(kinds)('engine on %s: cancelling a job whose tasks are running', (
     expect(await handle.store.getTaskCounts(job.jobKey)).toMatchObject({ IN_PROGRESS: 0, SCHEDULED: 0, CANCELLED: TASKS });
   }
 
+  /**
+   * The job's durable log once every runner has written what it had to (the engine is stopped):
+   * one task:cancelled per task that was running, written with the cancel, and job:finished last.
+   */
+  async function expectLogEndsWithFinished(engine: Engine, jobId: string) {
+    const { jobKey } = await engine.getJob(jobId);
+    await engine.stop({ graceMs: 0 });
+    const log = (await handle.store.readEvents(jobKey, 0, 1000)).batches.flatMap((b) => b.events);
+    expect(log.at(-1)).toMatchObject({ type: 'job:finished', status: 'CANCELLED', progress: 100 });
+    const cancelled = log.filter((e) => e.type === 'task:cancelled').map((e) => (e as { taskIndex: number }).taskIndex);
+    expect(cancelled.sort()).toEqual([0, 1, 2]);
+    // In the cancel's own batch, right before job:finished.
+    expect(log.slice(-1 - PARALLEL, -1).map((e) => e.type)).toEqual(Array(PARALLEL).fill('task:cancelled'));
+  }
+
   it('the running tasks end CANCELLED when cancelJob resolves (handlers stop on their signal)', async () => {
     const { engine, jobId, statuses, started } = await blockedJob((gate) => ({ signal }) => new Promise<void>((resolve, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason));
@@ -104,6 +119,7 @@ describe.each(kinds)('engine on %s: cancelling a job whose tasks are running', (
     expect(await engine.cancelJob(jobId)).toEqual({ changed: true, status: 'CANCELLED' });
     await expectAllCancelled(engine, jobId, statuses);
     expect(started()).toBe(PARALLEL);
+    await expectLogEndsWithFinished(engine, jobId);
   });
 
   it('the running tasks end CANCELLED when cancelJob resolves, even when their handlers ignore the signal', async () => {
@@ -115,6 +131,8 @@ describe.each(kinds)('engine on %s: cancelling a job whose tasks are running', (
     expect(events.filter((e) => e.type === 'task:cancelled').map((e) => (e as { taskIndex: number }).taskIndex).sort()).toEqual([0, 1, 2]);
     expect(events.some((e) => e.type === 'task:done')).toBe(false);
     expect(await statuses()).toEqual(Array(TASKS).fill('CANCELLED'));
+    await expectLogEndsWithFinished(engine, jobId);
+    expect(events.at(-1)).toMatchObject({ type: 'job:finished', status: 'CANCELLED' });
   });
 
   it('cancelled by another replica: the runner records its running tasks CANCELLED before it ends', async () => {
@@ -125,5 +143,6 @@ describe.each(kinds)('engine on %s: cancelling a job whose tasks are running', (
     // The running tasks' task:cancelled events are published once their outcome is committed.
     await eventsSeen((e) => e.type === 'task:cancelled', PARALLEL);
     await expectAllCancelled(engine, jobId, statuses);
+    await expectLogEndsWithFinished(engine, jobId);
   });
 });

@@ -161,9 +161,10 @@ describe('engine on SQLite: execution', () => {
     const job = await fx.engine.getJob(jobId);
     await expect.poll(async () => fx!.engine.store.getTaskCounts(job.jobKey)).toMatchObject({ IN_PROGRESS: 0, SCHEDULED: 0 });
     const counts = await fx.engine.store.getTaskCounts(job.jobKey);
-    // Only tasks that ran are DONE (the few running when the cancel came are CANCELLED though
-    // their handlers returned); every task never started, leased ahead or scheduled, is CANCELLED.
-    expect(counts.DONE).toBeGreaterThanOrEqual(total / 2);
+    // Only tasks that ran are DONE: those whose outcome was committed before the cancel. The cancel
+    // ends every other one CANCELLED — running, or ran but not yet flushed (their handlers returned),
+    // leased ahead or scheduled.
+    expect(counts.DONE).toBeGreaterThan(0);
     expect(counts.DONE).toBeLessThanOrEqual(executed);
     expect(counts.CANCELLED).toBeGreaterThanOrEqual(total - started);
     expect(counts.DONE + counts.CANCELLED).toBe(total);

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { availableDbKinds, freshDatabase, type DbKind, type FreshDatabase } from '../helpers/databases.js';
-import type { ChangeEvents, EventRead, FlushResult, JobRow, JobStore, RetryInfo } from '../../plugin/src/store/job-store.js';
+import type { CancelInfo, ChangeEvents, EventRead, FlushResult, JobRow, JobStore, RetryInfo } from '../../plugin/src/store/job-store.js';
 import { MemoryJobStore } from '../../plugin/src/store/memory-store.js';
 import type { EngineEvent } from '../../plugin/src/events.js';
 import { durablePage } from '../../plugin/src/http/event-log.js';
@@ -465,19 +465,53 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
   });
 
   describe('cancel and retry', () => {
-    it('cancelJob: job → CANCELLED, scheduled tasks → CANCELLED and counted; a second cancel changes nothing', async () => {
+    it('cancelJob: job → CANCELLED, scheduled and running tasks → CANCELLED and counted; a second cancel changes nothing', async () => {
       const jobKey = await makeJob(store, tasksOf(5));
       await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
       expect(await store.cancelJob(jobKey, T0 + 10)).toEqual({ changed: true, status: 'CANCELLED' });
-      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'CANCELLED', cancelled: 3, finishedAt: T0 + 10 });
-      expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 2, DONE: 0, FAILED: 0, CANCELLED: 3 });
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'CANCELLED', cancelled: 5, finishedAt: T0 + 10 });
+      expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 5 });
       expect(await store.cancelJob(jobKey, T0 + 20)).toEqual({ changed: false, status: 'CANCELLED' });
-      expect(await store.getJobByKey(jobKey)).toMatchObject({ cancelled: 3, finishedAt: T0 + 10 });
-      // Running tasks still report; the job stays CANCELLED and claims nothing.
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ cancelled: 5, finishedAt: T0 + 10 });
+      // The running tasks' owner still reports: its leases are gone, so nothing changes, and the job claims nothing.
       const late = await store.flush(flushOf(jobKey, 'A', {
-        finished: [{ index: 0, status: 'CANCELLED' }, { index: 1, status: 'DONE' }], claim: 5,
+        finished: [{ index: 0, status: 'CANCELLED' }, { index: 1, status: 'DONE' }], states: new Map([[1, '{"late":true}']]), claim: 5,
       }));
-      expect(late).toMatchObject({ finishedJob: false, claimed: [], counters: { status: 'CANCELLED', cancelled: 4, done: 1 } });
+      expect(late).toMatchObject({ finishedJob: false, claimed: [], running: 0, counters: { status: 'CANCELLED', cancelled: 5, done: 0 } });
+      expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 5 });
+      expect((await store.getTasks(jobKey, { limit: 10, offset: 0 })).tasks[1]).toMatchObject({ status: 'CANCELLED', state: { i: 1 } });
+      expect(await store.recoverExpiredLeases(T0 + 3600_000, ['A'])).toBe(0);
+      if (kind === 'postgres') {
+        // The running counts the flush and the recovery pass rely on moved with the cancel.
+        const [handle] = handles;
+        expect(await handle.rows(`SELECT running FROM af_bj_jobs WHERE job_key = ${jobKey}`)).toEqual([{ running: 0 }]);
+      }
+    });
+
+    it('cancelJob ends the running tasks of every owner; their counts stay right on PostgreSQL', async () => {
+      const jobKey = await makeJob(store, tasksOf(6));
+      const other = (await open()).store;
+      await other.migrate();
+      await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
+      await other.flush(flushOf(jobKey, 'B', { claim: 2 }));
+      expect(await store.getTaskCounts(jobKey)).toMatchObject({ IN_PROGRESS: 4, SCHEDULED: 2 });
+      expect(await store.cancelJob(jobKey, T0 + 10)).toEqual({ changed: true, status: 'CANCELLED' });
+      expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 6 });
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'CANCELLED', cancelled: 6, done: 0, failed: 0 });
+      if (kind === 'postgres') {
+        const [handle] = handles;
+        expect(await handle.rows(`SELECT running FROM af_bj_jobs WHERE job_key = ${jobKey}`)).toEqual([{ running: 0 }]);
+        expect(await handle.rows(`SELECT owner, running FROM af_bj_interest WHERE job_key = ${jobKey} ORDER BY owner`))
+          .toEqual([{ owner: 'A', running: 0 }, { owner: 'B', running: 0 }]);
+      }
+      // Both owners' outcomes change nothing; their heartbeats and a recovery pass neither.
+      for (const [s, owner, indexes] of [[store, 'A', [0, 1]], [other, 'B', [2, 3]]] as const) {
+        const late = await s.flush(flushOf(jobKey, owner, { finished: indexes.map((index) => ({ index, status: 'CANCELLED' as const })) }));
+        expect(late.counters).toEqual({ status: 'CANCELLED', total: 6, done: 0, failed: 0, cancelled: 6 });
+        await s.heartbeat({ owner, host: 'h', pid: 1, heartbeatAt: T0 + 20 }, 30_000);
+      }
+      expect(await store.recoverExpiredLeases(T0 + 3600_000, ['A', 'B'])).toBe(0);
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ cancelled: 6 });
     });
 
     it('cancelJob cancels a QUEUED job and leaves a finished one alone', async () => {
@@ -601,7 +635,8 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
       await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
       await store.flush(flushOf(live, 'A', { claim: 1 }));
       await store.cancelJob(jobKey, T0);
-      expect(await store.recoverExpiredLeases(T0, ['A'])).toBe(3);
+      // The cancel itself ended the job's running tasks: only the live job's task is recovered.
+      expect(await store.recoverExpiredLeases(T0, ['A'])).toBe(1);
       expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 5 });
       expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'CANCELLED', cancelled: 5 });
       expect(await store.getTaskCounts(live)).toMatchObject({ SCHEDULED: 2, IN_PROGRESS: 0 });
@@ -922,8 +957,8 @@ function changeEventContract(current: () => JobStore, open: () => Promise<JobSto
     })];
     const rec = recorder<JobRow>(finished);
     expect(await store.cancelJob(jobKey, T0 + 10, rec.events)).toEqual({ changed: true, status: 'CANCELLED' });
-    expect(rec.seen).toEqual([expect.objectContaining({ status: 'CANCELLED', cancelled: 3, done: 0, finishedAt: T0 + 10 })]);
-    const expected = event(jobKey, { type: 'job:finished', status: 'CANCELLED', finishedAt: String(T0 + 10), progress: 60 });
+    expect(rec.seen).toEqual([expect.objectContaining({ status: 'CANCELLED', cancelled: 5, done: 0, finishedAt: T0 + 10, cancelledRunning: [0, 1] })]);
+    const expected = event(jobKey, { type: 'job:finished', status: 'CANCELLED', finishedAt: String(T0 + 10), progress: 100 });
     expect((await logOf(jobKey)).slice(1)).toEqual([[2, expected]]);
     expect(rec.written).toEqual([{ jobKey, lastSeq: 2, events: [expected] }]);
     expect((await Promise.all(rec.readAtWritten)).map((r) => r.lastSeq)).toEqual([2]);
@@ -936,6 +971,47 @@ function changeEventContract(current: () => JobStore, open: () => Promise<JobSto
     expect(rec.seen).toHaveLength(1);
     expect((await store.readEvents(jobKey, 0, 10)).lastSeq).toBe(2);
     expect((await store.readEvents(done, 0, 10)).lastSeq).toBe(0);
+  });
+
+  it('cancelJob with running tasks: they end CANCELLED, counted, their task:cancelled written before job:finished; their owners\' outcomes add nothing', async () => {
+    const store = current();
+    const other = await open();
+    const jobKey = await makeJob(store, tasksOf(5));
+    await store.flush(flushOf(jobKey, 'A', { claim: 2 }));
+    await other.flush(flushOf(jobKey, 'B', { claim: 1 }));
+    expect(await store.getTaskCounts(jobKey)).toMatchObject({ IN_PROGRESS: 3, SCHEDULED: 2 });
+    const cancelled = (taskIndex: number) => event(jobKey, { type: 'task:cancelled', taskIndex, field: undefined, value: undefined, state: undefined });
+    const rec = recorder<CancelInfo>((row) => [
+      ...row.cancelledRunning.map(cancelled),
+      event(jobKey, { type: 'job:finished', status: row.status, cancelled: row.cancelled }),
+    ]);
+    expect(await store.cancelJob(jobKey, T0 + 10, rec.events)).toEqual({ changed: true, status: 'CANCELLED' });
+    expect(rec.seen).toEqual([expect.objectContaining({ status: 'CANCELLED', cancelled: 5, cancelledRunning: [0, 1, 2] })]);
+    expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 5 });
+    const log = (await logOf(jobKey)).map(([, e]) => [e.type, (e as { taskIndex?: number }).taskIndex]);
+    expect(log).toEqual([['task:cancelled', 0], ['task:cancelled', 1], ['task:cancelled', 2], ['job:finished', undefined]]);
+    expect(rec.written).toEqual([{ jobKey, lastSeq: 4, events: expect.any(Array) }]);
+    const before = await store.getJobByKey(jobKey);
+
+    // The owners' later outcomes for those tasks (the runner sends them without events) change nothing.
+    const lateA = await store.flush(flushOf(jobKey, 'A', {
+      finished: [{ index: 0, status: 'CANCELLED' }, { index: 1, status: 'DONE' }], states: new Map([[0, '{"late":1}']]), claim: 3, job: { jobId: `job-${jobKey}`, handler: 'h', startedBy: '7' },
+    }));
+    // Events given with them anyway (a task:started queued before the cancel) are not written: the job had finished.
+    const lateB = await other.flush(flushOf(jobKey, 'B', {
+      finished: [{ index: 2, status: 'FAILED', error: 'late' }], job: { jobId: `job-${jobKey}`, handler: 'h', startedBy: '7' },
+      events: [event(jobKey, { type: 'task:started', taskIndex: 2, attempt: 1 })],
+    }));
+    for (const late of [lateA, lateB]) {
+      expect(late).toMatchObject({ finishedJob: false, claimed: [], counters: { status: 'CANCELLED', total: 5, done: 0, failed: 0, cancelled: 5 } });
+      expect(late.finishedEvent).toBeUndefined();
+      expect(late.lastSeq ?? null).toBeNull();
+    }
+    expect(await store.getJobByKey(jobKey)).toEqual(before);
+    expect(await store.getTaskCounts(jobKey)).toEqual({ SCHEDULED: 0, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 5 });
+    expect((await store.getTasks(jobKey, { limit: 10, offset: 0 })).tasks.map((t) => [t.status, t.state, t.error]))
+      .toEqual([0, 1, 2, 3, 4].map((i) => ['CANCELLED', { i }, null]));
+    expect((await store.readEvents(jobKey, 0, 10)).lastSeq).toBe(4);
   });
 
   it('two processes cancelling at once: one cancels, and only its job:finished is written', async () => {

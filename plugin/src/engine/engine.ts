@@ -277,14 +277,18 @@ export class Engine {
   async cancelJob(jobId: string): Promise<{ changed: boolean; status: JobStatus }> {
     const job = await this.getJob(jobId);
     const now = Date.now();
-    // The progress is the cancelled job's: its counters as the cancel left them.
-    const result = await this.store.cancelJob(job.jobKey, now, this.changeEvents((row) => [{
-      type: 'job:finished', jobId: String(job.jobId), handler: job.handler, startedBy: job.startedBy,
-      status: 'CANCELLED', finishedAt: new Date(row.finishedAt ?? now).toISOString(), progress: progressOf(row),
-    }]));
+    const { handler, startedBy } = job;
+    const id = String(job.jobId);
+    // One batch: the running tasks the cancel ended (whoever ran them; their runners record
+    // nothing more), then job:finished, last in the log. Its progress is the cancelled job's:
+    // its counters as the cancel left them, those tasks included.
+    const result = await this.store.cancelJob(job.jobKey, now, this.changeEvents((row): EngineEvent[] => [
+      ...row.cancelledRunning.map((taskIndex): EngineEvent => ({ type: 'task:cancelled', jobId: id, handler, startedBy, taskIndex })),
+      { type: 'job:finished', jobId: id, handler, startedBy, status: 'CANCELLED', finishedAt: new Date(row.finishedAt ?? now).toISOString(), progress: progressOf(row) },
+    ]));
     const status = result.status as JobStatus;
     if (result.changed) {
-      // Resolves once this process's running tasks of the job are CANCELLED in the store too.
+      // The store ended the running tasks; this aborts their handlers here and settles the runner.
       await this.runners.get(job.jobKey)?.cancel();
       await this.promote(job.handler);
     }

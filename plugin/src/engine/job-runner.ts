@@ -14,7 +14,9 @@
  * out between the replicas working on it, so the limit holds across all of them.
  *
  * A runner ends only once everything it has to write is written: after a cancel, the aborted tasks'
- * CANCELLED outcomes are queued a moment after the flush that saw the job CANCELLED (issue 17). A
+ * CANCELLED outcomes are queued a moment after the flush that saw the job CANCELLED (issue 17);
+ * the cancel itself already ended those tasks and logged their task:cancelled, so these writes
+ * change nothing and carry no event. A
  * batch the database keeps refusing is cut until the task it cannot store is found (`isolate`).
  */
 import type { ClaimedTask, FlushInput, FlushResult, JobStore } from '../store/job-store.js';
@@ -146,12 +148,10 @@ export class JobRunner implements TaskHost {
       run.abort(new TaskAbort('cancelled', `Job ${this.job.jobId} was cancelled`));
       settling.push(run.settled);
     }
-    // Leased ahead, never started: they end CANCELLED like the job's scheduled tasks.
-    const { jobId, handler, startedBy } = this.job;
-    for (const task of this.takeReady()) {
-      this.pending.finished.push({ index: task.index, status: 'CANCELLED' });
-      this.pending.events.push({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: task.index });
-    }
+    // Leased ahead, never started: the cancel already ended them CANCELLED in the store, with their
+    // task:cancelled before its job:finished (JobStore.cancelJob). The outcome only settles this
+    // runner's bookkeeping (the store's lease tracking); the flush changes nothing, so no event.
+    for (const task of this.takeReady()) this.pending.finished.push({ index: task.index, status: 'CANCELLED' });
     this.requestFlush();
     return settling;
   }
@@ -556,8 +556,10 @@ export class JobRunner implements TaskHost {
       pending.finished.push({ index, status: 'DONE' });
       pending.events.push({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt });
     } else if (settlement.kind === 'cancelled') {
+      // Aborted because the job was cancelled: the cancel ended the task and logged its
+      // task:cancelled before job:finished. This write is a no-op (the lease is gone), kept for the
+      // runner's bookkeeping; an event here would come after job:finished.
       pending.finished.push({ index, status: 'CANCELLED' });
-      pending.events.push({ type: 'task:cancelled', jobId, handler, startedBy, taskIndex: index });
     } else if (settlement.kind === 'released') {
       // Not a failure: the lease is released on stop and another process runs the task again.
     } else {

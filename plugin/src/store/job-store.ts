@@ -95,7 +95,9 @@ export interface FlushInput {
   /**
    * Engine events describing this flush's writes (task:*), appended to the job's durable event
    * log in the same transaction as one batch row, with consecutive per-job sequence numbers (MySQL:
-   * several consecutive rows when one would exceed the server's max_allowed_packet).
+   * several consecutive rows when one would exceed the server's max_allowed_packet). Not written
+   * when the job had already finished (DONE, DONE_WITH_ERRORS, CANCELLED) before this flush: no
+   * task of a finished job is leased, so its writes change nothing, and its log ends with job:finished.
    */
   events?: EngineEvent[];
   /**
@@ -175,6 +177,12 @@ export interface ChangeEvents<T> {
   written(jobKey: number, lastSeq: number, events: EngineEvent[]): void;
 }
 
+/**
+ * What `cancelJob` tells `ChangeEvents.build`: the cancelled job (its counters after the cancel)
+ * and the indexes of the IN_PROGRESS tasks the cancel ended CANCELLED (ascending), whoever leased them.
+ */
+export type CancelInfo = JobRow & { cancelledRunning: number[] };
+
 /** What `retryJob` tells `ChangeEvents.build`: the job after the retry and the number of tasks put back. */
 export interface RetryInfo {
   job: JobRow;
@@ -238,11 +246,14 @@ export interface JobStore {
   ): Promise<Record<string, unknown>>;
 
   /**
-   * Cancel: job → CANCELLED, SCHEDULED tasks → CANCELLED. False when the job had already finished.
-   * `events` (job:finished) are built from the cancelled row (its counters after the cancel) and
-   * written with it, only when this call cancelled the job.
+   * Cancel: job → CANCELLED, SCHEDULED and IN_PROGRESS tasks → CANCELLED (leases dropped, whoever
+   * held them; all counted in `cancelled`). False when the job had already finished. The owners'
+   * later outcomes for those tasks change nothing: a flush writes only tasks it still leases.
+   * `events` (the running tasks' task:cancelled, then job:finished) are built from the cancelled row
+   * (its counters after the cancel) and the running tasks it cancelled, and written with it, only
+   * when this call cancelled the job.
    */
-  cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }>;
+  cancelJob(jobKey: number, now: number, events?: ChangeEvents<CancelInfo>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }>;
   /**
    * Retry: chosen finished tasks → SCHEDULED, job → `status` (when some task is SCHEDULED then).
    * Returns the number of tasks rescheduled. `events` (job:retried) are built from the job after the

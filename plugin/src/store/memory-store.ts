@@ -4,9 +4,9 @@
  * (`ChangeEvents`) are built before the change is made, so a builder that throws leaves the job as
  * it was, as a rolled-back transaction would.
  */
-import type { JobStatus, TaskStatus } from '../statuses.js';
+import { isFinishedJobStatus, type JobStatus, type TaskStatus } from '../statuses.js';
 import type {
-  ChangeEvents, ClaimedTask, EventBatch, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
+  CancelInfo, ChangeEvents, ClaimedTask, EventBatch, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
 import { batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type WrittenBatch } from './event-batches.js';
@@ -105,6 +105,8 @@ export class MemoryJobStore implements JobStore {
   async flush(input: FlushInput): Promise<FlushResult> {
     const job = this.jobs.get(input.jobKey);
     if (!job) return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
+    // A job finished before this flush (cancelled meanwhile): its writes change nothing, no events.
+    const finishedBefore = isFinishedJobStatus(job.status);
     const held = (index: number) => {
       const task = job.tasks[index];
       return task && task.status === 'IN_PROGRESS' && task.leaseOwner === input.owner ? task : null;
@@ -159,7 +161,7 @@ export class MemoryJobStore implements JobStore {
     }
     const { status, total, done, failed, cancelled } = job;
     const finishedEvent = finishedJob && input.job ? finishedEventOf(input.job, job.status, input.now, job.failed, job.lastError) : undefined;
-    const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : input.events ?? [];
+    const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : finishedBefore ? [] : input.events ?? [];
     const lastSeq = events.length > 0 ? this.appendEventsSync(input.jobKey, input.owner, input.now, events) : null;
     const { stored, limit: slots } = keepSlots(grant, executing, holding + claimed.length);
     const own = owners.get(input.owner);
@@ -242,16 +244,18 @@ export class MemoryJobStore implements JobStore {
     return next;
   }
 
-  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<CancelInfo>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
     const job = this.jobs.get(jobKey);
     if (!job) return { changed: false, status: 'CANCELLED' };
     if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { changed: false, status: job.status };
-    const scheduled = job.tasks.filter((t) => t.status === 'SCHEDULED');
-    const built = events?.build({ ...this.row(job), status: 'CANCELLED', finishedAt: now, cancelled: job.cancelled + scheduled.length }) ?? [];
+    // Running tasks too, whoever leases them: their owners' outcomes then change nothing.
+    const ending = job.tasks.filter((t) => t.status === 'SCHEDULED' || t.status === 'IN_PROGRESS');
+    const cancelledRunning = ending.filter((t) => t.status === 'IN_PROGRESS').map((t) => t.index);
+    const built = events?.build({ ...this.row(job), status: 'CANCELLED', finishedAt: now, cancelled: job.cancelled + ending.length, cancelledRunning }) ?? [];
     job.status = 'CANCELLED';
     job.finishedAt = now;
-    for (const task of scheduled) task.status = 'CANCELLED';
-    job.cancelled += scheduled.length;
+    for (const task of ending) Object.assign(task, { status: 'CANCELLED', leaseOwner: null, leaseExpires: null });
+    job.cancelled += ending.length;
     reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
     return { changed: true, status: 'CANCELLED' };
   }

@@ -20,7 +20,7 @@
  * and fails it with the server's message (job-runner.ts `isolate`, issue 17).
  */
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { JobStatus } from '../statuses.js';
+import { isFinishedJobStatus, type JobStatus } from '../statuses.js';
 import type { FlushInput, FlushResult } from './job-store.js';
 import { taskWrites, type TaskWrite } from './task-writes.js';
 import type { EngineEvent } from '../events.js';
@@ -161,7 +161,8 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput, maxAll
   const finishedEvent = finishedJob && input.job
     ? finishedEventOf(input.job, counters.status, now, counters.failed, input.lastError || job.last_error)
     : undefined;
-  const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : input.events ?? [];
+  // A job finished before this flush (cancelled meanwhile): its writes changed nothing, no events.
+  const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : isFinishedJobStatus(job.status) ? [] : input.events ?? [];
   const eventCount = events.length;
   const lastSeq = eventCount > 0 ? Number(job.last_seq) + eventCount : null;
   if (finishedNow > 0 || input.lastError || lastSeq !== null) {

@@ -16,7 +16,7 @@
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  ChangeEvents, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
+  CancelInfo, ChangeEvents, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
 import { MYSQL_MIGRATION_LOCK, MYSQL_MIGRATION_LOCK_TIMEOUT_S, MYSQL_MIGRATIONS, MYSQL_MIGRATIONS_TABLE } from './mysql-migrations.js';
@@ -308,18 +308,29 @@ export class MysqlJobStore implements JobStore {
     return next;
   }
 
-  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<CancelInfo>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
     const { result, written } = await this.transaction(async (conn) => {
       const [job] = await conn.query<ResultSetHeader>(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = ?
         WHERE job_key = ? AND status IN ('IN_PROGRESS', 'QUEUED')`, [now, jobKey]);
       const changed = job.affectedRows === 1;
+      let cancelledRunning: number[] = [];
       if (changed) {
         const [tasks] = await conn.query<ResultSetHeader>(`UPDATE af_bj_tasks SET status = 'CANCELLED' WHERE job_key = ? AND status = 'SCHEDULED'`, [jobKey]);
-        if (tasks.affectedRows > 0) await conn.query('UPDATE af_bj_jobs SET cancelled = cancelled + ? WHERE job_key = ?', [tasks.affectedRows, jobKey]);
+        // Running tasks too, whoever leases them (locked, then ended with their leases): their
+        // owners' later outcomes change nothing, as a flush writes only tasks it still leases.
+        const [running] = await conn.query<Rows<{ idx: number }>>(
+          `SELECT idx FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' ORDER BY idx FOR UPDATE`, [jobKey]);
+        cancelledRunning = running.map((r) => Number(r.idx));
+        if (cancelledRunning.length > 0) {
+          await conn.query(`UPDATE af_bj_tasks SET status = 'CANCELLED', lease_owner = NULL, lease_expires = NULL
+            WHERE job_key = ? AND idx IN (?) AND status = 'IN_PROGRESS'`, [jobKey, cancelledRunning]);
+        }
+        const n = tasks.affectedRows + cancelledRunning.length;
+        if (n > 0) await conn.query('UPDATE af_bj_jobs SET cancelled = cancelled + ? WHERE job_key = ?', [n, jobKey]);
       }
       const [rows] = await conn.query<Rows<{ status: JobStatus }>>('SELECT status FROM af_bj_jobs WHERE job_key = ?', [jobKey]);
       const result = { changed, status: rows[0]?.status ?? 'CANCELLED' };
-      return { result, written: changed ? await this.writeChangeEvents(conn, jobKey, events, (job) => job) : null };
+      return { result, written: changed ? await this.writeChangeEvents(conn, jobKey, events, (job) => ({ ...job, cancelledRunning })) : null };
     });
     reportWritten(events, [written]);
     return result;

@@ -17,9 +17,9 @@
  * takes a new snapshot, so statement 3 sees every flush that committed before the lock was got.
  *
  * Lock order: task rows, then the job row. Writers that take the job row first and then wait for
- * an IN_PROGRESS row of this owner (deleteJob; the recovery pass for a lease that expired while
- * its owner still flushes) can deadlock with a flush; PostgreSQL fails one of the two and the
- * store runs it again (`retryDeadlock`; a contract test drives exactly that interleaving).
+ * an IN_PROGRESS row of this owner (deleteJob; cancelJob, which ends the running tasks; the
+ * recovery pass for a lease that expired while its owner still flushes) can deadlock with a
+ * flush; PostgreSQL fails one of the two and the store runs it again (`retryDeadlock`; a contract test drives exactly that interleaving).
  *
  * Why a function: from the client the same work is BEGIN / lock / flush / COMMIT, four round
  * trips, or one multi-statement simple query that the server re-plans every time (~0.6 ms).
@@ -231,9 +231,11 @@ BEGIN
   -- 2. The job row lock serialises the rest (counters, run slots, claim, event numbers).
   PERFORM 1 FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE;
   -- The flush's events ($14 of them, JSON $15): one row of the durable log, numbered after the
-  -- job's last event, and a notification every replica's log follower receives at commit.
+  -- job's last event, and a notification every replica's log follower receives at commit. None
+  -- when the job had already finished (cancelled meanwhile): its task writes changed nothing.
   IF $14 > 0 THEN
-    UPDATE af_bj_jobs SET last_seq = last_seq + $14 WHERE job_key = $1 RETURNING last_seq INTO v_seq;
+    UPDATE af_bj_jobs SET last_seq = last_seq + $14
+    WHERE job_key = $1 AND status NOT IN ('DONE', 'DONE_WITH_ERRORS', 'CANCELLED') RETURNING last_seq INTO v_seq;
     IF v_seq IS NOT NULL THEN
       INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, v_seq, v_seq - $14 + 1, $2, $3, $15);
     END IF;

@@ -12,7 +12,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  ChangeEvents, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
+  CancelInfo, ChangeEvents, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
 import {
@@ -375,19 +375,43 @@ export class PostgresJobStore implements JobStore {
     return next;
   }
 
-  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+  /**
+   * The job row first (as every writer but the flush takes it; a flush writing its leased tasks
+   * meanwhile may deadlock with this, and one of the two is run again, `retryDeadlock`). Running
+   * tasks end CANCELLED too, whoever leases them, with their leases: their owners' later outcomes
+   * change nothing (the flush writes only tasks it leases), and the running counts the flush and
+   * the recovery pass rely on (`running` of the job and of each owner) move with them, as in the
+   * recovery pass. The owner's store forgets them from `held` when that outcome is flushed (or at
+   * its next heartbeat).
+   */
+  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<CancelInfo>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
     const { result, written } = await this.transaction(async (client) => {
       const { rowCount } = await client.query(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = $1
         WHERE job_key = $2 AND status IN ('IN_PROGRESS', 'QUEUED')`, [Math.round(now), jobKey]);
       const changed = rowCount === 1;
+      let cancelledRunning: number[] = [];
       if (changed) {
-        await client.query(`WITH c AS (
-            UPDATE af_bj_tasks SET status = 'CANCELLED', returned = false WHERE job_key = $1 AND status = 'SCHEDULED' RETURNING 1)
-          UPDATE af_bj_jobs SET cancelled = cancelled + (SELECT COUNT(*) FROM c) WHERE job_key = $1`, [jobKey]);
+        const { rows: [ended] } = await client.query<{ running: number[] }>(`WITH old AS (
+            SELECT idx, status = 'IN_PROGRESS' AS was_running, lease_owner FROM af_bj_tasks
+            WHERE job_key = $1 AND status IN ('SCHEDULED', 'IN_PROGRESS') ORDER BY idx FOR UPDATE),
+          c AS (
+            UPDATE af_bj_tasks t SET status = 'CANCELLED', returned = false, lease_owner = NULL, lease_expires = NULL
+            FROM old WHERE t.job_key = $1 AND t.idx = old.idx
+            RETURNING old.idx, old.was_running, old.lease_owner),
+          owners AS (
+            UPDATE af_bj_interest i SET running = GREATEST(0, i.running - o.n)
+            FROM (SELECT lease_owner, count(*)::int AS n FROM c WHERE was_running GROUP BY lease_owner) o
+            WHERE i.job_key = $1 AND i.owner = o.lease_owner),
+          job AS (
+            UPDATE af_bj_jobs SET cancelled = cancelled + (SELECT count(*) FROM c),
+              running = GREATEST(0, running - (SELECT count(*) FROM c WHERE was_running))
+            WHERE job_key = $1)
+          SELECT COALESCE(array_agg(idx ORDER BY idx) FILTER (WHERE was_running), '{}') AS running FROM c`, [jobKey]);
+        cancelledRunning = ended.running.map(Number);
       }
       const { rows } = await client.query<RawJob>('SELECT * FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
       const result = { changed, status: rows[0]?.status ?? 'CANCELLED' };
-      return { result, written: changed && rows[0] ? await this.writeChangeEvents(client, jobKey, events, jobFromRaw(rows[0])) : null };
+      return { result, written: changed && rows[0] ? await this.writeChangeEvents(client, jobKey, events, { ...jobFromRaw(rows[0]), cancelledRunning }) : null };
     });
     reportWritten(events, [written]);
     return result;

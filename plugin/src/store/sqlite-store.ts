@@ -6,9 +6,9 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { JobStatus, TaskStatus } from '../statuses.js';
-import { TASK_STATUSES } from '../statuses.js';
+import { TASK_STATUSES, isFinishedJobStatus } from '../statuses.js';
 import type {
-  ChangeEvents, EventRead, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
+  CancelInfo, ChangeEvents, EventRead, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
 import {
@@ -256,7 +256,8 @@ export class SqliteJobStore implements JobStore {
     const finishedEvent = finishedJob && input.job
       ? finishedEventOf(input.job, counters.status, now, counters.failed, input.lastError ?? row.last_error)
       : undefined;
-    const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : input.events ?? [];
+    // A job finished before this flush (cancelled meanwhile): its writes changed nothing, no events.
+    const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : isFinishedJobStatus(row.status) ? [] : input.events ?? [];
     const lastSeq = events.length > 0 ? this.appendEventsSync(jobKey, owner, now, events) : null;
     return { claimed, counters, finishedJob, nextRunAt, running, slots, lastSeq, ...(finishedEvent ? { finishedEvent } : {}) };
   }
@@ -345,17 +346,23 @@ export class SqliteJobStore implements JobStore {
     return next;
   }
 
-  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<JobRow>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
+  async cancelJob(jobKey: number, now: number, events?: ChangeEvents<CancelInfo>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
     const { result, written } = this.db.transaction(() => {
       const changed = this.st(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = ?
         WHERE job_key = ? AND status IN ('IN_PROGRESS', 'QUEUED')`).run(now, jobKey).changes === 1;
+      let cancelledRunning: number[] = [];
       if (changed) {
         const n = this.st(`UPDATE af_bj_tasks SET status = 'CANCELLED' WHERE job_key = ? AND status = 'SCHEDULED'`).run(jobKey).changes;
-        this.st('UPDATE af_bj_jobs SET cancelled = cancelled + ? WHERE job_key = ?').run(n, jobKey);
+        // Running tasks too, whoever leases them: their owners' outcomes then change nothing (the
+        // flush writes only tasks it still leases), so no task:cancelled comes after job:finished.
+        cancelledRunning = (this.st(`UPDATE af_bj_tasks SET status = 'CANCELLED', lease_owner = NULL, lease_expires = NULL
+          WHERE job_key = ? AND status = 'IN_PROGRESS' RETURNING idx`).all(jobKey) as { idx: number }[])
+          .map((r) => Number(r.idx)).sort((a, b) => a - b);
+        this.st('UPDATE af_bj_jobs SET cancelled = cancelled + ? WHERE job_key = ?').run(n + cancelledRunning.length, jobKey);
       }
       const row = this.st('SELECT * FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as RawJob | undefined;
       const result = { changed, status: row?.status ?? 'CANCELLED' };
-      return { result, written: changed && row ? this.writeChangeEvents(jobKey, events, jobFromRaw(row)) : null };
+      return { result, written: changed && row ? this.writeChangeEvents(jobKey, events, { ...jobFromRaw(row), cancelledRunning }) : null };
     }).immediate();
     reportWritten(events, [written]);
     return result;
