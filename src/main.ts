@@ -9,13 +9,53 @@ import { buildProgram } from './program.js';
 
 /** Runs `af-jobs <argv>` in `ctx` and resolves to the exit code (tests call this directly). */
 export async function runCli(argv: string[], ctx: Context): Promise<number> {
-  const program = buildProgram(ctx);
+  // Known before commander parses anything, so its own errors can come out as JSON too.
+  const jsonErrors = asksForJson(argv);
+  const program = buildProgram(ctx, { quietParseErrors: jsonErrors });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.OK;
   } catch (error) {
-    return report(error, ctx);
+    return jsonErrors ? reportJson(error, ctx) : report(error, ctx);
   }
+}
+
+/** `-o json`, `-o jsonl`, `--output[=]json|jsonl` or `--json` anywhere before a `--`. */
+function asksForJson(argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return false;
+    if (arg === '--json') return true;
+    const value = arg === '-o' || arg === '--output' ? argv[i + 1] : /^(?:-o=?|--output=)(.+)$/.exec(arg)?.[1];
+    if (value === 'json' || value === 'jsonl') return true;
+  }
+  return false;
+}
+
+const EXIT_NAMES = new Map<number, string>(Object.entries(EXIT).map(([name, code]) => [code, name]));
+
+/**
+ * With `-o json|jsonl` an error is one JSON object on stderr, `{"error":{"code","exit","message"}}`
+ * (docs/exit-codes.md), so a script parses it as it parses the output.
+ */
+function reportJson(error: unknown, ctx: Context): number {
+  let exit: number;
+  let message: string;
+  if (error instanceof CommanderError) {
+    // Help and version are output, not errors; commander printed them already.
+    if (error.exitCode === 0) return EXIT.OK;
+    exit = EXIT.USAGE;
+    message = error.message.replace(/^error: /, '');
+  } else if (error instanceof InterruptedError || error instanceof CliError) {
+    exit = error.exitCode;
+    message = error.message;
+  } else {
+    exit = EXIT.INTERNAL;
+    message = `${error instanceof Error ? error.message : String(error)} (a bug in af-jobs: run again with --verbose for the stack trace, and please report it)`;
+    if (ctx.verbose && error instanceof Error && error.stack) message += `\n${error.stack}`;
+  }
+  ctx.stderr.write(`${JSON.stringify({ error: { code: EXIT_NAMES.get(exit) ?? 'INTERNAL', exit, message } })}\n`);
+  return exit;
 }
 
 function report(error: unknown, ctx: Context): number {

@@ -12,7 +12,8 @@ import { addJobCommands, examples } from './program-jobs.js';
 // Inlined by the build (dist/); read as JSON on the sources.
 import packageJson from '../package.json' with { type: 'json' };
 
-export function buildProgram(ctx: Context): Command {
+/** `quietParseErrors`: commander's own error text is not printed (main.ts reports it as JSON). */
+export function buildProgram(ctx: Context, { quietParseErrors = false }: { quietParseErrors?: boolean } = {}): Command {
   const program = new Command('af-jobs')
     .description('Background jobs for AdminForth: scaffold the plugin into an app, and operate its jobs.')
     .version(packageJson.version, '-V, --version', 'print the version of af-jobs')
@@ -28,7 +29,7 @@ export function buildProgram(ctx: Context): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
-      writeErr: (text) => ctx.stderr.write(text),
+      writeErr: (text) => { if (!quietParseErrors) ctx.stderr.write(text); },
     });
   program.hook('preAction', (_program, command) => applyGlobalFlags(ctx, command.optsWithGlobals()));
 

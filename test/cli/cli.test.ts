@@ -34,6 +34,30 @@ describe('af-jobs (process)', () => {
     expect(result.exitCode).toBe(EXIT.OK);
   });
 
+  it('with -o json or --json, an error is one JSON object on stderr: code, exit, message', async () => {
+    const config = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-json-errors-'));
+    try {
+      const env = { AF_JOBS_CONFIG: path.join(config, 'cli.json') };
+      // No saved login for that app: exit 4, as JSON.
+      const notLoggedIn = await runBin(['list', '--url', 'http://127.0.0.1:9', '-o', 'json'], { env });
+      expect(notLoggedIn.code).toBe(EXIT.AUTH);
+      const [line, ...more] = notLoggedIn.stderr.trim().split('\n');
+      expect(more).toEqual([]);
+      expect(JSON.parse(line!)).toEqual({ error: { code: 'AUTH', exit: 4, message: expect.stringContaining('af-jobs login --url http://127.0.0.1:9') } });
+      expect(notLoggedIn.stdout).toBe('');
+      // commander's own errors too, without its text.
+      const usage = await runBin(['list', '--bogus', '--json'], { env });
+      expect(usage.code).toBe(EXIT.USAGE);
+      expect(JSON.parse(usage.stderr.trim())).toEqual({ error: { code: 'USAGE', exit: 2, message: "unknown option '--bogus'" } });
+      // Without it: text, as before.
+      const text = await runBin(['list', '--url', 'http://127.0.0.1:9'], { env });
+      expect(text.code).toBe(EXIT.AUTH);
+      expect(text.stderr).toMatch(/^Error: /);
+    } finally {
+      fs.rmSync(config, { recursive: true, force: true });
+    }
+  });
+
   it('an unknown command is a usage error (exit 2) with a suggestion', async () => {
     const result = await runBin(['inti']);
     expect(result.code).toBe(EXIT.USAGE);

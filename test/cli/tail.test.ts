@@ -121,7 +121,9 @@ describe('tail exits by the final status', () => {
     expect(result.code, result.stderr).toBe(EXIT.JOB_CANCELLED);
     const events = jsonLines<Event>(result.stdout);
     expect(events.at(-1)).toMatchObject({ type: 'job:finished', status: 'CANCELLED' });
-    expect(result.stderr).toContain(`Error: Job ${jobId} finished CANCELLED`);
+    // With -o jsonl the outcome is reported as one JSON object on stderr, like any error.
+    const reported = JSON.parse(result.stderr.trim().split('\n').at(-1)!);
+    expect(reported).toEqual({ error: { code: 'JOB_CANCELLED', exit: EXIT.JOB_CANCELLED, message: expect.stringContaining(`Job ${jobId} finished CANCELLED`) } });
   });
 
   it('--timeout stops following with exit 12; the job keeps running', async () => {
