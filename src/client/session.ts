@@ -6,7 +6,7 @@
  * picks the profile saved for that URL, or none.
  */
 import type { Context } from '../context.js';
-import { AuthError, UsageError } from '../errors.js';
+import { AuthError, NotFoundError, UsageError } from '../errors.js';
 import { HttpClient } from './http-client.js';
 import { discover, JobsApi, pickInstance } from './jobs-api.js';
 import { checkProfileName, DEFAULT_PROFILE, ProfileStore, type Credentials, type Profile } from './profiles.js';
@@ -105,6 +105,21 @@ export function httpClient(target: Target & { url: string }, ctx: Context): Http
   }, target.urlSource);
 }
 
+/**
+ * Throws unless an AdminForth app answers at the client's URL: a ConnectionError when nothing
+ * does, a NotFoundError when something else does. `GET /adminapi/v1/get_config` needs no login
+ * and answers `{ loggedIn: false, ... }` (contract §3.2).
+ */
+async function expectAdminForth(http: HttpClient): Promise<void> {
+  const url = `${http.url}/adminapi/v1/get_config`;
+  const response = await http.send(url, { method: 'GET', headers: { accept: 'application/json' } }, { timeoutMs: 10_000 });
+  const body = await response.json().catch(() => null) as { loggedIn?: unknown } | null;
+  if (response.ok && body && typeof body.loggedIn === 'boolean') return;
+  throw new NotFoundError(
+    `No AdminForth app answers at ${http.url} (GET ${url} answered HTTP ${response.status}${body ? '' : ', not JSON'}): check the URL (${http.urlSource}); it includes the app's baseUrl, if it has one.`,
+  );
+}
+
 /** Resolves the settings and returns a client of the plugin's API; fails early when not logged in. */
 export async function connect(opts: TargetOptions, ctx: Context): Promise<Session> {
   const target = resolveTarget(opts, ctx);
@@ -112,12 +127,15 @@ export async function connect(opts: TargetOptions, ctx: Context): Promise<Sessio
     throw new AuthError('Not logged in: run af-jobs login --url <app url> (or set AF_JOBS_URL and AF_JOBS_TOKEN).');
   }
   const resolved = target as Target & { url: string };
+  const http = httpClient(resolved, ctx);
   if (!resolved.credentials) {
+    // A mistyped --url has no saved login either: first make sure an AdminForth app answers
+    // there, so the message points at the URL rather than at logging in.
+    await expectAdminForth(http);
     const missing = opts.profile ?? ctx.env.AF_JOBS_PROFILE;
     const where = missing && !target.store.get(missing) ? ` (no profile "${missing}" in ${target.store.file})` : '';
     throw new AuthError(`Not logged in to ${resolved.url}${where}: run ${loginCommand(resolved)} (or set AF_JOBS_TOKEN to a personal token).`);
   }
-  const http = httpClient(resolved, ctx);
   const fresh = async () => pickInstance(await discover(http));
   const instance = target.profile?.instance ?? await fresh();
   return { target: resolved, http, jobs: new JobsApi(http, instance, target.profile ? fresh : undefined) };

@@ -38,20 +38,20 @@ describe('af-jobs (process)', () => {
     const config = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-json-errors-'));
     try {
       const env = { AF_JOBS_CONFIG: path.join(config, 'cli.json') };
-      // No saved login for that app: exit 4, as JSON.
-      const notLoggedIn = await runBin(['list', '--url', 'http://127.0.0.1:9', '-o', 'json'], { env });
-      expect(notLoggedIn.code).toBe(EXIT.AUTH);
-      const [line, ...more] = notLoggedIn.stderr.trim().split('\n');
+      // Nothing answers on port 9: exit 7, as JSON.
+      const unreachable = await runBin(['list', '--url', 'http://127.0.0.1:9', '-o', 'json'], { env });
+      expect(unreachable.code).toBe(EXIT.CONNECTION);
+      const [line, ...more] = unreachable.stderr.trim().split('\n');
       expect(more).toEqual([]);
-      expect(JSON.parse(line!)).toEqual({ error: { code: 'AUTH', exit: 4, message: expect.stringContaining('af-jobs login --url http://127.0.0.1:9') } });
-      expect(notLoggedIn.stdout).toBe('');
+      expect(JSON.parse(line!)).toEqual({ error: { code: 'CONNECTION', exit: 7, message: expect.stringContaining('Cannot reach http://127.0.0.1:9') } });
+      expect(unreachable.stdout).toBe('');
       // commander's own errors too, without its text.
       const usage = await runBin(['list', '--bogus', '--json'], { env });
       expect(usage.code).toBe(EXIT.USAGE);
       expect(JSON.parse(usage.stderr.trim())).toEqual({ error: { code: 'USAGE', exit: 2, message: "unknown option '--bogus'" } });
       // Without it: text, as before.
       const text = await runBin(['list', '--url', 'http://127.0.0.1:9'], { env });
-      expect(text.code).toBe(EXIT.AUTH);
+      expect(text.code).toBe(EXIT.CONNECTION);
       expect(text.stderr).toMatch(/^Error: /);
     } finally {
       fs.rmSync(config, { recursive: true, force: true });

@@ -160,6 +160,21 @@ describe('errors that name the fix', () => {
     expect(verbose.stderr).toContain('Caused by: TypeError: fetch failed');
   });
 
+  it('a mistyped --url, with no login for it, says nothing answers there rather than "Not logged in"', async () => {
+    // No AdminForth at that path of a running app: exit 5, naming the URL and the baseUrl hint.
+    const typo = `${demo.url}/admin-typo`;
+    const wrongPath = await af(['list', '--url', typo], { config: configDir() });
+    expect(wrongPath.code).toBe(EXIT.NOT_FOUND);
+    expect(wrongPath.stderr.trim()).toMatch(new RegExp(`^Error: No AdminForth app answers at ${typo} \\(GET ${typo}/adminapi/v1/get_config answered HTTP 404.*\\): check the URL \\(--url\\)`));
+    // Nothing listening: exit 7.
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    expect((await af(['list', '--url', dead], { config: configDir() })).code).toBe(EXIT.CONNECTION);
+    // The right URL without a login: exit 4, as before.
+    const right = await af(['list', '--url', demo.url], { config: configDir() });
+    expect(right.code).toBe(EXIT.AUTH);
+    expect(right.stderr).toContain(`Not logged in to ${demo.url}`);
+  });
+
   it('an app without the plugin says it is not installed there (exit 5)', async () => {
     const app = await startApp();
     try {
