@@ -32,7 +32,8 @@ export interface JobEngineHooks {
   jobState: JobStateAccess;
   log: Logger;
   onJobFinished(job: RunnerJob, counters: JobCounters): Promise<void>;
-  onTaskFailed(job: RunnerJob, error: string): void;
+  /** Records a task's final error in the job's state; resolves when written (never rejects). */
+  onTaskFailed(job: RunnerJob, error: string): Promise<void>;
   /** The durable event log of this process (event-stream.ts). */
   events: EventStream;
 }

@@ -139,9 +139,9 @@ export class Engine {
       // The runner does not await these (job-runner.ts): tracked, and errors logged, here.
       onJobFinished: (job, counters) => this.track(this.onJobFinished(job, counters)
         .catch((e) => this.log('error', `background-jobs: could not close job ${job.jobId}: ${errorMessage(e)}`))),
-      onTaskFailed: (job, error) => {
-        void this.track(this.setJobStateField(job, 'error', error).catch((e) => this.log('error', `background-jobs: could not record the error of job ${job.jobId}: ${errorMessage(e)}`)));
-      },
+      // Never rejects: the runner awaits it before flushing the failure (job-runner.ts).
+      onTaskFailed: (job, error) => this.track(this.setJobStateField(job, 'error', error)
+        .catch((e) => this.log('error', `background-jobs: could not record the error of job ${job.jobId}: ${errorMessage(e)}`))),
     };
   }
 

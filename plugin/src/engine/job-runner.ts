@@ -65,6 +65,8 @@ export class JobRunner implements TaskHost {
   /** The error of the last flush that failed (null once one succeeds). */
   private lastFailure: string | null = null;
   private pumping: Promise<void> | null = null;
+  /** Job-state writes of failed tasks' errors not yet awaited by a flush (`onTaskFailed`). */
+  private readonly jobErrorWrites: Promise<void>[] = [];
   private again = false;
   private flushQueued = false;
   private wakeTimer: NodeJS.Timeout | null = null;
@@ -254,6 +256,11 @@ export class JobRunner implements TaskHost {
       const ahead = this.ahead;
       // The store caps the claim by this owner's slots + ahead, minus the tasks it holds.
       const claim = this.stopping || this.cancelled || this.ended ? 0 : this.parallelLimit + ahead;
+      // The job's state gets a failed task's error before the flush records the failure, which
+      // may finish the job: nobody reads a DONE_WITH_ERRORS job whose state lacks its error.
+      if (this.jobErrorWrites.length > 0 && batch.finished.some((task) => task.status === 'FAILED')) {
+        await Promise.all(this.jobErrorWrites.splice(0));
+      }
       const flushStarted = performance.now();
       let result: FlushResult;
       try {
@@ -396,7 +403,7 @@ export class JobRunner implements TaskHost {
     this.pending.attempts.set(index, attempt);
     this.pending.events.push({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt, error: message, willRetry: false });
     this.pending.lastError = message;
-    this.hooks.onTaskFailed(this.job, message);
+    this.jobErrorWrites.push(this.hooks.onTaskFailed(this.job, message));
   }
 
   private afterFlush(result: FlushResult): void {
@@ -576,7 +583,7 @@ export class JobRunner implements TaskHost {
         }
         pending.finished.push({ index, status: 'FAILED', error: message });
         pending.lastError = message;
-        this.hooks.onTaskFailed(this.job, message);
+        this.jobErrorWrites.push(this.hooks.onTaskFailed(this.job, message));
       }
     }
     this.fillSlots();
