@@ -11,10 +11,12 @@
  * the `adminuser` resource and auth, serves HTTP and the `/afws` websocket on a free port, prints
  * `http <port>`, and makes sure the user `adminforth`/`adminforth` (superadmin) exists — the test
  * creates the `adminuser` table), REPLICA_EVENT_POLL_MS (the plugin's eventPollMs), REPLICA_POLL_MS
- * (its pollMs, default 50), REPLICA_HEARTBEAT_MS (default leaseMs / 5).
+ * (its pollMs, default 50), REPLICA_HEARTBEAT_MS (default leaseMs / 5), REPLICA_GATE_FILE and
+ * REPLICA_GATE_FROM (tasks from that index on wait until the file exists).
  * Prints `ready <pid>` and `job <id>` lines; SIGTERM → graceful stop; SIGUSR1 → cancels the job it
  * created (prints `cancelled <id>`).
  */
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import AdminForth from 'adminforth';
 import type BackgroundJobsPlugin from '@adminforth/background-jobs';
@@ -35,6 +37,10 @@ const http = Boolean(process.env.REPLICA_HTTP);
 const eventPollMs = process.env.REPLICA_EVENT_POLL_MS ? Number(process.env.REPLICA_EVENT_POLL_MS) : undefined;
 const heartbeatMs = Number(process.env.REPLICA_HEARTBEAT_MS ?? Math.max(100, Math.floor(leaseMs / 5)));
 const pollMs = Number(process.env.REPLICA_POLL_MS ?? 50);
+// Tasks from REPLICA_GATE_FROM on wait until the file REPLICA_GATE_FILE exists: a test decides
+// when they may finish, instead of hoping a replica is not done yet.
+const gateFile = process.env.REPLICA_GATE_FILE;
+const gateFrom = Number(process.env.REPLICA_GATE_FROM ?? Number.POSITIVE_INFINITY);
 const jobs = seedJobsResource({ leaseMs, heartbeatMs, pollMs, progressIntervalMs: 100, eventPollMs });
 const admin = new AdminForth({
   baseUrl: '',
@@ -58,6 +64,7 @@ plugin.registerTaskHandler({
     await q('INSERT INTO replica_runs (job_id, idx, pid, phase, at) VALUES (?, ?, ?, ?, ?)', [jobId, taskIndex, process.pid, 'start', Date.now()]);
     try {
       if (taskMs > 0) await sleep(taskMs, undefined, { signal });
+      if (gateFile && taskIndex >= gateFrom) while (!existsSync(gateFile)) await sleep(20, undefined, { signal });
     } finally {
       await q('UPDATE replica_gauge SET n = n - 1 WHERE id = 1');
     }

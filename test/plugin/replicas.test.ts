@@ -5,6 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableDbKinds, freshDatabase, type FreshDatabase, type DbKind } from '../helpers/databases.js';
@@ -125,11 +127,15 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
 
   it('a replica killed with SIGKILL mid-job loses nothing: the other finishes the job', async () => {
     const db = await prepare(kind);
-    const a = await startReplica(db.url, { REPLICA_CREATE_TASKS: '600', REPLICA_PARALLEL: '4', REPLICA_TASK_MS: '10', REPLICA_LEASE_MS: '1500' });
+    // Tasks from 100 on finish only once the gate file exists, which is after the kill: A cannot
+    // finish the job first, however fast it runs (it once did, on a loaded machine).
+    const gateDir = mkdtempSync(path.join(tmpdir(), 'af-jobs-gate-'));
+    const gate = { REPLICA_GATE_FILE: path.join(gateDir, 'open'), REPLICA_GATE_FROM: '100' };
+    const a = await startReplica(db.url, { REPLICA_CREATE_TASKS: '600', REPLICA_PARALLEL: '4', REPLICA_TASK_MS: '10', REPLICA_LEASE_MS: '1500', ...gate });
     const jobId = await a.jobId();
     const { client, close } = await openClient(db);
     try {
-      const b = await startReplica(db.url, { REPLICA_PARALLEL: '4', REPLICA_TASK_MS: '10', REPLICA_LEASE_MS: '1500' });
+      const b = await startReplica(db.url, { REPLICA_PARALLEL: '4', REPLICA_TASK_MS: '10', REPLICA_LEASE_MS: '1500', ...gate });
       for (;;) {
         const [row] = await query(kind, client, `SELECT COUNT(*) AS n FROM replica_runs WHERE pid = ? AND phase = 'end'`, [a.pid]);
         if (Number(row.n) >= 50) break;
@@ -137,6 +143,7 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
       }
       a.child.kill('SIGKILL');
       expect(await a.exited).toBe('SIGKILL');
+      writeFileSync(gate.REPLICA_GATE_FILE, '');
       expect(await waitForJob(kind, client, jobId)).toMatchObject({ status: 'DONE', progress: '100' });
       const runs = await query(kind, client, `SELECT idx, pid FROM replica_runs WHERE job_id = ? AND phase = 'end'`, [jobId]);
       expect(new Set(runs.map((r) => Number(r.idx))).size).toBe(600);
@@ -145,6 +152,7 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
       expect(await b.exited).toBe(0);
     } finally {
       await close();
+      rmSync(gateDir, { recursive: true, force: true });
     }
   });
 });
