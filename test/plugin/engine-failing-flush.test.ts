@@ -228,8 +228,11 @@ describe.runIf(kinds.includes('mysql'))('engine on MySQL/MariaDB: max_allowed_pa
     expect(rows.map(([i, status, , state]) => [i, status, state])).toEqual([
       [0, 'DONE', { v: 'ok 0' }], [1, 'FAILED', { v: undefined }], [2, 'DONE', { v: 'ok 2' }], [3, 'DONE', { v: 'ok 3' }],
     ]);
-    expect(rows[1][2]).toContain("Got a packet bigger than 'max_allowed_packet' bytes");
-    expect((outcomes.get(1) as Error).message).toContain("Got a packet bigger than 'max_allowed_packet' bytes");
+    // MariaDB answers an oversized packet with that error and closes the connection: which of the
+    // two the driver reports first varies from run to run (a CI run saw 'write ECONNRESET').
+    const refused = /Got a packet bigger than 'max_allowed_packet' bytes|ECONNRESET|EPIPE|Connection lost/;
+    expect(rows[1][2]).toMatch(refused);
+    expect((outcomes.get(1) as Error).message).toMatch(refused);
     expect([0, 2, 3].map((i) => outcomes.get(i))).toEqual(['saved', 'saved', 'saved']);
   });
 
