@@ -14,24 +14,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { availableDbKinds, freshDatabase, type DbKind, type FreshDatabase } from '../helpers/databases.js';
 import { openStore, type StoreHandle } from './store-helpers.js';
 import { Engine, type EngineOptions } from '../../plugin/src/engine/engine.js';
-import type { EngineEvent } from '../../plugin/src/events.js';
 import type { FlushInput } from '../../plugin/src/store/job-store.js';
 import type { TaskHandler } from '../../plugin/src/types.js';
 import { JobsError } from '../../plugin/src/errors.js';
+import { engineOnStore, type StoreEngineFixture } from './engine-helpers.js';
 
 const kinds = await availableDbKinds();
 
 // Without the marker itself: the task's error, which quotes it, must be writable.
 const REFUSED = 'the test store refuses this write (it carries the marker)';
 
-interface Fixture {
-  engine: Engine;
-  events: EngineEvent[];
-  logs: string[];
-  /** Starts a job of `n` tasks (state `{ i }`) on `handler`. */
+interface Fixture extends Omit<StoreEngineFixture, 'start'> {
+  /** Starts a job of `n` tasks (state `{ i }`) on handler `h`. */
   start(n: number): Promise<string>;
-  /** The job's job:finished; fails with the task counts if it does not come within `ms`. */
-  finished(jobId: string, ms?: number): Promise<EngineEvent>;
 }
 
 /** A handler whose `n` tasks all wait until every one of them has started, then run `body` together. */
@@ -47,41 +42,8 @@ function together(n: number, body: TaskHandler): TaskHandler {
 }
 
 function engineOn(handle: StoreHandle, handler: TaskHandler, parallelLimit: number, options: Partial<EngineOptions> = {}): Fixture {
-  const events: EngineEvent[] = [];
-  const logs: string[] = [];
-  const waiters = new Set<() => void>();
-  const engine = new Engine({
-    store: handle.store, pollMs: 50, progressIntervalMs: 0,
-    emit: (event) => { events.push(event); for (const wake of waiters) wake(); },
-    log: (level, message) => { logs.push(`${level}: ${message}`); },
-    ...options,
-  });
-  engine.register({ jobHandlerName: 'h', parallelLimit, handler });
-  return {
-    engine, events, logs,
-    start: (n) => engine.createJob({
-      name: 'h', handler: 'h', startedBy: null, tasks: Array.from({ length: n }, (_, i) => ({ state: { i } })),
-      createRow: async () => ({ jobId: 'job-1', createdAt: new Date().toISOString() }), deleteRow: async () => {},
-    }),
-    finished: (jobId, ms = 30_000) => new Promise((resolve, reject) => {
-      const check = () => {
-        const end = events.find((e) => e.type === 'job:finished' && e.jobId === jobId);
-        if (!end) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(end);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        void engine.getJob(jobId).then((job) => handle.store.getTaskCounts(job.jobKey)).then(
-          (counts) => reject(new Error(`job ${jobId} did not finish within ${ms} ms: tasks ${JSON.stringify(counts)}; log: ${logs.slice(-3).join(' | ')}`)),
-          reject,
-        );
-      }, ms);
-      waiters.add(check);
-      check();
-    }),
-  };
+  const fx = engineOnStore(handle.store, [{ jobHandlerName: 'h', parallelLimit, handler }], options);
+  return { ...fx, start: (n) => fx.start('h', Array.from({ length: n }, (_, i) => ({ state: { i } }))) };
 }
 
 /** Each task's [status, error] and the state fields `fields` of it. */

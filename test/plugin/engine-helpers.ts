@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Engine, type EngineOptions } from '../../plugin/src/engine/engine.js';
 import { SqliteJobStore } from '../../plugin/src/store/sqlite-store.js';
 import type { EngineEvent } from '../../plugin/src/events.js';
-import type { TaskSource } from '../../plugin/src/types.js';
+import type { JobStore } from '../../plugin/src/store/job-store.js';
+import type { TaskHandlerDefinition, TaskSource } from '../../plugin/src/types.js';
 
 export interface EngineFixture {
   file: string;
@@ -71,3 +72,54 @@ export async function sqliteEngine(options: Partial<EngineOptions> = {}, file?: 
 }
 
 export const finished = (jobId: string) => (e: EngineEvent) => e.type === 'job:finished' && e.jobId === jobId;
+
+/** An engine on any store, collecting its events and log lines (the engine tests over every database). */
+export interface StoreEngineFixture {
+  engine: Engine;
+  events: EngineEvent[];
+  logs: string[];
+  /** Starts a job of `tasks` on `handler`; its row id is `job-1`, `job-2`, ... */
+  start(handler: string, tasks: TaskSource): Promise<string>;
+  /** The job's job:finished; fails with the task counts and the last log lines if it does not come within `ms`. */
+  finished(jobId: string, ms?: number): Promise<EngineEvent>;
+}
+
+export function engineOnStore(store: JobStore, definitions: TaskHandlerDefinition[], options: Partial<EngineOptions> = {}): StoreEngineFixture {
+  const events: EngineEvent[] = [];
+  const logs: string[] = [];
+  const waiters = new Set<() => void>();
+  const engine = new Engine({
+    store, pollMs: 50, progressIntervalMs: 0,
+    emit: (event) => { events.push(event); for (const wake of waiters) wake(); },
+    log: (level, message) => { logs.push(`${level}: ${message}`); },
+    ...options,
+  });
+  for (const definition of definitions) engine.register(definition);
+  let next = 1;
+  return {
+    engine, events, logs,
+    start: (handler, tasks) => engine.createJob({
+      name: handler, handler, tasks, startedBy: null,
+      createRow: async () => ({ jobId: `job-${next++}`, createdAt: new Date().toISOString() }),
+      deleteRow: async () => {},
+    }),
+    finished: (jobId, ms = 30_000) => new Promise((resolve, reject) => {
+      const check = () => {
+        const end = events.find((e) => e.type === 'job:finished' && e.jobId === jobId);
+        if (!end) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(end);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        void engine.getJob(jobId).then((job) => store.getTaskCounts(job.jobKey)).then(
+          (counts) => reject(new Error(`job ${jobId} did not finish within ${ms} ms: tasks ${JSON.stringify(counts)}; log: ${logs.slice(-3).join(' | ')}`)),
+          reject,
+        );
+      }, ms);
+      waiters.add(check);
+      check();
+    }),
+  };
+}

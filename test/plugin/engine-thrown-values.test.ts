@@ -11,8 +11,8 @@ import { runHandler } from '@adminforth/background-jobs/testing';
 import { availableDbKinds, freshDatabase, type DbKind, type FreshDatabase } from '../helpers/databases.js';
 import { openStore, type StoreHandle } from './store-helpers.js';
 import { Engine } from '../../plugin/src/engine/engine.js';
-import type { EngineEvent } from '../../plugin/src/events.js';
-import type { TaskHandlerDefinition, TaskSource } from '../../plugin/src/types.js';
+import type { TaskHandlerDefinition } from '../../plugin/src/types.js';
+import { engineOnStore, type StoreEngineFixture } from './engine-helpers.js';
 import { THROWN_VALUES, thrownValueCase, thrownValueTasks, throwingHandler } from './thrown-values.js';
 
 const kinds = await availableDbKinds();
@@ -37,53 +37,8 @@ function expectedResults(attempt = 1) {
   });
 }
 
-interface Fixture {
-  engine: Engine;
-  events: EngineEvent[];
-  logs: string[];
-  start(handler: string, tasks: TaskSource): Promise<string>;
-  /** The job's job:finished; fails with the task counts if it does not come within `ms`. */
-  finished(jobId: string, ms?: number): Promise<EngineEvent>;
-}
-
-function engineOn(store: StoreHandle['store'], definitions: TaskHandlerDefinition[]): Fixture {
-  const events: EngineEvent[] = [];
-  const logs: string[] = [];
-  const waiters = new Set<() => void>();
-  const engine = new Engine({
-    store, pollMs: 50, progressIntervalMs: 0,
-    emit: (event) => { events.push(event); for (const wake of waiters) wake(); },
-    log: (level, message) => { logs.push(`${level}: ${message}`); },
-  });
-  for (const definition of definitions) engine.register(definition);
-  let next = 1;
-  return {
-    engine, events, logs,
-    start: (handler, tasks) => engine.createJob({
-      name: handler, handler, tasks, startedBy: null,
-      createRow: async () => ({ jobId: `job-${next++}`, createdAt: new Date().toISOString() }),
-      deleteRow: async () => {},
-    }),
-    finished: (jobId, ms = 20_000) => new Promise((resolve, reject) => {
-      const check = () => {
-        const end = events.find((e) => e.type === 'job:finished' && e.jobId === jobId);
-        if (!end) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(end);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        void engine.getJob(jobId).then((job) => store.getTaskCounts(job.jobKey)).then(
-          (counts) => reject(new Error(`job ${jobId} did not finish within ${ms} ms: tasks ${JSON.stringify(counts)}`)),
-          reject,
-        );
-      }, ms);
-      waiters.add(check);
-      check();
-    }),
-  };
-}
+type Fixture = StoreEngineFixture;
+const engineOn = engineOnStore;
 
 describe.each(kinds)('engine on %s: a handler that throws anything', (kind: DbKind) => {
   let db: FreshDatabase;
