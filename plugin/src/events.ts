@@ -19,6 +19,10 @@ export interface EngineEventMap {
   'job:finished': JobEventBase & { status: JobStatus; finishedAt: string; progress: number; error?: string };
   'job:state': JobEventBase & { field: string; value: unknown; state: Record<string, unknown> };
   'job:retried': JobEventBase & { status: JobStatus; tasks: number };
+  /** `addNewTasksToExistingJob`: tasks firstIndex … firstIndex + count - 1 were added; the job now has `total`. */
+  'job:tasks-added': JobEventBase & { firstIndex: number; count: number; total: number };
+  /** `deleteTasksFromExistingJob`: the task was removed from the job (a running one is aborted). */
+  'task:deleted': JobEventBase & { taskIndex: number };
   'task:started': JobEventBase & { taskIndex: number; attempt: number };
   'task:state': JobEventBase & { taskIndex: number; state: Record<string, unknown>; fields: Record<string, unknown> };
   'task:done': JobEventBase & { taskIndex: number; attempt: number };

@@ -272,7 +272,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     const startedBy = adminUser?.pk !== undefined && adminUser?.pk !== null ? String(adminUser.pk) : null;
     const resource = () => this.adminforth.resource(this.resourceConfig.resourceId);
     const jobId = await engine.createJob({
-      name: jobName, startedBy, tasks, handler: jobHandlerName, initialState, queued: options.queued,
+      name: jobName, startedBy, tasks, handler: jobHandlerName, initialState, queued: options.queued, autoStart: options.autoStart,
       createRow: async (status) => {
         const o = this.options;
         const record: Record<string, unknown> = {
@@ -301,8 +301,53 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   }
 
   /** `startNewJob` with `{ queued: true }`: waits for a free concurrency slot of its handler. */
-  queueNewJob(jobName: string, adminUser: AdminUserLike | AdminUser | null, tasks: TaskSource, jobHandlerName: string, initialState: Record<string, unknown> = {}): Promise<any> {
-    return this.startNewJob(jobName, adminUser, tasks, jobHandlerName, initialState, { queued: true });
+  queueNewJob(
+    jobName: string, adminUser: AdminUserLike | AdminUser | null, tasks: TaskSource, jobHandlerName: string,
+    initialState: Record<string, unknown> = {}, options: Omit<StartJobOptions, 'queued'> = {},
+  ): Promise<any> {
+    return this.startNewJob(jobName, adminUser, tasks, jobHandlerName, initialState, { ...options, queued: true });
+  }
+
+  /**
+   * Starts the oldest QUEUED job of the handler if its concurrencyLimit allows; resolves to its id,
+   * or null when no job waits or no slot is free. (Queues also drain by themselves.)
+   */
+  async startNextQueuedJob(jobHandlerName: string): Promise<any> {
+    const [id] = await (await this.readyPromise).startQueued(jobHandlerName, 1);
+    return id === undefined ? null : this.rowId(id);
+  }
+
+  /** Starts QUEUED jobs of the handler, oldest first, while its concurrencyLimit allows; resolves to their ids. */
+  async startQueuedJobs(jobHandlerName: string): Promise<any[]> {
+    const ids = await (await this.readyPromise).startQueued(jobHandlerName, Number.MAX_SAFE_INTEGER);
+    return ids.map((id) => this.rowId(id));
+  }
+
+  /**
+   * Adds tasks to an IN_PROGRESS or QUEUED job (rejects for a finished one); they get the indexes
+   * after its last task and run like the others — also from a `beforeJobFinish` hook.
+   */
+  async addNewTasksToExistingJob(jobId: unknown, tasks: TaskSource): Promise<{ firstIndex: number; count: number; total: number }> {
+    return (await this.readyPromise).addTasks(String(jobId), tasks);
+  }
+
+  /**
+   * Removes one task of an IN_PROGRESS or QUEUED job: a scheduled one never runs, a running one is
+   * aborted (its `signal`), a finished one leaves the counts. Other tasks keep their indexes.
+   */
+  async deleteTasksFromExistingJob(jobId: unknown, taskIndex: number): Promise<void> {
+    await (await this.readyPromise).deleteTask(String(jobId), taskIndex);
+  }
+
+  /**
+   * Runs `updateFunction` while no other `updateJobFieldsAtomically` of the same job runs — in
+   * this process or any other replica on the database — so a read-modify-write of the job's state
+   * (`getJobStateField` then `setJobStateField`) loses no update. Resolves to what it returns.
+   */
+  async updateJobFieldsAtomically<T>(jobId: unknown, updateFunction: () => T | Promise<T>): Promise<T> {
+    if (jobId === undefined || jobId === null || jobId === '') throw new JobsError('INVALID_INPUT', 'updateJobFieldsAtomically: jobId is required');
+    if (typeof updateFunction !== 'function') throw new JobsError('INVALID_INPUT', 'updateJobFieldsAtomically: updateFunction must be a function');
+    return (await this.readyPromise).withJobLock(String(jobId), updateFunction);
   }
 
   /** Cancels a job: running tasks' signals abort, scheduled tasks are cancelled. */

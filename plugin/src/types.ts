@@ -143,6 +143,12 @@ export interface AllTasksDoneInfo {
   succeededTasks: number;
 }
 
+/** What `beforeJobFinish` receives. */
+export interface BeforeJobFinishInfo extends AllTasksDoneInfo {
+  /** 1 on the first call; one more on each call after tasks the previous call added have run. */
+  finishAttemptNumber: number;
+}
+
 export interface BackoffOptions {
   /** Delay before the second attempt. Default 1 000 ms; each further attempt doubles it. */
   baseMs?: number;
@@ -167,6 +173,14 @@ export interface TaskHandlerDefinition {
   timeoutMs?: number;
   /** Called once when every task of a job has finished (not when it is cancelled). */
   onAllTasksDone?: (info: AllTasksDoneInfo) => Promise<void> | void;
+  /**
+   * Called when every task of a job has finished, before the job is marked DONE or
+   * DONE_WITH_ERRORS. Tasks it adds (`addNewTasksToExistingJob`) run, and then it is called again
+   * with the next `finishAttemptNumber`; once a call adds none, the job finishes. One replica runs
+   * it at a time; if that process dies during the call, another calls it again with the same
+   * number (so make it safe to repeat). An error it throws is logged and the job finishes.
+   */
+  beforeJobFinish?: (info: BeforeJobFinishInfo) => Promise<void> | void;
 }
 
 /** One task as given to `startNewJob`. */
@@ -179,6 +193,12 @@ export type TaskSource = Iterable<NewTask> | AsyncIterable<NewTask>;
 export interface StartJobOptions {
   /** Create the job as `QUEUED` even when its handler has a free concurrency slot. */
   queued?: boolean;
+  /**
+   * false: a job created QUEUED is not started now; it starts at the next drain of its handler's
+   * queue (`startNextQueuedJob` / `startQueuedJobs`, a job of the handler ending, or the periodic
+   * check every `pollMs`). Default true.
+   */
+  autoStart?: boolean;
 }
 
 /** What `retryJob` runs again: the failed tasks (default), every unfinished one, or these task indexes. */

@@ -32,6 +32,11 @@ export interface JobEngineHooks {
   jobState: JobStateAccess;
   log: Logger;
   onJobFinished(job: RunnerJob, counters: JobCounters): Promise<void>;
+  /**
+   * Every task of the job has finished but the job is still IN_PROGRESS (its handler's
+   * beforeJobFinish holds the finish, or a task was deleted): close it (job-finish.ts). The runner ends.
+   */
+  onAllTasksFinished(job: RunnerJob): void;
   /** Records a task's final error in the job's state; resolves when written (never rejects). */
   onTaskFailed(job: RunnerJob, error: string): Promise<void>;
   /** The durable event log of this process (event-stream.ts). */

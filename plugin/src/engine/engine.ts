@@ -10,12 +10,15 @@ import type { ChangeEvents, JobCounters, JobRow, JobStore, TaskRow, WorkerInfo }
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import { isFinishedJobStatus } from '../statuses.js';
 import { JobsError, errorMessage } from '../errors.js';
-import type { NewTask, RetryScope, TaskHandlerDefinition, TaskSource } from '../types.js';
+import type { RetryScope, TaskHandlerDefinition, TaskSource } from '../types.js';
 
 export type { RetryScope } from '../types.js';
 import { JobRunner } from './job-runner.js';
 import type { JobEngineHooks, JobStateAccess, Logger, RunnerJob } from './engine-types.js';
 import { checkStateSize, toJson } from './task-context.js';
+import { collectTaskStates, forEachTaskBatch } from './task-source.js';
+import { JobLocks } from './job-locks.js';
+import { closeFinishedJob, type FinishDeps } from './job-finish.js';
 import { EventStream, type SequencedEvent } from './event-stream.js';
 import type { EventRead } from '../store/job-store.js';
 
@@ -56,6 +59,8 @@ export interface CreateJobInput {
   handler: string;
   initialState?: Record<string, unknown>;
   queued?: boolean;
+  /** false: a QUEUED job is not started now, only by the next drain of its queue (default true). */
+  autoStart?: boolean;
   /** Writes the job's row where users see it (the resource) and returns its primary key. */
   createRow(status: 'IN_PROGRESS' | 'QUEUED'): Promise<{ jobId: string; createdAt: string }>;
   /** Removes that row again when the job could not be completed. */
@@ -64,8 +69,6 @@ export interface CreateJobInput {
 
 /** Owners of engines alive in this process: a same-pid owner not listed here is a previous incarnation. */
 const liveOwners: Set<string> = ((globalThis as any).__afJobsLiveOwners ??= new Set<string>());
-
-const APPEND_BATCH = 5000;
 
 function pidAlive(pid: number): boolean {
   try {
@@ -102,6 +105,8 @@ export class Engine {
   readonly eventRetentionMs: number;
   readonly maxEventsPerJob: number;
   readonly maxTaskStateBytes: number;
+  private readonly locks: JobLocks;
+  private readonly finishDeps: FinishDeps;
 
   constructor(options: EngineOptions) {
     const maxStateBytes = options.maxTaskStateBytes ?? DEFAULT_MAX_TASK_STATE_BYTES;
@@ -139,9 +144,17 @@ export class Engine {
       // The runner does not await these (job-runner.ts): tracked, and errors logged, here.
       onJobFinished: (job, counters) => this.track(this.onJobFinished(job, counters)
         .catch((e) => this.log('error', `background-jobs: could not close job ${job.jobId}: ${errorMessage(e)}`))),
+      onAllTasksFinished: (job) => { void this.closeJob(job); },
       // Never rejects: the runner awaits it before flushing the failure (job-runner.ts).
       onTaskFailed: (job, error) => this.track(this.setJobStateField(job, 'error', error)
         .catch((e) => this.log('error', `background-jobs: could not record the error of job ${job.jobId}: ${errorMessage(e)}`))),
+    };
+    this.locks = new JobLocks(this.store, this.owner, this.leaseMs, this.log);
+    this.finishDeps = {
+      store: this.store, owner: this.owner, leaseMs: this.leaseMs, log: this.log,
+      changeEvents: (build) => this.changeEvents(build),
+      finished: (job, counters) => this.onJobFinished(job, counters),
+      reopened: (job) => this.startRunner(job),
     };
   }
 
@@ -205,7 +218,7 @@ export class Engine {
     let total = 0;
     let createdAt: string;
     try {
-      total = await this.appendTasks(jobKey, input.tasks);
+      total = await forEachTaskBatch(input.tasks, (first, states) => this.store.appendTasks(jobKey, first, states));
       if (total === 0) throw new JobsError('INVALID_INPUT', `Job '${input.name}' has no tasks: pass at least one task ({ state: {...} }) to startNewJob.`);
       status = input.queued || Number.isFinite(definition.concurrencyLimit ?? Infinity) ? 'QUEUED' : 'IN_PROGRESS';
       ({ jobId, createdAt } = await input.createRow(status));
@@ -220,47 +233,8 @@ export class Engine {
     }
     const job: RunnerJob = { jobKey, jobId, handler: input.handler, name: input.name, startedBy: input.startedBy };
     if (status === 'IN_PROGRESS') this.startRunner(job);
-    else await this.promote(input.handler);
+    else if (input.autoStart !== false) await this.promote(input.handler);
     return jobId;
-  }
-
-  private async appendTasks(jobKey: number, tasks: TaskSource): Promise<number> {
-    if (tasks === null || typeof tasks !== 'object' || (!(Symbol.iterator in tasks) && !(Symbol.asyncIterator in tasks))) {
-      throw new JobsError('INVALID_INPUT', `Tasks must be an array or an (async) iterable of { state: {...} }, got ${tasks === null ? 'null' : typeof tasks}`);
-    }
-    let total = 0;
-    let batch: string[] = [];
-    const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
-    const prepare = (task: NewTask): string => {
-      if (task === null || typeof task !== 'object' || Array.isArray(task)) {
-        throw new JobsError('INVALID_INPUT', `Task ${total} must be an object like { state: {...} }, got ${describe(task)}`);
-      }
-      const state = task.state ?? {};
-      if (typeof state !== 'object' || state === null || Array.isArray(state)) {
-        throw new JobsError('INVALID_INPUT', `The state of task ${total} must be an object, got ${describe(state)}`);
-      }
-      return toJson(state, `The state of task ${total}`);
-    };
-    const flushBatch = async () => {
-      const chunk = batch;
-      batch = [];
-      await this.store.appendTasks(jobKey, total - chunk.length, chunk);
-    };
-    if (Symbol.asyncIterator in tasks) {
-      for await (const task of tasks as AsyncIterable<NewTask>) {
-        batch.push(prepare(task));
-        total++;
-        if (batch.length >= APPEND_BATCH) await flushBatch();
-      }
-    } else {
-      for (const task of tasks as Iterable<NewTask>) {
-        batch.push(prepare(task));
-        total++;
-        if (batch.length >= APPEND_BATCH) await flushBatch();
-      }
-    }
-    if (batch.length > 0) await flushBatch();
-    return total;
   }
 
   async getJob(jobId: string): Promise<JobRow> {
@@ -323,6 +297,86 @@ export class Engine {
     await this.store.cancelJob(job.jobKey, Date.now());
     await this.runners.get(job.jobKey)?.cancel();
     await this.store.deleteJob(job.jobKey);
+  }
+
+  /**
+   * `addNewTasksToExistingJob`: append tasks to an IN_PROGRESS or QUEUED job (all checked before
+   * any is written, then one transaction); they get the indexes after the job's last task and run
+   * like the others. Returns the first new index and the job's total.
+   */
+  async addTasks(jobId: string, tasks: TaskSource): Promise<{ firstIndex: number; count: number; total: number }> {
+    this.assertRunning();
+    const job = await this.getJob(jobId);
+    const states = await collectTaskStates(tasks);
+    if (states.length === 0) return { firstIndex: job.total, count: 0, total: job.total };
+    const runnerJob = toRunnerJob(job);
+    const { handler, startedBy } = job;
+    const id = runnerJob.jobId;
+    const result = await this.store.addTasks(job.jobKey, states, this.changeEvents((added): EngineEvent[] => [
+      { type: 'job:tasks-added', jobId: id, handler, startedBy, firstIndex: added.firstIndex, count: added.count, total: added.job.total },
+      { type: 'job:progress', jobId: id, handler, startedBy, progress: progressOf(added.job), ...countersOf(added.job) },
+    ]));
+    if (result === null) throw new JobsError('NOT_FOUND', `Job ${jobId} not found.`);
+    if (!('firstIndex' in result)) {
+      throw new JobsError('INVALID_STATE', `Cannot add tasks to job ${jobId}: it is ${result.status}. Only an IN_PROGRESS or QUEUED job takes new tasks (retryJob runs a finished job's tasks again).`);
+    }
+    if (result.job.status === 'IN_PROGRESS') this.startRunner(runnerJob);
+    return { firstIndex: result.firstIndex, count: result.count, total: result.job.total };
+  }
+
+  /**
+   * `deleteTasksFromExistingJob`: remove one task of an IN_PROGRESS or QUEUED job. A scheduled
+   * task never runs; a running one is aborted here (its signal fires; on another replica when that
+   * one reads the event); a finished one leaves the counts. Other tasks keep their indexes. When
+   * nothing is left to run, the job finishes (after its beforeJobFinish).
+   */
+  async deleteTask(jobId: string, taskIndex: number): Promise<void> {
+    this.assertRunning();
+    if (!Number.isInteger(taskIndex) || taskIndex < 0) {
+      throw new JobsError('INVALID_INPUT', `The task index must be an integer of at least 0, got ${String(taskIndex)}.`);
+    }
+    const job = await this.getJob(jobId);
+    const runnerJob = toRunnerJob(job);
+    const { handler, startedBy } = job;
+    const id = runnerJob.jobId;
+    const result = await this.store.deleteTask(job.jobKey, taskIndex, this.changeEvents((deleted): EngineEvent[] => [
+      { type: 'task:deleted', jobId: id, handler, startedBy, taskIndex: deleted.index },
+      { type: 'job:progress', jobId: id, handler, startedBy, progress: progressOf(deleted.job), ...countersOf(deleted.job) },
+    ]));
+    if (result === null) throw new JobsError('NOT_FOUND', `Job ${jobId} not found.`);
+    if (result === 'no-task') throw new JobsError('NOT_FOUND', `Job ${jobId} has no task ${taskIndex} (getJobTasks lists its tasks).`);
+    if (!('index' in result)) {
+      throw new JobsError('INVALID_STATE', `Cannot delete a task of job ${jobId}: it is ${result.status}. Only an IN_PROGRESS or QUEUED job's tasks can be deleted.`);
+    }
+    this.runners.get(job.jobKey)?.dropTask(taskIndex);
+    const after = result.job;
+    if (after.status === 'IN_PROGRESS' && after.done + after.failed + after.cancelled >= after.total) await this.closeJob(runnerJob);
+  }
+
+  /** `updateJobFieldsAtomically`: runs `fn` while no other caller of it for this job runs, on any replica (job-locks.ts). */
+  async withJobLock<T>(jobId: string, fn: () => T | Promise<T>): Promise<T> {
+    const job = await this.getJob(jobId);
+    return this.locks.run(job.jobKey, String(job.jobId), fn);
+  }
+
+  /**
+   * `startNextQueuedJob` / `startQueuedJobs`: start the oldest QUEUED jobs of a handler while its
+   * concurrencyLimit allows, at most `max`. The ids of the jobs started (none: no free slot or no
+   * job waiting). Queues also drain by themselves: when a job of the handler ends and at every poll.
+   */
+  async startQueued(handler: string, max: number): Promise<string[]> {
+    this.assertRunning();
+    if (!this.handlers.has(handler)) {
+      this.log('warn', `background-jobs: no handler registered for '${handler}', so its queued jobs cannot start: call registerTaskHandler({ jobHandlerName: '${handler}', handler }) first.`);
+      return [];
+    }
+    return (await this.promote(handler, max)).map((job) => String(job.jobId));
+  }
+
+  /** Close a job whose every task finished (job-finish.ts); tracked, errors logged. */
+  private closeJob(job: RunnerJob): Promise<void> {
+    return this.track(closeFinishedJob(this.finishDeps, job, this.handlers.get(job.handler))
+      .catch((error) => this.log('error', `background-jobs: could not finish job ${job.jobId}: ${errorMessage(error)}`)));
   }
 
   /** The job's durable events after `after` (jobs/events). */
@@ -447,15 +501,16 @@ export class Engine {
     }
   }
 
-  private async promote(handler: string): Promise<void> {
+  private async promote(handler: string, max?: number): Promise<JobRow[]> {
     const definition = this.handlers.get(handler);
-    if (!definition || !this.isStarted) return;
+    if (!definition || !this.isStarted) return [];
     // Every poll of every replica comes here: the locked count-then-promote only when a job waits.
-    if (await this.store.countJobs(handler, 'QUEUED') === 0) return;
+    if (await this.store.countJobs(handler, 'QUEUED') === 0) return [];
     const promoted = await this.store.promoteQueued(handler, definition.concurrencyLimit ?? Infinity, this.changeEvents((job) => [{
       type: 'job:started', jobId: String(job.jobId), handler, startedBy: job.startedBy, name: job.name, createdAt: new Date(job.createdAt).toISOString(), progress: progressOf(job),
-    }]));
+    }]), max);
     for (const job of promoted) this.startRunner(toRunnerJob(job));
+    return promoted;
   }
 
   /**
@@ -469,7 +524,12 @@ export class Engine {
       if (event.status === 'CANCELLED') void this.runners.get(jobKey)?.cancel();
       return;
     }
-    const runnable = event.type === 'job:started' || event.type === 'job:retried' || (event.type === 'job:created' && event.status === 'IN_PROGRESS');
+    if (event.type === 'task:deleted') {
+      this.runners.get(jobKey)?.dropTask(event.taskIndex);
+      return;
+    }
+    const runnable = event.type === 'job:started' || event.type === 'job:retried' || event.type === 'job:tasks-added'
+      || (event.type === 'job:created' && event.status === 'IN_PROGRESS');
     if (!runnable || !this.isStarted || this.runners.has(jobKey) || !this.handlers.has(event.handler)) return;
     void this.track(this.store.getJobByKey(jobKey).then((job) => {
       if (job?.status === 'IN_PROGRESS' && job.jobId !== null) this.startRunner(toRunnerJob(job));
@@ -479,7 +539,7 @@ export class Engine {
   private startRunner(job: RunnerJob): void {
     if (!this.isStarted) return;
     const existing = this.runners.get(job.jobKey);
-    if (existing) {
+    if (existing && !existing.isEnded) {
       existing.wake();
       return;
     }
@@ -544,6 +604,10 @@ export function validateHandlerDefinition(definition: TaskHandlerDefinition): vo
 
 function toRunnerJob(job: JobRow): RunnerJob {
   return { jobKey: job.jobKey, jobId: String(job.jobId), handler: job.handler, name: job.name, startedBy: job.startedBy };
+}
+
+function countersOf(job: JobRow): { total: number; done: number; failed: number; cancelled: number } {
+  return { total: job.total, done: job.done, failed: job.failed, cancelled: job.cancelled };
 }
 
 /** 0–100: finished tasks over all tasks; 100 only when every task has finished. */

@@ -98,6 +98,10 @@ export class JobRunner implements TaskHost {
     return this.endedPromise;
   }
 
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
   get runningCount(): number {
     return this.running.size;
   }
@@ -156,6 +160,16 @@ export class JobRunner implements TaskHost {
     for (const task of this.takeReady()) this.pending.finished.push({ index: task.index, status: 'CANCELLED' });
     this.requestFlush();
     return settling;
+  }
+
+  /**
+   * The task was deleted from the job (`deleteTasksFromExistingJob`): not started if leased ahead,
+   * aborted if running. Its row is gone, so what its attempt reports changes nothing.
+   */
+  dropTask(index: number): void {
+    const at = this.ready.findIndex((task, i) => i >= this.readyHead && task.index === index);
+    if (at >= 0) this.ready.splice(at, 1);
+    this.running.get(index)?.abort(new TaskAbort('cancelled', `Task ${index} of job ${this.job.jobId} was deleted`));
   }
 
   /** Stop claiming; after `graceMs` abort what still runs. Resolves when every task has settled and been flushed. */
@@ -311,6 +325,7 @@ export class JobRunner implements TaskHost {
       lastError: batch.lastError,
       events: batch.events,
       job: { jobId: this.job.jobId, handler: this.job.handler, startedBy: this.job.startedBy },
+      holdFinish: this.definition.beforeJobFinish !== undefined,
     };
   }
 
@@ -426,6 +441,14 @@ export class JobRunner implements TaskHost {
     const slotless = result.slots === 0 && jobOpen && total - done - failed - cancelled - result.running + this.readyCount > 0;
     this.slotWaitMs = slotless ? Math.min(this.hooks.pollMs, this.slotWaitMs === 0 ? 50 : this.slotWaitMs * 2) : 0;
     if (this.running.size === 0 && this.readyCount === 0 && result.claimed.length === 0) {
+      // Every task finished, the job still open: the beforeJobFinish hook holds the finish, or the
+      // last unfinished task was deleted. The engine closes it; nothing is left to run here.
+      const allFinished = done + failed + cancelled >= total;
+      if (jobOpen && allFinished && !this.stopping && !hasWrites(this.pending) && result.running === 0) {
+        this.hooks.onAllTasksFinished(this.job);
+        this.end();
+        return;
+      }
       if (!jobOpen || this.stopping) {
         // Writes queued since this flush began go first — after a cancel, the aborted tasks'
         // outcomes (settled a moment after the abort): ending now dropped them and left the tasks

@@ -105,6 +105,12 @@ export interface FlushInput {
    * also appends its `job:finished` event in the same transaction, after `events`.
    */
   job?: { jobId: string; handler: string; startedBy: string | null };
+  /**
+   * The handler has a `beforeJobFinish` hook: this flush does not finish the job even when its
+   * last task ends (the counters then show every task finished while the status stays
+   * IN_PROGRESS). The engine claims the finish (`claimFinish`), runs the hook, and `finishJob`s.
+   */
+  holdFinish?: boolean;
 }
 
 export interface JobCounters {
@@ -189,6 +195,31 @@ export interface RetryInfo {
   tasks: number;
 }
 
+/** What `addTasks` tells `ChangeEvents.build`, and returns: the job after the change and the tasks' indexes. */
+export interface AddedTasks {
+  job: JobRow;
+  /** Index of the first added task (one more than the highest index the job had). */
+  firstIndex: number;
+  count: number;
+}
+
+/** What `deleteTask` tells `ChangeEvents.build`: the job after the change and the task removed. */
+export interface DeletedTask {
+  job: JobRow;
+  index: number;
+  /** The task's status when it was removed. */
+  status: TaskStatus;
+  /** Who leased it (IN_PROGRESS), else null. */
+  leaseOwner: string | null;
+}
+
+/** The finish of a job claimed by one owner to run its `beforeJobFinish` (`claimFinish`). */
+export interface FinishClaim {
+  /** 1 for the first call of the hook on this job, one more for each call that completed. */
+  attempt: number;
+  counters: JobCounters;
+}
+
 export interface NewJob {
   handler: string;
   name: string;
@@ -229,9 +260,10 @@ export interface JobStore {
   countJobs(handler: string, status: JobStatus): Promise<number>;
   /**
    * Move the oldest QUEUED jobs of a handler to IN_PROGRESS while fewer than `limit` run; `events`
-   * (job:started) are built from each promoted row and written, one row per job, in the same transaction.
+   * (job:started) are built from each promoted row and written, one row per job, in the same
+   * transaction. `max`: promote at most that many (default: as many as the limit allows).
    */
-  promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]>;
+  promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>, max?: number): Promise<JobRow[]>;
 
   flush(input: FlushInput): Promise<FlushResult>;
   getTasks(jobKey: number, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }>;
@@ -264,9 +296,58 @@ export interface JobStore {
   ): Promise<number>;
   deleteJob(jobKey: number): Promise<void>;
 
+  /**
+   * Append tasks (JSON states) to an IN_PROGRESS or QUEUED job, after its highest index, in one
+   * transaction that reads the job's status under its lock: a job that finishes at the same time
+   * either gets them before its last flush (and does not finish) or refuses them. `total` grows by
+   * their number. `{ status }` when the job is in another status (nothing written), null when it
+   * does not exist. `events` are built from the job after the change.
+   */
+  addTasks(jobKey: number, states: string[], events?: ChangeEvents<AddedTasks>): Promise<AddedTasks | { status: JobStatus | 'DRAFT' } | null>;
+  /**
+   * Remove one task of an IN_PROGRESS or QUEUED job, whatever its status: a SCHEDULED one never
+   * runs, an IN_PROGRESS one's lease goes with it (its owner's outcome then changes nothing), a
+   * finished one leaves its counter. `total` shrinks by one; other tasks keep their indexes. The
+   * job is not finished here even if no task is left to run (the engine's `finishJob` does it).
+   * `{ status }` when the job is in another status, `'no-task'` when it has no such task, null
+   * when it does not exist.
+   */
+  deleteTask(jobKey: number, index: number, events?: ChangeEvents<DeletedTask>): Promise<DeletedTask | { status: JobStatus | 'DRAFT' } | 'no-task' | null>;
+  /**
+   * Claim the finish of an IN_PROGRESS job whose every task has finished, to run its
+   * `beforeJobFinish`: taken when nobody holds it or the holder's claim expired (`until`), so one
+   * owner runs the hook at a time, across replicas; null otherwise.
+   */
+  claimFinish(jobKey: number, owner: string, now: number, leaseMs: number): Promise<FinishClaim | null>;
+  /** Extend this owner's finish claim (a long hook); false when it does not hold it any more. */
+  renewFinish(jobKey: number, owner: string, until: number): Promise<boolean>;
+  /**
+   * Finish an IN_PROGRESS job whose every task has finished: DONE, or DONE_WITH_ERRORS when one
+   * failed, `finishedAt` = now; `events` (job:finished) built from the finished row. With
+   * `attempt`, only by the owner holding the finish claim: the claim is released and the attempt
+   * recorded whether or not the job finishes (the hook added tasks: it stays IN_PROGRESS). Without
+   * it, only when no live claim is held. `finished` says whether this call finished the job.
+   */
+  finishJob(
+    jobKey: number, owner: string, now: number, attempt: number | null, events?: ChangeEvents<JobRow>,
+  ): Promise<{ finished: boolean; job: JobRow | null }>;
+
+  /**
+   * A named lock across processes (`updateJobFieldsAtomically`), held until `expiresAt` unless
+   * renewed or released: taken when free, expired, or already this owner's. True when taken.
+   */
+  acquireLock(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Extend a lock this owner holds; false when it does not hold it any more. */
+  renewLock(name: string, owner: string, expiresAt: number): Promise<boolean>;
+  /** Give up a lock this owner holds (nothing when it does not). */
+  releaseLock(name: string, owner: string): Promise<void>;
+
   heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void>;
   listWorkers(): Promise<WorkerInfo[]>;
-  /** Put back to SCHEDULED every IN_PROGRESS task whose lease expired or whose owner is in `deadOwners`. */
+  /**
+   * Put back to SCHEDULED every IN_PROGRESS task whose lease expired or whose owner is in
+   * `deadOwners`; finish claims (`claimFinish`) of dead owners end too, so another owner runs the hook again.
+   */
   recoverExpiredLeases(now: number, deadOwners: string[]): Promise<number>;
   /** Give up this owner's leases at once (graceful stop), and forget the worker. */
   releaseOwner(owner: string): Promise<void>;

@@ -6,7 +6,8 @@
  */
 import { isFinishedJobStatus, type JobStatus, type TaskStatus } from '../statuses.js';
 import type {
-  CancelInfo, ChangeEvents, ClaimedTask, EventBatch, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
+  AddedTasks, CancelInfo, ChangeEvents, ClaimedTask, DeletedTask, EventBatch, EventRead, FinishClaim, FlushInput, FlushResult, JobRow, JobStore,
+  NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
 import { batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type WrittenBatch } from './event-batches.js';
@@ -27,8 +28,30 @@ interface MemoryTask {
 interface MemoryJob extends Omit<JobRow, 'state'> {
   state: string;
   owner: string | null;
+  /** In index order; position = index until a task is deleted (`taskAt`). */
   tasks: MemoryTask[];
+  finishOwner: string | null;
+  finishUntil: number;
+  finishAttempts: number;
 }
+
+/** The job's task of that index (tasks stay in index order; a deleted one shifts the rest). */
+function taskAt(job: MemoryJob, index: number): MemoryTask | undefined {
+  const direct = job.tasks[index];
+  if (direct?.index === index) return direct;
+  let lo = 0;
+  let hi = Math.min(index, job.tasks.length - 1);
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = job.tasks[mid].index;
+    if (at === index) return job.tasks[mid];
+    if (at < index) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+const allFinished = (job: MemoryJob) => job.done + job.failed + job.cancelled >= job.total;
 
 export class MemoryJobStore implements JobStore {
   readonly kind = 'memory' as const;
@@ -46,7 +69,7 @@ export class MemoryJobStore implements JobStore {
     this.jobs.set(jobKey, {
       jobKey, jobId: null, handler: job.handler, name: job.name, status: 'DRAFT', startedBy: job.startedBy,
       total: 0, done: 0, failed: 0, cancelled: 0, state: JSON.stringify(job.state), lastError: null,
-      createdAt: job.now, finishedAt: null, owner: job.owner, tasks: [],
+      createdAt: job.now, finishedAt: null, owner: job.owner, tasks: [], finishOwner: null, finishUntil: 0, finishAttempts: 0,
     });
     return jobKey;
   }
@@ -88,8 +111,8 @@ export class MemoryJobStore implements JobStore {
     return [...this.jobs.values()].filter((j) => j.handler === handler && j.status === status).length;
   }
 
-  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]> {
-    const free = (Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER) - (await this.countJobs(handler, 'IN_PROGRESS'));
+  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>, max = Number.MAX_SAFE_INTEGER): Promise<JobRow[]> {
+    const free = Math.min(max, (Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER) - (await this.countJobs(handler, 'IN_PROGRESS')));
     const picked: MemoryJob[] = [];
     for (const job of this.jobs.values()) {
       if (picked.length >= free) break;
@@ -108,11 +131,11 @@ export class MemoryJobStore implements JobStore {
     // A job finished before this flush (cancelled meanwhile): its writes change nothing, no events.
     const finishedBefore = isFinishedJobStatus(job.status);
     const held = (index: number) => {
-      const task = job.tasks[index];
+      const task = taskAt(job, index);
       return task && task.status === 'IN_PROGRESS' && task.leaseOwner === input.owner ? task : null;
     };
     for (const [index, state] of input.states) {
-      const task = job.tasks[index];
+      const task = taskAt(job, index);
       if (task?.leaseOwner === input.owner) task.state = state;
     }
     let changed = 0;
@@ -131,7 +154,7 @@ export class MemoryJobStore implements JobStore {
     }
     if (input.lastError) job.lastError = input.lastError;
     let finishedJob = false;
-    if (changed > 0 && job.status === 'IN_PROGRESS' && job.done + job.failed + job.cancelled >= job.total) {
+    if (changed > 0 && !input.holdFinish && job.status === 'IN_PROGRESS' && allFinished(job)) {
       job.status = job.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
       job.finishedAt = input.now;
       finishedJob = true;
@@ -285,6 +308,90 @@ export class MemoryJobStore implements JobStore {
     this.interest.delete(jobKey);
   }
 
+  async addTasks(jobKey: number, states: string[], events?: ChangeEvents<AddedTasks>): Promise<AddedTasks | { status: JobStatus | 'DRAFT' } | null> {
+    const job = this.jobs.get(jobKey);
+    if (!job) return null;
+    if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { status: job.status };
+    const firstIndex = job.tasks.length === 0 ? 0 : job.tasks[job.tasks.length - 1].index + 1;
+    const result: AddedTasks = { job: { ...this.row(job), total: job.total + states.length }, firstIndex, count: states.length };
+    const built = events?.build(result) ?? [];
+    states.forEach((state, i) => {
+      job.tasks.push({ index: firstIndex + i, status: 'SCHEDULED', state, attempt: 0, leaseOwner: null, leaseExpires: null, runAfter: 0, error: null });
+    });
+    job.total += states.length;
+    reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
+    return result;
+  }
+
+  async deleteTask(jobKey: number, index: number, events?: ChangeEvents<DeletedTask>): Promise<DeletedTask | { status: JobStatus | 'DRAFT' } | 'no-task' | null> {
+    const job = this.jobs.get(jobKey);
+    if (!job) return null;
+    if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { status: job.status };
+    const task = taskAt(job, index);
+    if (!task) return 'no-task';
+    const counter = task.status === 'DONE' ? 'done' : task.status === 'FAILED' ? 'failed' : task.status === 'CANCELLED' ? 'cancelled' : null;
+    const after = { ...this.row(job), total: job.total - 1, ...(counter ? { [counter]: job[counter] - 1 } : {}) };
+    const result: DeletedTask = { job: after, index, status: task.status, leaseOwner: task.status === 'IN_PROGRESS' ? task.leaseOwner : null };
+    const built = events?.build(result) ?? [];
+    job.tasks.splice(job.tasks.indexOf(task), 1);
+    job.total -= 1;
+    if (counter) job[counter] -= 1;
+    reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
+    return result;
+  }
+
+  async claimFinish(jobKey: number, owner: string, now: number, leaseMs: number): Promise<FinishClaim | null> {
+    const job = this.jobs.get(jobKey);
+    if (!job || job.status !== 'IN_PROGRESS' || !allFinished(job) || (job.finishOwner !== null && job.finishUntil >= now)) return null;
+    job.finishOwner = owner;
+    job.finishUntil = now + leaseMs;
+    const { status, total, done, failed, cancelled } = job;
+    return { attempt: job.finishAttempts + 1, counters: { status, total, done, failed, cancelled } };
+  }
+
+  async renewFinish(jobKey: number, owner: string, until: number): Promise<boolean> {
+    const job = this.jobs.get(jobKey);
+    if (!job || job.finishOwner !== owner) return false;
+    job.finishUntil = until;
+    return true;
+  }
+
+  async finishJob(jobKey: number, owner: string, now: number, attempt: number | null, events?: ChangeEvents<JobRow>): Promise<{ finished: boolean; job: JobRow | null }> {
+    const job = this.jobs.get(jobKey);
+    if (!job) return { finished: false, job: null };
+    if (attempt !== null) {
+      if (job.finishOwner !== owner) return { finished: false, job: this.row(job) };
+      Object.assign(job, { finishOwner: null, finishUntil: 0, finishAttempts: attempt });
+    }
+    if (job.status !== 'IN_PROGRESS' || !allFinished(job) || (job.finishOwner !== null && job.finishUntil >= now)) return { finished: false, job: this.row(job) };
+    const finished: JobRow = { ...this.row(job), status: job.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE', finishedAt: now };
+    const built = events?.build(finished) ?? [];
+    job.status = finished.status;
+    job.finishedAt = now;
+    reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
+    return { finished: true, job: finished };
+  }
+
+  private readonly locks = new Map<string, { owner: string; expiresAt: number }>();
+
+  async acquireLock(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    const held = this.locks.get(name);
+    if (held && held.owner !== owner && held.expiresAt >= now) return false;
+    this.locks.set(name, { owner, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  async renewLock(name: string, owner: string, expiresAt: number): Promise<boolean> {
+    const held = this.locks.get(name);
+    if (!held || held.owner !== owner) return false;
+    held.expiresAt = expiresAt;
+    return true;
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
+  }
+
   async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {
     this.workers.set(worker.owner, { ...worker });
     for (const job of this.jobs.values()) {
@@ -318,6 +425,7 @@ export class MemoryJobStore implements JobStore {
         n++;
       }
     }
+    for (const job of this.jobs.values()) if (job.finishOwner !== null && deadOwners.includes(job.finishOwner)) job.finishUntil = 0;
     for (const owner of deadOwners) {
       this.workers.delete(owner);
       for (const owners of this.interest.values()) owners.delete(owner);
@@ -347,7 +455,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   private row(job: MemoryJob): JobRow {
-    const { tasks: _tasks, owner: _owner, state, ...rest } = job;
+    const { tasks: _tasks, owner: _owner, finishOwner: _fo, finishUntil: _fu, finishAttempts: _fa, state, ...rest } = job;
     return { ...rest, state: JSON.parse(state) };
   }
 }

@@ -92,4 +92,18 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ALTER TABLE af_bj_interest ADD COLUMN slots_expire INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 5,
+    name: 'finish claims (beforeJobFinish) and named locks (updateJobFieldsAtomically)',
+    sql: `
+      ALTER TABLE af_bj_jobs ADD COLUMN finish_owner TEXT;
+      ALTER TABLE af_bj_jobs ADD COLUMN finish_until INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE af_bj_jobs ADD COLUMN finish_attempts INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE af_bj_locks (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

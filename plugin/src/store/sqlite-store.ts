@@ -8,7 +8,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import { TASK_STATUSES, isFinishedJobStatus } from '../statuses.js';
 import type {
-  CancelInfo, ChangeEvents, EventRead, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
+  AddedTasks, CancelInfo, ChangeEvents, DeletedTask, EventRead, FinishClaim, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob,
+  RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
 import {
@@ -40,6 +41,11 @@ export function jobFromRaw(raw: RawJob): JobRow {
     createdAt: Number(raw.created_at),
     finishedAt: raw.finished_at === null ? null : Number(raw.finished_at),
   };
+}
+
+/** Counters as numbers (drivers may return BIGINT columns as strings). */
+export function numericCounters(raw: JobCounters): JobCounters {
+  return { status: raw.status, total: Number(raw.total), done: Number(raw.done), failed: Number(raw.failed), cancelled: Number(raw.cancelled) };
 }
 
 export function emptyTaskCounts(): Record<TaskStatus, number> {
@@ -135,14 +141,14 @@ export class SqliteJobStore implements JobStore {
     return Number(row.n);
   }
 
-  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]> {
+  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>, max = Number.MAX_SAFE_INTEGER): Promise<JobRow[]> {
     const { promoted, written } = this.db.transaction(() => {
       const running = (this.st(`SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = 'IN_PROGRESS' AND handler = ?`)
         .get(handler) as { n: number }).n;
       const free = Number.isFinite(limit) ? limit - running : Number.MAX_SAFE_INTEGER;
       if (free <= 0) return { promoted: [], written: [] };
       const queued = this.st(`SELECT * FROM af_bj_jobs WHERE status = 'QUEUED' AND handler = ? ORDER BY job_key LIMIT ?`)
-        .all(handler, Math.min(free, 1_000_000)) as RawJob[];
+        .all(handler, Math.min(free, max, 1_000_000)) as RawJob[];
       const promote = this.st(`UPDATE af_bj_jobs SET status = 'IN_PROGRESS' WHERE job_key = ? AND status = 'QUEUED'`);
       for (const job of queued) {
         promote.run(job.job_key);
@@ -210,7 +216,8 @@ export class SqliteJobStore implements JobStore {
     }
     const changed = done + failed + cancelled;
     const counters: JobCounters = { status: row.status, total: row.total, done: row.done + done, failed: row.failed + failed, cancelled: row.cancelled + cancelled };
-    const finishedJob = changed > 0 && counters.status === 'IN_PROGRESS' && counters.done + counters.failed + counters.cancelled >= counters.total;
+    const finishedJob = changed > 0 && !input.holdFinish && counters.status === 'IN_PROGRESS'
+      && counters.done + counters.failed + counters.cancelled >= counters.total;
     if (finishedJob) counters.status = counters.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
     if (changed > 0 || input.lastError) {
       this.st(`UPDATE af_bj_jobs SET done = ?, failed = ?, cancelled = ?, last_error = COALESCE(?, last_error),
@@ -407,6 +414,91 @@ export class SqliteJobStore implements JobStore {
     }).immediate();
   }
 
+  async addTasks(jobKey: number, states: string[], events?: ChangeEvents<AddedTasks>): Promise<AddedTasks | { status: JobStatus | 'DRAFT' } | null> {
+    const { result, written } = this.db.transaction(() => {
+      const job = this.st('SELECT status FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { status: JobStatus | 'DRAFT' } | undefined;
+      if (!job) return { result: null, written: null };
+      if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { result: { status: job.status }, written: null };
+      const last = this.st('SELECT MAX(idx) AS m FROM af_bj_tasks WHERE job_key = ?').get(jobKey) as { m: number | null };
+      const firstIndex = last.m === null ? 0 : Number(last.m) + 1;
+      const insert = this.st(`INSERT INTO af_bj_tasks (job_key, idx, status, state) VALUES (?, ?, 'SCHEDULED', ?)`);
+      for (let i = 0; i < states.length; i++) insert.run(jobKey, firstIndex + i, states[i]);
+      const row = this.st('UPDATE af_bj_jobs SET total = total + ? WHERE job_key = ? RETURNING *').get(states.length, jobKey) as RawJob;
+      const result: AddedTasks = { job: jobFromRaw(row), firstIndex, count: states.length };
+      return { result, written: this.writeChangeEvents(jobKey, events, result) };
+    }).immediate();
+    reportWritten(events, [written]);
+    return result;
+  }
+
+  async deleteTask(jobKey: number, index: number, events?: ChangeEvents<DeletedTask>): Promise<DeletedTask | { status: JobStatus | 'DRAFT' } | 'no-task' | null> {
+    const { result, written } = this.db.transaction(() => {
+      const job = this.st('SELECT status FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { status: JobStatus | 'DRAFT' } | undefined;
+      if (!job) return { result: null, written: null };
+      if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { result: { status: job.status }, written: null };
+      const task = this.st('DELETE FROM af_bj_tasks WHERE job_key = ? AND idx = ? RETURNING status, lease_owner')
+        .get(jobKey, index) as { status: TaskStatus; lease_owner: string | null } | undefined;
+      if (!task) return { result: 'no-task' as const, written: null };
+      const counter = task.status === 'DONE' ? 'done' : task.status === 'FAILED' ? 'failed' : task.status === 'CANCELLED' ? 'cancelled' : null;
+      const row = this.st(`UPDATE af_bj_jobs SET total = total - 1${counter ? `, ${counter} = ${counter} - 1` : ''} WHERE job_key = ? RETURNING *`)
+        .get(jobKey) as RawJob;
+      const result: DeletedTask = { job: jobFromRaw(row), index, status: task.status, leaseOwner: task.status === 'IN_PROGRESS' ? task.lease_owner : null };
+      return { result, written: this.writeChangeEvents(jobKey, events, result) };
+    }).immediate();
+    reportWritten(events, [written]);
+    return result;
+  }
+
+  async claimFinish(jobKey: number, owner: string, now: number, leaseMs: number): Promise<FinishClaim | null> {
+    const row = this.db.transaction(() => this.st(`UPDATE af_bj_jobs SET finish_owner = ?, finish_until = ?
+      WHERE job_key = ? AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total AND (finish_owner IS NULL OR finish_until < ?)
+      RETURNING status, total, done, failed, cancelled, finish_attempts`).get(owner, now + leaseMs, jobKey, now) as (JobCounters & { finish_attempts: number }) | undefined).immediate();
+    if (!row) return null;
+    const { finish_attempts: attempts, ...counters } = row;
+    return { attempt: Number(attempts) + 1, counters: numericCounters(counters) };
+  }
+
+  async renewFinish(jobKey: number, owner: string, until: number): Promise<boolean> {
+    return this.st('UPDATE af_bj_jobs SET finish_until = ? WHERE job_key = ? AND finish_owner = ?').run(until, jobKey, owner).changes === 1;
+  }
+
+  async finishJob(jobKey: number, owner: string, now: number, attempt: number | null, events?: ChangeEvents<JobRow>): Promise<{ finished: boolean; job: JobRow | null }> {
+    const { result, written } = this.db.transaction(() => {
+      if (attempt !== null) {
+        const released = this.st(`UPDATE af_bj_jobs SET finish_owner = NULL, finish_until = 0, finish_attempts = ? WHERE job_key = ? AND finish_owner = ?`)
+          .run(attempt, jobKey, owner).changes;
+        if (released === 0) return { result: { finished: false, job: this.jobByKeySync(jobKey) }, written: null };
+      }
+      const row = this.st(`UPDATE af_bj_jobs SET status = CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END, finished_at = ?
+        WHERE job_key = ? AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total AND (finish_owner IS NULL OR finish_until < ?)
+        RETURNING *`).get(now, jobKey, now) as RawJob | undefined;
+      if (!row) return { result: { finished: false, job: this.jobByKeySync(jobKey) }, written: null };
+      const job = jobFromRaw(row);
+      return { result: { finished: true, job }, written: this.writeChangeEvents(jobKey, events, job) };
+    }).immediate();
+    reportWritten(events, [written]);
+    return result;
+  }
+
+  private jobByKeySync(jobKey: number): JobRow | null {
+    const raw = this.st('SELECT * FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as RawJob | undefined;
+    return raw ? jobFromRaw(raw) : null;
+  }
+
+  async acquireLock(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.st(`INSERT INTO af_bj_locks (name, owner, expires_at) VALUES (?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+      WHERE af_bj_locks.owner = excluded.owner OR af_bj_locks.expires_at < ?`).run(name, owner, now + ttlMs, now).changes === 1;
+  }
+
+  async renewLock(name: string, owner: string, expiresAt: number): Promise<boolean> {
+    return this.st('UPDATE af_bj_locks SET expires_at = ? WHERE name = ? AND owner = ?').run(expiresAt, name, owner).changes === 1;
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    this.st('DELETE FROM af_bj_locks WHERE name = ? AND owner = ?').run(name, owner);
+  }
+
   async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {
     this.db.transaction(() => {
       this.st(`INSERT INTO af_bj_workers (owner, host, pid, heartbeat_at) VALUES (?, ?, ?, ?)
@@ -439,6 +531,7 @@ export class SqliteJobStore implements JobStore {
         const list = deadOwners.map(() => '?').join(', ');
         this.db.prepare(`DELETE FROM af_bj_workers WHERE owner IN (${list})`).run(...deadOwners);
         this.db.prepare(`DELETE FROM af_bj_interest WHERE owner IN (${list})`).run(...deadOwners);
+        this.db.prepare(`UPDATE af_bj_jobs SET finish_until = 0 WHERE finish_owner IN (${list})`).run(...deadOwners);
       }
       // Interest older than an hour belongs to runners long gone (unless they still hold slots).
       this.st('DELETE FROM af_bj_interest WHERE at < ? AND (slots = 0 OR slots_expire < ?)').run(now - 3600_000, now);
