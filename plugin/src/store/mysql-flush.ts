@@ -124,7 +124,9 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput, maxAll
     status: job.status, total: Number(job.total),
     done: Number(job.done) + done, failed: Number(job.failed) + failed, cancelled: Number(job.cancelled) + cancelled,
   };
-  const finishedJob = job.status === 'IN_PROGRESS' && finishedNow > 0 && counters.done + counters.failed + counters.cancelled >= counters.total;
+  // holdFinish: the engine finishes the job itself, after the handler's beforeJobFinish (claimFinish, finishJob).
+  const finishedJob = job.status === 'IN_PROGRESS' && finishedNow > 0 && !input.holdFinish
+    && counters.done + counters.failed + counters.cancelled >= counters.total;
   if (finishedJob) counters.status = counters.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
 
   // Run slots (slots.ts), read afresh under the job row lock.
@@ -237,7 +239,7 @@ async function insertEventRow(conn: PoolConnection, jobKey: number, owner: strin
  * Changed: 2 …"); `affectedRows` means the same only while the pool keeps mysql2's default
  * FOUND_ROWS flag.
  */
-function matchedRows(result: ResultSetHeader): number {
+export function matchedRows(result: ResultSetHeader): number {
   const match = /Rows matched:\s*(\d+)/.exec(result.info ?? '');
   return match ? Number(match[1]) : result.affectedRows;
 }

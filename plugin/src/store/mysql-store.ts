@@ -16,19 +16,21 @@
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  CancelInfo, ChangeEvents, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
+  AddedTasks, CancelInfo, ChangeEvents, DeletedTask, EventRead, FinishClaim, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo,
+  TaskRow, WorkerInfo,
 } from './job-store.js';
 import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
 import { MYSQL_MIGRATION_LOCK, MYSQL_MIGRATION_LOCK_TIMEOUT_S, MYSQL_MIGRATIONS, MYSQL_MIGRATIONS_TABLE } from './mysql-migrations.js';
-import { appendEventRow, mysqlFlush, packetBudget } from './mysql-flush.js';
+import { appendEventRow, matchedRows, mysqlFlush } from './mysql-flush.js';
+import {
+  addTasksIn, appendChangeEvents, claimFinishIn, deleteTaskIn, finishJobIn, insertTaskRows, lockedJob,
+} from './mysql-job-edits.js';
 import type { EngineEvent } from '../events.js';
 import { batchFromRaw, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch } from './event-batches.js';
 
 type RawJob = Parameters<typeof jobFromRaw>[0];
 type Rows<T> = (T & RowDataPacket)[];
 
-/** Rows of one multi-row INSERT stay under this many bytes, and under half the server's max_allowed_packet (16 MiB by default on MariaDB, 64 MiB on MySQL 8). */
-const INSERT_BYTES = 4 * 1024 * 1024;
 const PROMOTE_LOCK_TIMEOUT_S = 10;
 
 /** A deadlock (InnoDB rolled the transaction back), or a flush that found a lease gone between its read and its write. */
@@ -129,21 +131,7 @@ export class MysqlJobStore implements JobStore {
 
   /** Multi-row INSERTs, cut to stay under the server's packet size. */
   async appendTasks(jobKey: number, firstIndex: number, states: string[]): Promise<void> {
-    const limit = Math.min(INSERT_BYTES, packetBudget(await this.packetSize()) / 2);
-    let rows: unknown[][] = [];
-    let bytes = 0;
-    const insert = async () => {
-      if (rows.length === 0) return;
-      await this.pool.query('INSERT INTO af_bj_tasks (job_key, idx, status, state) VALUES ?', [rows]);
-      rows = [];
-      bytes = 0;
-    };
-    for (let i = 0; i < states.length; i++) {
-      rows.push([jobKey, firstIndex + i, 'SCHEDULED', states[i]]);
-      bytes += states[i].length * 2 + 40;
-      if (bytes >= limit) await insert();
-    }
-    await insert();
+    await insertTaskRows(this.pool, jobKey, firstIndex, states, await this.packetSize());
   }
 
   async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number, events?: ChangeEvents<JobRow>): Promise<void> {
@@ -183,7 +171,7 @@ export class MysqlJobStore implements JobStore {
   }
 
   /** The named lock per handler makes count-then-promote atomic against other replicas. */
-  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]> {
+  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>, max = Number.MAX_SAFE_INTEGER): Promise<JobRow[]> {
     const conn = await this.pool.getConnection();
     try {
       const [[{ lock }]] = await conn.query<Rows<{ lock: string }>>(`SELECT CONCAT('af_bj_promote_', MD5(?)) AS \`lock\``, [handler]);
@@ -192,7 +180,7 @@ export class MysqlJobStore implements JobStore {
         try {
           const [[{ n }]] = await conn.query<Rows<{ n: number }>>(
             `SELECT COUNT(*) AS n FROM af_bj_jobs WHERE status = 'IN_PROGRESS' AND handler = ?`, [handler]);
-          const free = Number.isFinite(limit) ? limit - Number(n) : Number.MAX_SAFE_INTEGER;
+          const free = Math.min(max, Number.isFinite(limit) ? limit - Number(n) : Number.MAX_SAFE_INTEGER);
           let queued: RawJob[] = [];
           if (free > 0) {
             [queued] = await conn.query<Rows<RawJob>>(
@@ -230,11 +218,8 @@ export class MysqlJobStore implements JobStore {
    */
   private async writeChangeEvents<T>(conn: PoolConnection, jobKey: number, events: ChangeEvents<T> | undefined, info: (job: JobRow) => T): Promise<WrittenBatch | null> {
     if (!events) return null;
-    const [[raw]] = await conn.query<Rows<RawJob & { last_seq: number }>>('SELECT * FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
-    if (!raw) return null;
-    const built = events.build(info(jobFromRaw(raw)));
-    if (built.length === 0) return null;
-    return { jobKey, lastSeq: await appendEventRow(conn, jobKey, events.owner, events.now, Number(raw.last_seq), built), events: built };
+    const raw = await lockedJob(conn, jobKey);
+    return raw ? appendChangeEvents(conn, raw, events, info(jobFromRaw(raw))) : null;
   }
 
   async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
@@ -375,6 +360,69 @@ export class MysqlJobStore implements JobStore {
     });
   }
 
+  /** Job edits (mysql-job-edits.ts): each in one transaction that locks the job row first. */
+  async addTasks(jobKey: number, states: string[], events?: ChangeEvents<AddedTasks>): Promise<AddedTasks | { status: JobStatus | 'DRAFT' } | null> {
+    const packet = await this.packetSize();
+    const { result, written } = await this.transaction((conn) => addTasksIn(conn, jobKey, states, packet, events));
+    reportWritten(events, [written]);
+    return result;
+  }
+
+  async deleteTask(jobKey: number, index: number, events?: ChangeEvents<DeletedTask>): Promise<DeletedTask | { status: JobStatus | 'DRAFT' } | 'no-task' | null> {
+    const { result, written } = await this.transaction((conn) => deleteTaskIn(conn, jobKey, index, events));
+    reportWritten(events, [written]);
+    return result;
+  }
+
+  async claimFinish(jobKey: number, owner: string, now: number, leaseMs: number): Promise<FinishClaim | null> {
+    return this.transaction((conn) => claimFinishIn(conn, jobKey, owner, now, leaseMs));
+  }
+
+  async renewFinish(jobKey: number, owner: string, until: number): Promise<boolean> {
+    // Matched, not changed: renewing to the same time still holds the claim.
+    const [result] = await this.pool.query<ResultSetHeader>('UPDATE af_bj_jobs SET finish_until = ? WHERE job_key = ? AND finish_owner = ?', [until, jobKey, owner]);
+    return matchedRows(result) === 1;
+  }
+
+  async finishJob(jobKey: number, owner: string, now: number, attempt: number | null, events?: ChangeEvents<JobRow>): Promise<{ finished: boolean; job: JobRow | null }> {
+    const { result, written } = await this.transaction((conn) => finishJobIn(conn, jobKey, owner, now, attempt, events));
+    reportWritten(events, [written]);
+    return result;
+  }
+
+  /**
+   * Two single-statement steps, each atomic on the lock's row: take the row when it is this
+   * owner's or expired (counted by rows matched, so re-taking one's own lock at the same `now`
+   * counts), else insert it, which the primary key lets exactly one contender do. (One
+   * `INSERT … ON DUPLICATE KEY UPDATE` cannot tell "inserted" from "left alone" when the pool sets
+   * CLIENT_FOUND_ROWS, mysql2's default: both report 1 affected row.)
+   */
+  async acquireLock(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [taken] = await this.pool.query<ResultSetHeader>(
+          'UPDATE af_bj_locks SET owner = ?, expires_at = ? WHERE name = ? AND (owner = ? OR expires_at < ?)', [owner, now + ttlMs, name, owner, now]);
+        if (matchedRows(taken) === 1) return true;
+        await this.pool.query('INSERT INTO af_bj_locks (name, owner, expires_at) VALUES (?, ?, ?)', [name, owner, now + ttlMs]);
+        return true;
+      } catch (error) {
+        // ER_DUP_ENTRY: another owner holds it (it inserted the row first, or holds it live).
+        if ((error as { errno?: number }).errno === 1062) return false;
+        if (attempt < 5 && isRetryable(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  async renewLock(name: string, owner: string, expiresAt: number): Promise<boolean> {
+    const [result] = await this.pool.query<ResultSetHeader>('UPDATE af_bj_locks SET expires_at = ? WHERE name = ? AND owner = ?', [expiresAt, name, owner]);
+    return matchedRows(result) === 1;
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    await this.pool.query('DELETE FROM af_bj_locks WHERE name = ? AND owner = ?', [name, owner]);
+  }
+
   async heartbeat(worker: WorkerInfo, leaseMs: number): Promise<void> {
     await this.transaction(async (conn) => {
       await conn.query(`INSERT INTO af_bj_workers (owner, host, pid, heartbeat_at) VALUES (?, ?, ?, ?)
@@ -401,6 +449,14 @@ export class MysqlJobStore implements JobStore {
       // Job rows before task rows, the order every other writer takes them in: first a plain read
       // of which jobs have lost tasks, then a lock on the cancelled ones among them.
       const [affected] = await conn.query<Rows<{ job_key: number }>>(`SELECT DISTINCT job_key FROM af_bj_tasks WHERE ${lost}`, lostParams);
+      // Finish claims of dead owners end (another owner runs beforeJobFinish again): found by a plain
+      // read, then locked by key with their job rows, before any task row.
+      if (deadOwners.length > 0) {
+        const [claims] = await conn.query<Rows<{ job_key: number }>>('SELECT job_key FROM af_bj_jobs WHERE finish_owner IN (?) ORDER BY job_key', [deadOwners]);
+        if (claims.length > 0) {
+          await conn.query('UPDATE af_bj_jobs SET finish_until = 0 WHERE job_key IN (?) AND finish_owner IN (?)', [claims.map((r) => r.job_key), deadOwners]);
+        }
+      }
       const [jobs] = affected.length === 0 ? [[]] : await conn.query<Rows<{ job_key: number }>>(
         `SELECT job_key FROM af_bj_jobs WHERE status = 'CANCELLED' AND job_key IN (?) ORDER BY job_key FOR UPDATE`,
         [affected.map((r) => r.job_key)]);
