@@ -254,6 +254,38 @@ describe.each(kinds)('JobStore contract (%s): changing a running job', (kind: Ki
     });
   });
 
+  it('task counts kept on the job agree with its tasks after every kind of change', async () => {
+    const jobKey = await makeJob(store, tasksOf(12));
+    const check = async (when: string) => {
+      const { tasks } = await store.getTasks(jobKey, { limit: 1000, offset: 0 });
+      const byRows: Record<string, number> = { SCHEDULED: 0, IN_PROGRESS: 0, DONE: 0, FAILED: 0, CANCELLED: 0 };
+      for (const task of tasks) byRows[task.status]++;
+      expect(await store.getTaskCounts(jobKey), when).toEqual(byRows);
+      for (const status of ['SCHEDULED', 'IN_PROGRESS', 'DONE', 'FAILED', 'CANCELLED'] as const) {
+        expect((await store.getTasks(jobKey, { status: [status], limit: 1, offset: 0 })).total, `${when}: ${status}`).toBe(byRows[status]);
+      }
+    };
+    await check('created');
+    await store.flush(flushOf(jobKey, 'A', { claim: 6 }));
+    await other.flush(flushOf(jobKey, 'B', { claim: 3, parallelLimit: 20 }));
+    await check('claimed by two owners');
+    await store.flush(flushOf(jobKey, 'A', {
+      finished: [{ index: 0, status: 'DONE' }, { index: 1, status: 'FAILED', error: 'x' }],
+      rescheduled: [{ index: 2, error: 'again', runAfter: T0 + 1000 }],
+    }));
+    await check('finished, failed, rescheduled');
+    await store.deleteTask(jobKey, 3);
+    await store.deleteTask(jobKey, 0);
+    await store.addTasks(jobKey, ['{}', '{}']);
+    await check('deleted and added');
+    await store.recoverExpiredLeases(T0 + 10, ['B']);
+    await check('recovered');
+    await store.cancelJob(jobKey, T0 + 20);
+    await check('cancelled');
+    await store.retryJob(jobKey, 'unfinished', 'IN_PROGRESS');
+    await check('retried');
+  });
+
   it('promoteQueued promotes at most `max` jobs', async () => {
     const keys = [await makeJob(store, tasksOf(1), { status: 'QUEUED' }), await makeJob(store, tasksOf(1), { status: 'QUEUED' }), await makeJob(store, tasksOf(1), { status: 'QUEUED' })];
     expect((await store.promoteQueued('h', Infinity, undefined, 1)).map((j) => j.jobKey)).toEqual([keys[0]]);

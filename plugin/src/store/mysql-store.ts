@@ -19,7 +19,7 @@ import type {
   AddedTasks, CancelInfo, ChangeEvents, DeletedTask, EventRead, FinishClaim, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo,
   TaskRow, WorkerInfo,
 } from './job-store.js';
-import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
+import { countOf, emptyTaskCounts, jobFromRaw, taskCountsOf } from './sqlite-store.js';
 import { MYSQL_MIGRATION_LOCK, MYSQL_MIGRATION_LOCK_TIMEOUT_S, MYSQL_MIGRATIONS, MYSQL_MIGRATIONS_TABLE } from './mysql-migrations.js';
 import { appendEventRow, matchedRows, mysqlFlush } from './mysql-flush.js';
 import {
@@ -260,24 +260,25 @@ export class MysqlJobStore implements JobStore {
     const statuses = opts.status && opts.status.length > 0 ? opts.status : null;
     const where = statuses ? 'job_key = ? AND status IN (?)' : 'job_key = ?';
     const params: unknown[] = statuses ? [jobKey, statuses] : [jobKey];
-    const [[rows], [[count]]] = await Promise.all([
+    const [[rows], counts] = await Promise.all([
       this.pool.query<Rows<{ idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }>>(
         `SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT ? OFFSET ?`,
         [...params, opts.limit, opts.offset]),
-      this.pool.query<Rows<{ n: number }>>(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE ${where}`, params),
+      this.getTaskCounts(jobKey),
     ]);
     return {
       tasks: rows.map((r) => ({ index: Number(r.idx), status: r.status, state: JSON.parse(r.state), attempt: Number(r.attempt), error: r.error })),
-      total: Number(count.n),
+      total: countOf(counts, statuses),
     };
   }
 
   async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
-    const counts = emptyTaskCounts();
-    const [rows] = await this.pool.query<Rows<{ status: TaskStatus; n: number }>>(
-      'SELECT status, COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? GROUP BY status', [jobKey]);
-    for (const row of rows) counts[row.status] = Number(row.n);
-    return counts;
+    // One statement, one snapshot: the counters and the running tasks (through the status index).
+    const [rows] = await this.pool.query<Rows<{ total: number; done: number; failed: number; cancelled: number; running: number }>>(
+      `SELECT j.total, j.done, j.failed, j.cancelled,
+         (SELECT COUNT(*) FROM af_bj_tasks t WHERE t.job_key = j.job_key AND t.status = 'IN_PROGRESS') AS running
+       FROM af_bj_jobs j WHERE j.job_key = ? AND j.status <> 'DRAFT'`, [jobKey]);
+    return taskCountsOf(rows[0], Number(rows[0]?.running ?? 0));
   }
 
   async updateJobState(

@@ -48,6 +48,29 @@ export function numericCounters(raw: JobCounters): JobCounters {
   return { status: raw.status, total: Number(raw.total), done: Number(raw.done), failed: Number(raw.failed), cancelled: Number(raw.cancelled) };
 }
 
+/**
+ * Task counts from the job's counters (kept with every change, in its transaction) and its
+ * running tasks (counted through an index, or kept too on PostgreSQL): O(1) in the job's size,
+ * where a GROUP BY over its tasks took 18 ms on a 100,000-task job and starved it under 50
+ * polling clients (issue 17).
+ */
+export function taskCountsOf(job: { total: number; done: number; failed: number; cancelled: number } | undefined, running: number): Record<TaskStatus, number> {
+  const counts = emptyTaskCounts();
+  if (!job) return counts;
+  const [total, done, failed, cancelled] = [job.total, job.done, job.failed, job.cancelled].map(Number);
+  counts.DONE = done;
+  counts.FAILED = failed;
+  counts.CANCELLED = cancelled;
+  counts.IN_PROGRESS = running;
+  counts.SCHEDULED = Math.max(0, total - done - failed - cancelled - running);
+  return counts;
+}
+
+/** Tasks in `statuses` (all when none), from the counts. */
+export function countOf(counts: Record<TaskStatus, number>, statuses: readonly TaskStatus[] | null): number {
+  return (statuses ?? TASK_STATUSES).reduce((sum, status) => sum + counts[status], 0);
+}
+
 export function emptyTaskCounts(): Record<TaskStatus, number> {
   return Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
 }
@@ -324,9 +347,11 @@ export class SqliteJobStore implements JobStore {
     const statuses = opts.status && opts.status.length > 0 ? opts.status : null;
     const where = statuses ? `job_key = ? AND status IN (${statuses.map(() => '?').join(', ')})` : 'job_key = ?';
     const params = statuses ? [jobKey, ...statuses] : [jobKey];
-    const rows = this.db.prepare(`SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT ? OFFSET ?`)
-      .all(...params, opts.limit, opts.offset) as { idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }[];
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE ${where}`).get(...params) as { n: number }).n;
+    const { rows, total } = this.db.transaction(() => ({
+      rows: this.db.prepare(`SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT ? OFFSET ?`)
+        .all(...params, opts.limit, opts.offset) as { idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }[],
+      total: countOf(this.countsSync(jobKey), statuses),
+    }))();
     return {
       tasks: rows.map((r) => ({ index: r.idx, status: r.status, state: JSON.parse(r.state), attempt: r.attempt, error: r.error })),
       total,
@@ -334,10 +359,14 @@ export class SqliteJobStore implements JobStore {
   }
 
   async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
-    const counts = emptyTaskCounts();
-    const rows = this.st('SELECT status, COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? GROUP BY status').all(jobKey) as { status: TaskStatus; n: number }[];
-    for (const row of rows) counts[row.status] = Number(row.n);
-    return counts;
+    return this.db.transaction(() => this.countsSync(jobKey))();
+  }
+
+  private countsSync(jobKey: number): Record<TaskStatus, number> {
+    const job = this.st(`SELECT total, done, failed, cancelled FROM af_bj_jobs WHERE job_key = ? AND status <> 'DRAFT'`).get(jobKey) as JobCounters | undefined;
+    const running = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks INDEXED BY af_bj_tasks_by_status WHERE job_key = ? AND status = 'IN_PROGRESS'`)
+      .get(jobKey) as { n: number }).n;
+    return taskCountsOf(job, Number(running));
   }
 
   async updateJobState(
