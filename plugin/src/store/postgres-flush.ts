@@ -40,7 +40,9 @@ export function withoutNul(text: string): string {
  * $13 how long an owner's interest in the job counts, $14 / $15 the number of events and their JSON
  * array (written by the function around this statement, see CREATE_FLUSH_FUNCTION), $16 claim-ahead
  * (FlushInput.ahead), $17 the tasks this owner is running (FlushInput.executing; -1: all it holds),
- * $18 the job's names and the time as JSON, for the job:finished event (FlushInput.job; null: none).
+ * $18 the job's names and the time as JSON, for the job:finished event (FlushInput.job; null: none),
+ * $19 true: this flush never finishes the job (FlushInput.holdFinish; the engine's finishJob does,
+ * after the handler's beforeJobFinish).
  *
  * Statement 3. Runs with the job row locked, so the job's counters are current. No query here counts or walks
  * rows of finished tasks, and no index covers a column a claim or a finish changes (migration 5:
@@ -52,7 +54,8 @@ export function withoutNul(text: string): string {
  * - `af_bj_jobs.claim_from`: no task of the job from there on was ever claimed. The claim takes
  *   the tasks that came back (`returned`: rescheduled, lost, released or retried — always below
  *   claim_from; their own small index) first, then walks the primary key from claim_from
- *   (`pick_new`), and moves claim_from to the first task it leaves.
+ *   (`pick_new`), and moves claim_from to the first task it leaves. `addTasks` brings it down to its
+ *   first new task when it had gone past them (the end of the job: 2147483647).
  *
  * `changed` returns the tasks really written: only those this owner still leases, and a finish or
  * reschedule only of an IN_PROGRESS task (`released`). The claim reads the statement's snapshot,
@@ -99,7 +102,7 @@ calc AS (
          j.done + d.done AS done, j.failed + d.failed AS failed, j.cancelled + d.cancelled AS cancelled,
          d.done + d.failed + d.cancelled AS finished_now, d.released, d.next_retry,
          GREATEST(0, j.running - d.released) AS running, j.claim_from,
-         (j.status = 'IN_PROGRESS' AND d.done + d.failed + d.cancelled > 0
+         (j.status = 'IN_PROGRESS' AND NOT $19::boolean AND d.done + d.failed + d.cancelled > 0
            AND j.done + j.failed + j.cancelled + d.done + d.failed + d.cancelled >= j.total) AS finishes_job
   FROM af_bj_jobs j, delta d
   WHERE j.job_key = $1::bigint
@@ -215,7 +218,7 @@ FROM cur, claimed_count`;
 const FLUSH_RESULT = `status text, total int, done int, failed int, cancelled int, finished_job boolean,
   running int, slots int, claimed json, next_run_at bigint, event_seq bigint, last_error text`;
 
-const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint, int, text, int, int, text';
+const FLUSH_ARGS = 'bigint, text, bigint, int[], text[], text[], text[], bigint[], int, int, bigint, text, bigint, int, text, int, int, text, boolean';
 
 /** The function's body (PL/pgSQL). */
 const FLUSH_BODY = `#variable_conflict use_column
@@ -282,7 +285,7 @@ ${FLUSH_BODY}$af_bj$`;
 /** The call, as one named prepared statement. */
 export const CALL_FLUSH = {
   name: FLUSH_FUNCTION,
-  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 18 }, (_, i) => `$${i + 1}`).join(', ')})`,
+  text: `SELECT * FROM ${FLUSH_FUNCTION}(${Array.from({ length: 19 }, (_, i) => `$${i + 1}`).join(', ')})`,
 };
 
 /** The parameters of FLUSH_SQL for one flush. */
@@ -309,5 +312,6 @@ export function flushParams(input: FlushInput): unknown[] {
     clamp(input.ahead ?? 0),
     input.executing === undefined ? -1 : clamp(input.executing),
     input.job ? JSON.stringify({ jobId: input.job.jobId, handler: input.job.handler, startedBy: input.job.startedBy, finishedAt: new Date(input.now).toISOString() }) : null,
+    input.holdFinish === true,
   ];
 }

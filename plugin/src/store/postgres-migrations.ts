@@ -6,7 +6,8 @@
  * Times are epoch milliseconds (BIGINT), states JSON text, as on SQLite. Beyond the SQLite
  * columns, `af_bj_jobs.running` / `claim_from`, `af_bj_tasks.returned` and `af_bj_interest.running`
  * keep the flush off finished tasks (see postgres-flush.ts). Since version 5 the only indexes on
- * the tasks are the primary key and the small one of tasks that came back (see there why).
+ * the tasks are the primary key and the small one of tasks that came back (see there why). Version 6
+ * adds what changing a running job needs (finish claims, named locks), as SQLite's version 5.
  */
 import type { Migration } from './sqlite-migrations.js';
 
@@ -121,6 +122,24 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       DROP INDEX af_bj_tasks_scheduled;
       DROP INDEX af_bj_tasks_leased;
       ALTER TABLE af_bj_tasks SET (fillfactor = 30);
+    `,
+  },
+  {
+    version: 6,
+    name: 'finish claims (beforeJobFinish) and named locks (updateJobFieldsAtomically)',
+    // The columns have constant defaults: adding them rewrites no row (PostgreSQL 11+). No index
+    // on them: a claim is looked up by job_key, and the recovery pass that ends dead owners'
+    // claims is rare. The flush function gained a parameter for FlushInput.holdFinish; it is
+    // code, installed by migrate() under its own name (postgres-flush.ts), not a migration.
+    sql: `
+      ALTER TABLE af_bj_jobs ADD COLUMN finish_owner TEXT,
+        ADD COLUMN finish_until BIGINT NOT NULL DEFAULT 0,
+        ADD COLUMN finish_attempts INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE af_bj_locks (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
     `,
   },
 ];

@@ -12,14 +12,15 @@
 import type { Pool, PoolClient } from 'pg';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type {
-  CancelInfo, ChangeEvents, EventRead, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo, TaskRow, WorkerInfo,
+  AddedTasks, CancelInfo, ChangeEvents, DeletedTask, EventRead, FinishClaim, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob,
+  RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
 import {
   FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch,
 } from './event-batches.js';
 import { withoutNul } from './postgres-flush.js';
-import { emptyTaskCounts, jobFromRaw } from './sqlite-store.js';
+import { emptyTaskCounts, jobFromRaw, numericCounters } from './sqlite-store.js';
 import { PG_LOCK_CLASS, PG_MIGRATION_LOCK, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { CALL_FLUSH, CREATE_FLUSH_FUNCTION, flushParams } from './postgres-flush.js';
 
@@ -38,6 +39,14 @@ interface FlushRow {
   next_run_at: string | null;
   event_seq: string | null;
   last_error: string | null;
+}
+
+/** States per INSERT of `addTasks` (as the engine's TASK_BATCH): one statement per chunk, not one of the whole call. */
+const ADD_CHUNK = 5000;
+
+/** Thrown inside a transaction to roll it back and answer with the job's status (`deleteTask`). */
+class Refused {
+  constructor(readonly status: JobStatus | 'DRAFT' | null) {}
 }
 
 /** Runs `work` again (a few times) when it failed on a deadlock: the whole transaction was rolled back. */
@@ -161,7 +170,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   /** The advisory lock per handler makes count-then-promote atomic against other replicas. */
-  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>): Promise<JobRow[]> {
+  async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>, max = Number.MAX_SAFE_INTEGER): Promise<JobRow[]> {
     const { promoted, written } = await this.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PG_LOCK_CLASS, handler]);
       const { rows: [{ n }] } = await client.query<{ n: string }>(
@@ -174,7 +183,7 @@ export class PostgresJobStore implements JobStore {
         `WITH picked AS (
            SELECT job_key FROM af_bj_jobs WHERE status = 'QUEUED' AND handler = $1 ORDER BY job_key LIMIT $2 FOR UPDATE)
          UPDATE af_bj_jobs j SET status = 'IN_PROGRESS' FROM picked WHERE j.job_key = picked.job_key RETURNING j.*`,
-        [handler, Math.min(free, 1_000_000)],
+        [handler, Math.max(0, Math.min(free, max, 1_000_000))],
       );
       const promoted = rows.map(jobFromRaw).sort((a, b) => a.jobKey - b.jobKey);
       const written: (WrittenBatch | null)[] = [];
@@ -466,6 +475,151 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
+   * The job row first (`FOR UPDATE`), so its status cannot change while the tasks go in: a flush
+   * that would finish the job waits, then counts the new total. The highest index is read after
+   * the lock (a statement's snapshot is taken when it starts: read with the lock, it could miss the
+   * tasks of an `addTasks` that committed while this one waited). `claim_from` comes down to the
+   * first new task when it had passed the end of the job (postgres-flush.ts): the claim walks
+   * from there, and no task from there on was ever claimed.
+   */
+  async addTasks(jobKey: number, states: string[], events?: ChangeEvents<AddedTasks>): Promise<AddedTasks | { status: JobStatus | 'DRAFT' } | null> {
+    const { result, written } = await this.transaction(async (client) => {
+      const { rows: [job] } = await client.query<{ status: JobStatus | 'DRAFT' }>(
+        'SELECT status FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
+      if (!job) return { result: null, written: null };
+      if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { result: { status: job.status }, written: null };
+      const { rows: [last] } = await client.query<{ idx: number }>(
+        'SELECT idx FROM af_bj_tasks WHERE job_key = $1 ORDER BY idx DESC LIMIT 1', [jobKey]);
+      const firstIndex = last ? Number(last.idx) + 1 : 0;
+      for (let from = 0; from < states.length; from += ADD_CHUNK) {
+        await client.query(`INSERT INTO af_bj_tasks (job_key, idx, status, state)
+          SELECT $1, $2 + s.n - 1, 'SCHEDULED', s.state FROM unnest($3::text[]) WITH ORDINALITY AS s(state, n)`,
+        [jobKey, firstIndex + from, states.slice(from, from + ADD_CHUNK)]);
+      }
+      const { rows: [row] } = await client.query<RawJob>(`UPDATE af_bj_jobs SET total = total + $2::int,
+          claim_from = CASE WHEN $2::int > 0 THEN LEAST(claim_from, $3::int) ELSE claim_from END
+        WHERE job_key = $1 RETURNING *`, [jobKey, states.length, firstIndex]);
+      const result: AddedTasks = { job: jobFromRaw(row), firstIndex, count: states.length };
+      return { result, written: await this.writeChangeEvents(client, jobKey, events, result) };
+    });
+    reportWritten(events, [written]);
+    return result;
+  }
+
+  /**
+   * The task row, then the job row: the flush's lock order (postgres-flush.ts). A flush writing
+   * this task holds its row until it commits and, once it has the job row, waits for no task row
+   * (its claim skips locked ones), so the two never deadlock: the delete waits a moment instead,
+   * without holding the job row every other flush of the job needs. (Cancel, retry and the
+   * recovery pass take the job row first: against those one of the two runs again, `retryDeadlock`.)
+   * The status is read again under the job row lock; a job that finished or was cancelled in
+   * between refuses, and the delete is rolled back. A leased task takes its lease with it: the
+   * running counts of the job and of its owner (af_bj_interest) move, so its run slot is free.
+   * `claim_from` needs nothing: below it only `returned` rows are looked at, from it on the claim
+   * walks the primary key, which a missing row does not disturb.
+   */
+  async deleteTask(jobKey: number, index: number, events?: ChangeEvents<DeletedTask>): Promise<DeletedTask | { status: JobStatus | 'DRAFT' } | 'no-task' | null> {
+    try {
+      const { result, written } = await this.transaction(async (client) => {
+        const { rows: [found] } = await client.query<{ job_status: JobStatus | 'DRAFT'; status: TaskStatus | null; lease_owner: string | null }>(
+          `WITH d AS (
+             DELETE FROM af_bj_tasks WHERE job_key = $1 AND idx = $2
+               AND EXISTS (SELECT 1 FROM af_bj_jobs WHERE job_key = $1 AND status IN ('IN_PROGRESS', 'QUEUED'))
+             RETURNING status, lease_owner)
+           SELECT j.status AS job_status, d.status, d.lease_owner FROM af_bj_jobs j LEFT JOIN d ON true WHERE j.job_key = $1`,
+          [jobKey, index]);
+        if (!found) return { result: null, written: null };
+        if (found.job_status !== 'IN_PROGRESS' && found.job_status !== 'QUEUED') return { result: { status: found.job_status }, written: null };
+        if (found.status === null) return { result: 'no-task' as const, written: null };
+        const leaseOwner = found.status === 'IN_PROGRESS' ? found.lease_owner : null;
+        const { rows: [row] } = await client.query<RawJob>(`WITH job AS (
+            UPDATE af_bj_jobs SET total = total - 1,
+              done = done - (($2::text = 'DONE')::int), failed = failed - (($2::text = 'FAILED')::int),
+              cancelled = cancelled - (($2::text = 'CANCELLED')::int), running = GREATEST(0, running - (($2::text = 'IN_PROGRESS')::int))
+            WHERE job_key = $1 AND status IN ('IN_PROGRESS', 'QUEUED') RETURNING *),
+          owner AS (
+            UPDATE af_bj_interest SET running = GREATEST(0, running - 1)
+            WHERE job_key = $1 AND owner = $3::text AND EXISTS (SELECT 1 FROM job))
+          SELECT * FROM job`, [jobKey, found.status, leaseOwner]);
+        if (!row) {
+          const { rows: [now] } = await client.query<{ status: JobStatus | 'DRAFT' }>('SELECT status FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
+          throw new Refused(now?.status ?? null);
+        }
+        const result: DeletedTask = { job: jobFromRaw(row), index, status: found.status, leaseOwner };
+        return { result, written: await this.writeChangeEvents(client, jobKey, events, result) };
+      });
+      reportWritten(events, [written]);
+      return result;
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      return error.status === null ? null : { status: error.status };
+    }
+  }
+
+  async claimFinish(jobKey: number, owner: string, now: number, leaseMs: number): Promise<FinishClaim | null> {
+    const { rows: [row] } = await this.pool.query<JobCounters & { finish_attempts: number }>(
+      `UPDATE af_bj_jobs SET finish_owner = $2, finish_until = $3
+       WHERE job_key = $1 AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total AND (finish_owner IS NULL OR finish_until < $4)
+       RETURNING status, total, done, failed, cancelled, finish_attempts`,
+      [jobKey, owner, Math.round(now + leaseMs), Math.round(now)]);
+    if (!row) return null;
+    const { finish_attempts: attempts, ...counters } = row;
+    return { attempt: Number(attempts) + 1, counters: numericCounters(counters) };
+  }
+
+  async renewFinish(jobKey: number, owner: string, until: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query('UPDATE af_bj_jobs SET finish_until = $3 WHERE job_key = $1 AND finish_owner = $2',
+      [jobKey, owner, Math.round(until)]);
+    return rowCount === 1;
+  }
+
+  /** Only the job row is locked (by the updates): the status and counters it checks are current. */
+  async finishJob(jobKey: number, owner: string, now: number, attempt: number | null, events?: ChangeEvents<JobRow>): Promise<{ finished: boolean; job: JobRow | null }> {
+    const { result, written } = await this.transaction(async (client) => {
+      const current = async () => {
+        const { rows: [raw] } = await client.query<RawJob>('SELECT * FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
+        return { result: { finished: false, job: raw ? jobFromRaw(raw) : null }, written: null };
+      };
+      if (attempt !== null) {
+        const { rowCount } = await client.query(
+          'UPDATE af_bj_jobs SET finish_owner = NULL, finish_until = 0, finish_attempts = $3 WHERE job_key = $1 AND finish_owner = $2',
+          [jobKey, owner, attempt]);
+        if (rowCount !== 1) return current();
+      }
+      const { rows: [row] } = await client.query<RawJob>(`UPDATE af_bj_jobs SET status = CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END, finished_at = $2
+        WHERE job_key = $1 AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total AND (finish_owner IS NULL OR finish_until < $2)
+        RETURNING *`, [jobKey, Math.round(now)]);
+      if (!row) return current();
+      const job = jobFromRaw(row);
+      return { result: { finished: true, job }, written: await this.writeChangeEvents(client, jobKey, events, job) };
+    });
+    reportWritten(events, [written]);
+    return result;
+  }
+
+  /**
+   * One statement: of owners racing for a free lock, one inserts; the others' inserts wait for it
+   * to commit, then take the conflict branch, whose condition sees the winner's row (not theirs,
+   * not expired): exactly one gets it.
+   */
+  async acquireLock(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`INSERT INTO af_bj_locks AS l (name, owner, expires_at) VALUES ($1, $2, $3)
+      ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+      WHERE l.owner = excluded.owner OR l.expires_at < $4`, [name, owner, Math.round(now + ttlMs), Math.round(now)]);
+    return rowCount === 1;
+  }
+
+  async renewLock(name: string, owner: string, expiresAt: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query('UPDATE af_bj_locks SET expires_at = $3 WHERE name = $1 AND owner = $2',
+      [name, owner, Math.round(expiresAt)]);
+    return rowCount === 1;
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    await this.pool.query('DELETE FROM af_bj_locks WHERE name = $1 AND owner = $2', [name, owner]);
+  }
+
+  /**
    * Renews the leases this store claimed for the owner (`held`), by key, in key order — the order
    * a flush locks its tasks in; those no longer the owner's are forgotten. Then, in its own
    * statement (one row lock per job, none of the task rows held meanwhile), the owner's rows of
@@ -554,6 +708,8 @@ export class PostgresJobStore implements JobStore {
           WHERE i.job_key = o.job_key AND i.owner = o.lease_owner)
         SELECT count(*)::int AS n FROM moved`, params);
       if (deadOwners.length > 0) {
+        // Their finish claims end (the owner stays named, so its own late finishJob still releases it).
+        await client.query('UPDATE af_bj_jobs SET finish_until = 0 WHERE finish_owner = ANY($1::text[]) AND finish_until <> 0', [deadOwners]);
         await client.query('DELETE FROM af_bj_workers WHERE owner = ANY($1::text[])', [deadOwners]);
         await client.query('DELETE FROM af_bj_interest WHERE owner = ANY($1::text[])', [deadOwners]);
       }
