@@ -72,13 +72,18 @@ describe.each(kinds)('JobStore contract (%s): changing a running job', (kind: Ki
       expect(flush.counters.total).toBe(4);
     });
 
-    it('after a deleted last task, still appends after the highest index left (no index is used twice)', async () => {
+    it('never gives an added task the index of a deleted one (its owner may still report on it)', async () => {
       const jobKey = await makeJob(store, tasksOf(3));
       expect(await store.deleteTask(jobKey, 1)).toMatchObject({ index: 1, status: 'SCHEDULED' });
-      const added = await store.addTasks(jobKey, ['{"i":"new"}']);
-      expect(added).toMatchObject({ firstIndex: 3, count: 1, job: { total: 3 } });
+      expect(await store.addTasks(jobKey, ['{"i":"new"}'])).toMatchObject({ firstIndex: 3, count: 1, job: { total: 3 } });
+      // The highest task, leased, is deleted: the next task added comes after it, not in its place.
+      await store.flush(flushOf(jobKey, 'A', { claim: 10 }));
+      expect(await store.deleteTask(jobKey, 3)).toMatchObject({ index: 3, status: 'IN_PROGRESS', leaseOwner: 'A' });
+      expect(await store.addTasks(jobKey, ['{"i":"newer"}'])).toMatchObject({ firstIndex: 4, count: 1, job: { total: 3 } });
+      const late = await store.flush(flushOf(jobKey, 'A', { finished: [{ index: 3, status: 'DONE' }] }));
+      expect(late.counters).toMatchObject({ done: 0, total: 3 });
       const { tasks } = await store.getTasks(jobKey, { limit: 10, offset: 0 });
-      expect(tasks.map((t) => t.index)).toEqual([0, 2, 3]);
+      expect(tasks.map((t) => [t.index, t.status])).toEqual([[0, 'IN_PROGRESS'], [2, 'IN_PROGRESS'], [4, 'SCHEDULED']]);
     });
 
     it('adds to a QUEUED job; refuses a finished job (nothing written, no event) and reports a missing one as null', async () => {

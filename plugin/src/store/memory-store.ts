@@ -33,6 +33,8 @@ interface MemoryJob extends Omit<JobRow, 'state'> {
   finishOwner: string | null;
   finishUntil: number;
   finishAttempts: number;
+  /** No task added later gets an index below this (one past the highest deleted task). */
+  nextIndex: number;
 }
 
 /** The job's task of that index (tasks stay in index order; a deleted one shifts the rest). */
@@ -69,7 +71,7 @@ export class MemoryJobStore implements JobStore {
     this.jobs.set(jobKey, {
       jobKey, jobId: null, handler: job.handler, name: job.name, status: 'DRAFT', startedBy: job.startedBy,
       total: 0, done: 0, failed: 0, cancelled: 0, state: JSON.stringify(job.state), lastError: null,
-      createdAt: job.now, finishedAt: null, owner: job.owner, tasks: [], finishOwner: null, finishUntil: 0, finishAttempts: 0,
+      createdAt: job.now, finishedAt: null, owner: job.owner, tasks: [], finishOwner: null, finishUntil: 0, finishAttempts: 0, nextIndex: 0,
     });
     return jobKey;
   }
@@ -312,7 +314,7 @@ export class MemoryJobStore implements JobStore {
     const job = this.jobs.get(jobKey);
     if (!job) return null;
     if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { status: job.status };
-    const firstIndex = job.tasks.length === 0 ? 0 : job.tasks[job.tasks.length - 1].index + 1;
+    const firstIndex = Math.max(job.nextIndex, job.tasks.length === 0 ? 0 : job.tasks[job.tasks.length - 1].index + 1);
     const result: AddedTasks = { job: { ...this.row(job), total: job.total + states.length }, firstIndex, count: states.length };
     const built = events?.build(result) ?? [];
     states.forEach((state, i) => {
@@ -334,6 +336,7 @@ export class MemoryJobStore implements JobStore {
     const result: DeletedTask = { job: after, index, status: task.status, leaseOwner: task.status === 'IN_PROGRESS' ? task.leaseOwner : null };
     const built = events?.build(result) ?? [];
     job.tasks.splice(job.tasks.indexOf(task), 1);
+    job.nextIndex = Math.max(job.nextIndex, index + 1);
     job.total -= 1;
     if (counter) job[counter] -= 1;
     reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
@@ -455,7 +458,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   private row(job: MemoryJob): JobRow {
-    const { tasks: _tasks, owner: _owner, finishOwner: _fo, finishUntil: _fu, finishAttempts: _fa, state, ...rest } = job;
+    const { tasks: _tasks, owner: _owner, finishOwner: _fo, finishUntil: _fu, finishAttempts: _fa, nextIndex: _ni, state, ...rest } = job;
     return { ...rest, state: JSON.parse(state) };
   }
 }

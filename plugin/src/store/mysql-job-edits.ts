@@ -82,8 +82,10 @@ export async function addTasksIn(
   if (!EDITABLE.includes(job.status)) return { result: { status: job.status }, written: null };
   // A plain read after the lock (the read view starts here): it sees every committed task of the
   // job, since tasks of a job past DRAFT are only inserted under its row lock.
-  const [[{ m }]] = await conn.query<Rows<{ m: number | null }>>('SELECT MAX(idx) AS m FROM af_bj_tasks WHERE job_key = ?', [jobKey]);
-  const firstIndex = m === null ? 0 : Number(m) + 1;
+  const [[{ m, n }]] = await conn.query<Rows<{ m: number | null; n: number }>>(
+    'SELECT MAX(idx) AS m, (SELECT next_index FROM af_bj_jobs WHERE job_key = ?) AS n FROM af_bj_tasks WHERE job_key = ?', [jobKey, jobKey]);
+  // Never an index a deleted task had: its owner may still report on it (next_index).
+  const firstIndex = Math.max(m === null ? 0 : Number(m) + 1, Number(n));
   await insertTaskRows(conn, jobKey, firstIndex, states, maxAllowedPacket);
   await conn.query('UPDATE af_bj_jobs SET total = total + ? WHERE job_key = ?', [states.length, jobKey]);
   const raw = (await lockedJob(conn, jobKey))!;
@@ -107,7 +109,8 @@ export async function deleteTaskIn(
   if (!task) return { result: 'no-task', written: null };
   await conn.query('DELETE FROM af_bj_tasks WHERE job_key = ? AND idx = ?', [jobKey, index]);
   const counter = task.status === 'DONE' ? 'done' : task.status === 'FAILED' ? 'failed' : task.status === 'CANCELLED' ? 'cancelled' : null;
-  await conn.query(`UPDATE af_bj_jobs SET total = total - 1${counter ? `, ${counter} = ${counter} - 1` : ''} WHERE job_key = ?`, [jobKey]);
+  await conn.query(`UPDATE af_bj_jobs SET total = total - 1, next_index = GREATEST(next_index, ?)${counter ? `, ${counter} = ${counter} - 1` : ''}
+    WHERE job_key = ?`, [index + 1, jobKey]);
   const raw = (await lockedJob(conn, jobKey))!;
   const result: DeletedTask = { job: jobFromRaw(raw), index, status: task.status, leaseOwner: task.status === 'IN_PROGRESS' ? task.lease_owner : null };
   return { result, written: await appendChangeEvents(conn, raw, events, result) };

@@ -118,9 +118,10 @@ export const MYSQL_MIGRATIONS: MysqlMigration[] = [
     version: 5,
     name: 'finish claims (beforeJobFinish) and named locks (updateJobFieldsAtomically)',
     statements: [
-      // One statement: the three columns come together or not at all (a re-run reports 1060).
+      // One statement: the columns come together or not at all (a re-run reports 1060).
       `ALTER TABLE af_bj_jobs ADD COLUMN finish_owner VARCHAR(191) NULL, ADD COLUMN finish_until BIGINT NOT NULL DEFAULT 0,
-        ADD COLUMN finish_attempts INT NOT NULL DEFAULT 0`,
+        ADD COLUMN finish_attempts INT NOT NULL DEFAULT 0,
+        ADD COLUMN next_index INT NOT NULL DEFAULT 0`,
       `CREATE TABLE IF NOT EXISTS af_bj_locks (
         name VARCHAR(191) NOT NULL PRIMARY KEY,
         owner VARCHAR(191) NOT NULL,

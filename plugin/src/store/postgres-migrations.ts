@@ -134,7 +134,8 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
     sql: `
       ALTER TABLE af_bj_jobs ADD COLUMN finish_owner TEXT,
         ADD COLUMN finish_until BIGINT NOT NULL DEFAULT 0,
-        ADD COLUMN finish_attempts INTEGER NOT NULL DEFAULT 0;
+        ADD COLUMN finish_attempts INTEGER NOT NULL DEFAULT 0,
+        ADD COLUMN next_index INTEGER NOT NULL DEFAULT 0;
       CREATE TABLE af_bj_locks (
         name TEXT PRIMARY KEY,
         owner TEXT NOT NULL,

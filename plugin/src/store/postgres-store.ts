@@ -20,7 +20,7 @@ import {
   FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch,
 } from './event-batches.js';
 import { withoutNul } from './postgres-flush.js';
-import { emptyTaskCounts, jobFromRaw, numericCounters } from './sqlite-store.js';
+import { countOf, emptyTaskCounts, jobFromRaw, numericCounters, taskCountsOf } from './sqlite-store.js';
 import { PG_LOCK_CLASS, PG_MIGRATION_LOCK, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { CALL_FLUSH, CREATE_FLUSH_FUNCTION, flushParams } from './postgres-flush.js';
 
@@ -351,24 +351,23 @@ export class PostgresJobStore implements JobStore {
     const where = statuses ? 'job_key = $1 AND status = ANY($2::text[])' : 'job_key = $1';
     const params: unknown[] = statuses ? [jobKey, statuses] : [jobKey];
     const n = params.length;
-    const [{ rows }, { rows: [count] }] = await Promise.all([
+    const [{ rows }, counts] = await Promise.all([
       this.pool.query<{ idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }>(
         `SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT $${n + 1} OFFSET $${n + 2}`,
         [...params, opts.limit, opts.offset]),
-      this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE ${where}`, params),
+      this.getTaskCounts(jobKey),
     ]);
     return {
       tasks: rows.map((r) => ({ index: Number(r.idx), status: r.status, state: JSON.parse(r.state), attempt: Number(r.attempt), error: r.error })),
-      total: Number(count.n),
+      total: countOf(counts, statuses),
     };
   }
 
   async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
-    const counts = emptyTaskCounts();
-    const { rows } = await this.pool.query<{ status: TaskStatus; n: string }>(
-      'SELECT status, COUNT(*) AS n FROM af_bj_tasks WHERE job_key = $1 GROUP BY status', [jobKey]);
-    for (const row of rows) counts[row.status] = Number(row.n);
-    return counts;
+    // The job row keeps every count, the running tasks too (af_bj_jobs.running, postgres-flush.ts).
+    const { rows: [job] } = await this.pool.query<{ total: number; done: number; failed: number; cancelled: number; running: number }>(
+      `SELECT total, done, failed, cancelled, running FROM af_bj_jobs WHERE job_key = $1 AND status <> 'DRAFT'`, [jobKey]);
+    return taskCountsOf(job, Number(job?.running ?? 0));
   }
 
   async updateJobState(
@@ -488,9 +487,10 @@ export class PostgresJobStore implements JobStore {
         'SELECT status FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
       if (!job) return { result: null, written: null };
       if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { result: { status: job.status }, written: null };
-      const { rows: [last] } = await client.query<{ idx: number }>(
-        'SELECT idx FROM af_bj_tasks WHERE job_key = $1 ORDER BY idx DESC LIMIT 1', [jobKey]);
-      const firstIndex = last ? Number(last.idx) + 1 : 0;
+      const { rows: [last] } = await client.query<{ idx: number | null; next_index: number }>(
+        `SELECT (SELECT idx FROM af_bj_tasks WHERE job_key = $1 ORDER BY idx DESC LIMIT 1) AS idx, next_index FROM af_bj_jobs WHERE job_key = $1`, [jobKey]);
+      // Never an index a deleted task had: its owner may still report on it (next_index).
+      const firstIndex = Math.max(last.idx === null ? 0 : Number(last.idx) + 1, Number(last.next_index));
       for (let from = 0; from < states.length; from += ADD_CHUNK) {
         await client.query(`INSERT INTO af_bj_tasks (job_key, idx, status, state)
           SELECT $1, $2 + s.n - 1, 'SCHEDULED', s.state FROM unnest($3::text[]) WITH ORDINALITY AS s(state, n)`,
@@ -533,14 +533,14 @@ export class PostgresJobStore implements JobStore {
         if (found.status === null) return { result: 'no-task' as const, written: null };
         const leaseOwner = found.status === 'IN_PROGRESS' ? found.lease_owner : null;
         const { rows: [row] } = await client.query<RawJob>(`WITH job AS (
-            UPDATE af_bj_jobs SET total = total - 1,
+            UPDATE af_bj_jobs SET total = total - 1, next_index = GREATEST(next_index, $4::int),
               done = done - (($2::text = 'DONE')::int), failed = failed - (($2::text = 'FAILED')::int),
               cancelled = cancelled - (($2::text = 'CANCELLED')::int), running = GREATEST(0, running - (($2::text = 'IN_PROGRESS')::int))
             WHERE job_key = $1 AND status IN ('IN_PROGRESS', 'QUEUED') RETURNING *),
           owner AS (
             UPDATE af_bj_interest SET running = GREATEST(0, running - 1)
             WHERE job_key = $1 AND owner = $3::text AND EXISTS (SELECT 1 FROM job))
-          SELECT * FROM job`, [jobKey, found.status, leaseOwner]);
+          SELECT * FROM job`, [jobKey, found.status, leaseOwner, index + 1]);
         if (!row) {
           const { rows: [now] } = await client.query<{ status: JobStatus | 'DRAFT' }>('SELECT status FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
           throw new Refused(now?.status ?? null);

@@ -99,6 +99,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ALTER TABLE af_bj_jobs ADD COLUMN finish_owner TEXT;
       ALTER TABLE af_bj_jobs ADD COLUMN finish_until INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE af_bj_jobs ADD COLUMN finish_attempts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE af_bj_jobs ADD COLUMN next_index INTEGER NOT NULL DEFAULT 0;
       CREATE TABLE af_bj_locks (
         name TEXT PRIMARY KEY,
         owner TEXT NOT NULL,

@@ -448,8 +448,9 @@ export class SqliteJobStore implements JobStore {
       const job = this.st('SELECT status FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { status: JobStatus | 'DRAFT' } | undefined;
       if (!job) return { result: null, written: null };
       if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { result: { status: job.status }, written: null };
-      const last = this.st('SELECT MAX(idx) AS m FROM af_bj_tasks WHERE job_key = ?').get(jobKey) as { m: number | null };
-      const firstIndex = last.m === null ? 0 : Number(last.m) + 1;
+      const last = this.st('SELECT MAX(idx) AS m, (SELECT next_index FROM af_bj_jobs WHERE job_key = ?) AS n FROM af_bj_tasks WHERE job_key = ?')
+        .get(jobKey, jobKey) as { m: number | null; n: number };
+      const firstIndex = Math.max(last.m === null ? 0 : Number(last.m) + 1, Number(last.n));
       const insert = this.st(`INSERT INTO af_bj_tasks (job_key, idx, status, state) VALUES (?, ?, 'SCHEDULED', ?)`);
       for (let i = 0; i < states.length; i++) insert.run(jobKey, firstIndex + i, states[i]);
       const row = this.st('UPDATE af_bj_jobs SET total = total + ? WHERE job_key = ? RETURNING *').get(states.length, jobKey) as RawJob;
@@ -469,8 +470,8 @@ export class SqliteJobStore implements JobStore {
         .get(jobKey, index) as { status: TaskStatus; lease_owner: string | null } | undefined;
       if (!task) return { result: 'no-task' as const, written: null };
       const counter = task.status === 'DONE' ? 'done' : task.status === 'FAILED' ? 'failed' : task.status === 'CANCELLED' ? 'cancelled' : null;
-      const row = this.st(`UPDATE af_bj_jobs SET total = total - 1${counter ? `, ${counter} = ${counter} - 1` : ''} WHERE job_key = ? RETURNING *`)
-        .get(jobKey) as RawJob;
+      const row = this.st(`UPDATE af_bj_jobs SET total = total - 1, next_index = MAX(next_index, ?)${counter ? `, ${counter} = ${counter} - 1` : ''}
+        WHERE job_key = ? RETURNING *`).get(index + 1, jobKey) as RawJob;
       const result: DeletedTask = { job: jobFromRaw(row), index, status: task.status, leaseOwner: task.status === 'IN_PROGRESS' ? task.lease_owner : null };
       return { result, written: this.writeChangeEvents(jobKey, events, result) };
     }).immediate();
