@@ -104,7 +104,8 @@ describe.each(kinds)('engine on %s: cancelling a job whose tasks are running', (
     const { jobKey } = await engine.getJob(jobId);
     await engine.stop({ graceMs: 0 });
     const log = (await handle.store.readEvents(jobKey, 0, 1000)).batches.flatMap((b) => b.events);
-    expect(log.at(-1)).toMatchObject({ type: 'job:finished', status: 'CANCELLED', progress: 100 });
+    // No task ran to an end: progress 0 (a cancelled job is not "100% done", issue 18).
+    expect(log.at(-1)).toMatchObject({ type: 'job:finished', status: 'CANCELLED', progress: 0 });
     const cancelled = log.filter((e) => e.type === 'task:cancelled').map((e) => (e as { taskIndex: number }).taskIndex);
     expect(cancelled.sort()).toEqual([0, 1, 2]);
     // In the cancel's own batch, right before job:finished.

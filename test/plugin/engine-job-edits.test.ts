@@ -209,6 +209,25 @@ describe.each(kinds)('changing a running job (%s)', (kind: DbKind) => {
     await expect(a.engine.withJobLock('nope', () => 1)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('progress is honest where a job stopped: cancelled after 4 of 10 tasks it stays at 40, not 100', async () => {
+    const hold = gate();
+    let ended = 0;
+    const app = await replica([{
+      jobHandlerName: 'stop-early', parallelLimit: 1,
+      handler: async ({ taskIndex }) => {
+        if (taskIndex >= 4) await hold.opened;
+        ended++;
+      },
+    }]);
+    const jobId = await app.start('stop-early', Array.from({ length: 10 }, () => ({ state: {} })));
+    await until('four tasks done and the fifth running', async () => ended === 4 && (await app.engine.getJob(jobId)).done === 4
+      && app.events.some((e) => e.type === 'task:started' && e.taskIndex === 4));
+    await app.engine.cancelJob(jobId);
+    hold.open();
+    expect(await app.finished(jobId)).toMatchObject({ status: 'CANCELLED', progress: 40 });
+    expect(await app.engine.getJob(jobId)).toMatchObject({ status: 'CANCELLED', done: 4, cancelled: 6 });
+  });
+
   it('startNextQueuedJob / startQueuedJobs start the oldest queued jobs while the concurrencyLimit allows; autoStart: false waits for them', async () => {
     const hold = gate();
     // A poll far away: only the calls under test start queued jobs.

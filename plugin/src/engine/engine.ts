@@ -19,6 +19,9 @@ import { checkStateSize, toJson } from './task-context.js';
 import { collectTaskStates, forEachTaskBatch } from './task-source.js';
 import { JobLocks } from './job-locks.js';
 import { closeFinishedJob, type FinishDeps } from './job-finish.js';
+import { progressOf } from './progress.js';
+
+export { progressOf } from './progress.js';
 import { EventStream, type SequencedEvent } from './event-stream.js';
 import type { EventRead } from '../store/job-store.js';
 
@@ -608,11 +611,4 @@ function toRunnerJob(job: JobRow): RunnerJob {
 
 function countersOf(job: JobRow): { total: number; done: number; failed: number; cancelled: number } {
   return { total: job.total, done: job.done, failed: job.failed, cancelled: job.cancelled };
-}
-
-/** 0–100: finished tasks over all tasks; 100 only when every task has finished. */
-export function progressOf(job: Pick<JobRow, 'total' | 'done' | 'failed' | 'cancelled'>): number {
-  const finished = job.done + job.failed + job.cancelled;
-  if (job.total === 0 || finished >= job.total) return 100;
-  return Math.floor((finished / job.total) * 100);
 }

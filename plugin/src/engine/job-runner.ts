@@ -28,6 +28,7 @@ import { coalesceTaskStates, emptyBatch, hasWrites, partOf, putBack, writtenTask
 import { SUCCEEDED, TaskAbort, TaskRun, type AttemptOutcome } from './task-run.js';
 import type { JobEngineHooks, RunnerJob } from './engine-types.js';
 import { backoffDelay } from './backoff.js';
+import { progressOf } from './progress.js';
 
 /** What `settle` records for an attempt (worked out first, so recording cannot stop halfway). */
 type Settlement =
@@ -481,8 +482,7 @@ export class JobRunner implements TaskHost {
 
   private reportProgress(result: FlushResult, final: boolean): void {
     const { total, done, failed, cancelled } = result.counters;
-    const finishedCount = done + failed + cancelled;
-    const progress = total === 0 ? 100 : finishedCount >= total ? 100 : Math.floor((finishedCount / total) * 100);
+    const progress = progressOf(result.counters);
     if (progress === this.lastProgress && !final) return;
     // Another process finished (or cancelled) the job: its job:finished carries the progress.
     if (!final && result.counters.status !== 'IN_PROGRESS') return;
