@@ -65,6 +65,14 @@ export interface Context {
   info(line?: string): void;
   /** Prints a line to stderr, even with `--quiet`. */
   warn(line: string): void;
+  /**
+   * Lets a command that follows something (`tail`, `wait`, `list --watch`) handle Ctrl-C itself:
+   * clear its bar, say what keeps running, and end through main.ts with an InterruptedError.
+   * Returns the function that removes the handler.
+   */
+  onInterrupt(handler: () => void): () => void;
+  /** Ctrl-C (main.ts calls it on SIGINT): runs the handlers; false when no command registered one. */
+  interrupt(): boolean;
 }
 
 export interface ContextOverrides {
@@ -90,6 +98,7 @@ export function createContext(overrides: ContextOverrides = {}): Context {
   const stderr = overrides.stderr ?? process.stderr;
   const stdout = overrides.stdout ?? process.stdout;
   const colorEnabled = overrides.color ?? defaultColor(env, stderr);
+  const interruptHandlers = new Set<() => void>();
   const ctx: Context = {
     cwd: overrides.cwd ?? process.cwd(),
     env,
@@ -111,6 +120,15 @@ export function createContext(overrides: ContextOverrides = {}): Context {
     },
     warn(line) {
       ctx.stderr.write(`${line}\n`);
+    },
+    onInterrupt(handler) {
+      interruptHandlers.add(handler);
+      return () => { interruptHandlers.delete(handler); };
+    },
+    interrupt() {
+      if (interruptHandlers.size === 0) return false;
+      for (const handler of [...interruptHandlers]) handler();
+      return true;
     },
   };
   return ctx;
@@ -137,7 +155,9 @@ function readAll(stream: Readable): Promise<string> {
 
 function defaultColor(env: NodeJS.ProcessEnv, stream: Writable): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
+  // A terminal that says it understands no escape sequences (Emacs shell buffers, some CI logs).
+  if (env.TERM === 'dumb') return false;
   return Boolean((stream as { isTTY?: boolean }).isTTY);
 }
 

@@ -85,6 +85,19 @@ export class JobOutcomeError extends CliError {
   }
 }
 
+/**
+ * `cancel` / `retry` of several jobs: some jobs failed (each was reported on its own line). The
+ * exit code is the largest of theirs (docs/exit-codes.md "Several jobs at once").
+ */
+export class SomeJobsFailedError extends CliError {
+  readonly exitCode: number;
+
+  constructor(exitCode: number, message: string) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
 /** `--timeout` passed before the job finished; the job itself keeps running. */
 export class TimeoutError extends CliError {
   readonly exitCode = EXIT.TIMEOUT;

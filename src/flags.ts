@@ -56,3 +56,31 @@ export function choiceList(allowed: readonly string[]) {
 export function integerList(value: string, previous: number[] | undefined): number[] {
   return [...(previous ?? []), ...value.split(',').map((v) => nonNegativeInteger(v.trim()))];
 }
+
+/**
+ * A job id as the plugin accepts one (docs/http-api.md "Errors": 1–255 printable characters
+ * without spaces), checked before any request so the message names the argument instead of the
+ * server's validator wording.
+ */
+export function jobId(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('a job id cannot be empty: copy one from af-jobs list.');
+  if (value.length > 255) throw new InvalidArgumentError(`a job id has at most 255 characters, got ${value.length}.`);
+  if (!/^[\x21-\x7e]+$/.test(value)) {
+    throw new InvalidArgumentError(`"${value}" is not a job id (ids are printable characters without spaces): copy one from af-jobs list.`);
+  }
+  return value;
+}
+
+/** Several job ids (`cancel <jobId...>`). */
+export function jobIdList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), jobId(value)];
+}
+
+/** A flag whose value must not be empty (`--handler ""` would otherwise reach the server). */
+export function nonEmpty(what: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw new InvalidArgumentError(`${what} cannot be empty.`);
+    if (value.length > 255) throw new InvalidArgumentError(`${what} has at most 255 characters, got ${value.length}.`);
+    return value;
+  };
+}

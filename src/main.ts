@@ -95,7 +95,15 @@ export async function main(): Promise<never> {
   const ctx = createContext();
   // Ctrl-C outside a prompt (prompts turn it into an InterruptedError themselves). Files are
   // written synchronously at the very end of a command, so an interrupt never splits a write.
-  process.once('SIGINT', () => {
+  // A command that follows something (tail, wait, list --watch) registers its own handler
+  // (ctx.onInterrupt): it stops, says what keeps running, and ends through runCli with exit 130.
+  // A second Ctrl-C, or one with no handler, exits at once.
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (!interrupted && ctx.interrupt()) {
+      interrupted = true;
+      return;
+    }
     ctx.stderr.write('\nInterrupted.\n');
     process.exit(EXIT.INTERRUPTED);
   });

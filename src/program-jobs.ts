@@ -1,13 +1,13 @@
 /**
  * The commands that operate jobs on a running app (issue 8): `login`, `logout`, `whoami`, `list`,
- * `show`, `cancel`, `retry`, `tail`. Declared like the scaffolding commands in program.ts: flags
+ * `show`, `cancel`, `retry`, `tail`, `wait`. Declared like the scaffolding commands in program.ts: flags
  * and help here, `run(opts, ctx)` in `commands/<name>.ts`, loaded when the command runs. The
  * global flags (`--url`, `--profile`, `-o`, ...) are passed in `opts` with the command's own.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Context } from './context.js';
 import { JOB_STATUSES, TASK_STATUSES } from './client/api-types.js';
-import { choiceList, duration, integerList, nonNegativeInteger, positiveInteger, since } from './flags.js';
+import { choiceList, duration, integerList, jobId, jobIdList, nonEmpty, nonNegativeInteger, positiveInteger, since } from './flags.js';
 
 /** An "Examples:" block for a command's --help. */
 export function examples(lines: string[]): string {
@@ -19,7 +19,20 @@ function followOptions(command: Command): Command {
   return command
     .option('--states', 'also print task and job state changes (setTaskStateField, setJobStateField)')
     .option('--timeout <duration>', 'stop following after this long (90s, 10m, 2h): exit 12, the job keeps running', duration)
-    .option('--poll', 'follow through jobs/events long-polls only, without the websocket');
+    .option('--poll', 'follow through jobs/events long-polls only, without the websocket')
+    .option('--events', 'print one line per task event (default: only for jobs of at most 20 tasks)')
+    .option('--no-events', 'print no task events, also for a small job')
+    .option('--summary', 'print nothing while following, then only the final summary on stdout (tab-separated when piped)');
+}
+
+/** `--status --handler --since --mine --started-by`: which jobs `cancel` and `retry` act on. */
+function selectorOptions(command: Command, defaultStatuses: string): Command {
+  return command
+    .option('--status <status>', `every job in this status; repeat or comma-separate (default: ${defaultStatuses})`, choiceList(JOB_STATUSES))
+    .option('--handler <name>', "every job of this handler", nonEmpty('--handler'))
+    .option('--since <when>', 'every job created since a date (2026-03-01) or for a time back (30m, 2h, 7d)', (value) => since(value))
+    .option('--mine', 'every job you started')
+    .option('--started-by <user>', "every job started by this user (their id, as list -o json shows in startedBy)", nonEmpty('--started-by'));
 }
 
 export function addJobCommands(program: Command, ctx: Context): void {
@@ -67,8 +80,10 @@ export function addJobCommands(program: Command, ctx: Context): void {
     .option('--all', 'every job you may see (the default)')
     .option('--since <when>', 'only jobs created since a date (2026-03-01) or for a time back (30m, 2h, 7d)', (value) => since(value))
     .option('--limit <n>', 'at most this many jobs (default 20)', positiveInteger)
+    .option('--watch', 'redraw the table every 2 s while jobs change, until Ctrl-C (stdout must be a terminal)')
     .addHelpText('after', examples([
       'af-jobs list',
+      'af-jobs list --status in_progress,queued --watch',
       'af-jobs list --status in_progress --status queued --mine',
       'af-jobs list --handler import_users --since 24h --limit 100 -o jsonl',
       "af-jobs list --status done_with_errors | cut -f1   # ids, tab-separated when piped",
@@ -77,7 +92,7 @@ export function addJobCommands(program: Command, ctx: Context): void {
 
   program.command('show')
     .description('show one job: status, progress, task counts, state; with --tasks its tasks')
-    .argument('<jobId>', 'id of the job (see af-jobs list)')
+    .argument('<jobId>', 'id of the job (see af-jobs list)', jobId)
     .option('--tasks', 'also list its tasks, a page at a time')
     .option('--task-status <status>', `only tasks in this status (implies --tasks); repeat or comma-separate (${TASK_STATUSES.join(', ').toLowerCase()})`, choiceList(TASK_STATUSES))
     .option('--limit <n>', 'tasks per page (default 50, at most 500)', positiveInteger)
@@ -89,25 +104,35 @@ export function addJobCommands(program: Command, ctx: Context): void {
     ]))
     .action(run(() => import('./commands/show.js')));
 
-  program.command('cancel')
-    .description('cancel a job: running tasks are aborted, scheduled ones are not run')
-    .argument('<jobId>', 'id of the job')
-    .option('-y, --yes', 'do not ask for confirmation (it is only asked on a terminal)')
-    .option('--wait', 'return once no task of the job is running any more')
+  selectorOptions(program.command('cancel')
+    .description('cancel jobs: running tasks are aborted, scheduled ones are not run')
+    .argument('[jobId...]', 'ids of the jobs (or select them with the flags below)', jobIdList), 'queued,in_progress')
+    .option('-y, --yes', 'do not ask for confirmation (asked on a terminal; several jobs without a terminal need --yes)')
+    .option('--dry-run', 'list the jobs that would be cancelled, and cancel nothing')
+    .option('--wait', 'return once no task of the job(s) is running any more')
     .option('--timeout <duration>', 'with --wait: give up after this long (exit 12)', duration)
-    .addHelpText('after', examples(['af-jobs cancel 9b2d1c4e-...', 'af-jobs cancel 9b2d1c4e-... --yes --wait --timeout 1m']))
+    .addHelpText('after', examples([
+      'af-jobs cancel 9b2d1c4e-...',
+      'af-jobs cancel 9b2d1c4e-... --yes --wait --timeout 1m',
+      'af-jobs cancel 9b2d1c4e-... 5f0c2a9e-... --yes',
+      'af-jobs cancel --handler import_users --since 2h --dry-run',
+      'af-jobs cancel --mine --yes -o jsonl   # every queued or running job you started',
+    ]))
     .action(run(() => import('./commands/cancel.js')));
 
-  followOptions(program.command('retry')
-    .description("run a finished job's failed tasks again (or its unfinished ones, or chosen ones)")
-    .argument('<jobId>', 'id of the job')
+  followOptions(selectorOptions(program.command('retry')
+    .description("run finished jobs' failed tasks again (or their unfinished ones, or chosen ones of one job)")
+    .argument('[jobId...]', 'ids of the jobs (or select them with the flags below)', jobIdList), 'done_with_errors; with --unfinished also cancelled')
     .option('--unfinished', 'retry failed and cancelled tasks')
-    .option('--task <n>', 'retry this task (its index); repeat or comma-separate', integerList)
-    .option('--follow', 'then follow the job as tail does (and exit as tail does)'))
+    .option('--task <n>', 'retry this task (its index) of the one job given; repeat or comma-separate', integerList)
+    .option('-y, --yes', 'do not ask for confirmation of several jobs (asked on a terminal; needed without one)')
+    .option('--dry-run', 'list the jobs that would be retried, and retry nothing')
+    .option('--follow', 'then follow the job as tail does (and exit as tail does); one job only'))
     .addHelpText('after', examples([
       'af-jobs retry 9b2d1c4e-...',
       'af-jobs retry 9b2d1c4e-... --unfinished --follow',
       'af-jobs retry 9b2d1c4e-... --task 3 --task 17',
+      'af-jobs retry --handler send_emails --since 1d --yes',
     ]))
     .action(run(() => import('./commands/retry.js')));
 
@@ -117,9 +142,27 @@ export function addJobCommands(program: Command, ctx: Context): void {
     .option('--new', 'print only events from now on (default: first the events the app still holds)'))
     .addHelpText('after', examples([
       'af-jobs tail 9b2d1c4e-...',
-      'af-jobs tail 9b2d1c4e-... --timeout 30m && deploy-next-step',
+      'af-jobs tail 9b2d1c4e-... --events          # one line per task event, also for a big job',
+      'af-jobs tail 9b2d1c4e-... --summary --timeout 30m && deploy-next-step',
       'af-jobs tail 9b2d1c4e-... -o jsonl | jq -c \'select(.type == "task:failed")\'',
       'af-jobs tail 9b2d1c4e-... --poll --states',
     ]))
     .action(run(() => import('./commands/tail.js')));
+
+  program.command('wait')
+    .description('wait until jobs finish, without a bar; one line per job as it finishes; exit codes as tail (the worst one)')
+    .argument('<jobId...>', 'ids of the jobs', jobIdList)
+    .addOption(new Option('--for <condition>', 'finished: until every job finished (any status); done: stop at the first job that finishes other than DONE').choices(['done', 'finished']).default('finished'))
+    .option('--timeout <duration>', 'give up after this long (90s, 10m, 2h): exit 12, the jobs keep running', duration)
+    .option('--poll', 'follow through jobs/events long-polls only, without the websocket')
+    .addHelpText('after', examples([
+      'af-jobs wait 9b2d1c4e-... 7f3a0b12-...',
+      'af-jobs wait "$JOB_ID" --for done --timeout 30m && deploy-next-step',
+      'af-jobs wait 9b2d1c4e-... 7f3a0b12-... -o jsonl | jq -r \'select(.status != "DONE") | .id\'',
+    ]))
+    // Its own action: `run` above passes one positional `jobId`, wait takes a list.
+    .action(async (jobIds: string[], _opts: unknown, command: Command) => {
+      const { run: wait } = await import('./commands/wait.js');
+      await wait({ ...command.optsWithGlobals(), jobIds }, ctx);
+    });
 }

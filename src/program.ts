@@ -4,17 +4,20 @@
  * `af-jobs --help` loads none of them. Commands are flat (design D10); add a group of commands with
  * another `add...Commands(program, ctx)` below.
  */
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
+import { CliCommand } from './cli-command.js';
 import { applyGlobalFlags, OUTPUT_FORMATS, type Context } from './context.js';
+import { exitCodesHelp } from './help-text.js';
 import { positiveInteger } from './flags.js';
 import { addJobCommands, examples } from './program-jobs.js';
+import { addToolCommands } from './program-tools.js';
 
 // Inlined by the build (dist/); read as JSON on the sources.
 import packageJson from '../package.json' with { type: 'json' };
 
 /** `quietParseErrors`: commander's own error text is not printed (main.ts reports it as JSON). */
 export function buildProgram(ctx: Context, { quietParseErrors = false }: { quietParseErrors?: boolean } = {}): Command {
-  const program = new Command('af-jobs')
+  const program: Command = new CliCommand('af-jobs')
     .description('Background jobs for AdminForth: scaffold the plugin into an app, and operate its jobs.')
     .version(packageJson.version, '-V, --version', 'print the version of af-jobs')
     .option('--no-color', 'print without colors (also: NO_COLOR=1)')
@@ -30,6 +33,8 @@ export function buildProgram(ctx: Context, { quietParseErrors = false }: { quiet
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => { if (!quietParseErrors) ctx.stderr.write(text); },
+      // Its errors (reworded by CliCommand) look like the CLI's own.
+      outputError: (text, write) => write(`${ctx.color.red('Error:')} ${text}`),
     });
   program.hook('preAction', (_program, command) => applyGlobalFlags(ctx, command.optsWithGlobals()));
 
@@ -40,10 +45,13 @@ Examples:
   $ af-jobs list --status in_progress
   $ af-jobs tail 9b2d1c4e-... || echo "job did not end DONE"
 
-Exit codes: docs/exit-codes.md. Settings: flag, then AF_JOBS_URL / AF_JOBS_TOKEN / AF_JOBS_PROFILE, then the profile.`);
+Settings: flag, then AF_JOBS_URL / AF_JOBS_TOKEN / AF_JOBS_PROFILE, then the profile.
+
+${exitCodesHelp()}`);
 
   addScaffoldCommands(program, ctx);
   addJobCommands(program, ctx);
+  addToolCommands(program, ctx);
   return program;
 }
 

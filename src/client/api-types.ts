@@ -121,11 +121,18 @@ export interface Discovery {
   websocket: { path: string; jobTopic: string; taskTopic: string };
 }
 
-export interface CreatedToken {
-  token: string;
+/** A personal token as `tokens/list` describes it (no secret). */
+export interface TokenInfo {
   id: string;
   name: string;
+  /** The first characters of the token, to tell tokens apart. */
   prefix: string;
   createdAt: string;
   expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** `tokens/create`'s answer: the token itself, shown this once. */
+export interface CreatedToken extends TokenInfo {
+  token: string;
 }

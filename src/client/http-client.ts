@@ -165,7 +165,10 @@ export class HttpClient {
       return new AuthError(`Not logged in to ${this.url}: run ${loginCommand} (or set AF_JOBS_TOKEN to a personal token).`);
     }
     if (credentials.kind === 'token') {
-      const fix = source === 'AF_JOBS_TOKEN' ? 'mint a new one and set AF_JOBS_TOKEN' : `log in again with ${loginCommand}`;
+      // Minting needs a password login (a token cannot mint tokens, docs/http-api.md "Personal tokens").
+      const fix = source === 'AF_JOBS_TOKEN'
+        ? 'mint a new one with af-jobs token create (logged in with a password) and set AF_JOBS_TOKEN'
+        : `mint a new one with af-jobs token create (logged in with a password) and run ${loginCommand} --token <token>`;
       return new AuthError(`${this.url} refused the token from ${source} (unknown, revoked or expired, or its user was removed): ${fix}.`);
     }
     const expiry = sessionExpiry(credentials);

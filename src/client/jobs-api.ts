@@ -1,9 +1,9 @@
 /**
- * The plugin's endpoints (docs/http-api.md), typed: discovery, the jobs API and `tokens/create`.
+ * The plugin's endpoints (docs/http-api.md), typed: discovery, the jobs API and the token endpoints.
  * A stored instance whose routes have gone (the app was reconfigured) is looked up again once.
  */
 import { NotFoundError, UsageError } from '../errors.js';
-import type { CancelResult, CreatedToken, Discovery, EventPage, JobDetails, JobList, RetryResult, TaskPage } from './api-types.js';
+import type { CancelResult, CreatedToken, Discovery, EventPage, JobDetails, JobList, RetryResult, TaskPage, TokenInfo } from './api-types.js';
 import { HttpClient, MissingRouteError, type RequestOptions } from './http-client.js';
 import type { InstanceRef } from './profiles.js';
 
@@ -13,6 +13,8 @@ export interface ListQuery {
   status?: string[];
   handler?: string;
   mine?: boolean;
+  /** A user's primary key (`--started-by`). */
+  startedBy?: string;
   createdAfter?: string;
   limit?: number;
   cursor?: string;
@@ -99,5 +101,13 @@ export class JobsApi {
 
   createToken(name: string, expiresInDays?: number): Promise<CreatedToken> {
     return this.call('tokens/create', expiresInDays === undefined ? { name } : { name, expiresInDays });
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (await this.call<{ tokens: TokenInfo[] }>('tokens/list', {})).tokens;
+  }
+
+  revokeToken(id: string): Promise<{ id: string; revoked: boolean }> {
+    return this.call('tokens/revoke', { id });
   }
 }

@@ -48,6 +48,8 @@ export interface Profile {
 
 interface ProfilesFile {
   profiles: Record<string, Profile>;
+  /** The profile used without `--profile` / `AF_JOBS_PROFILE` (`af-jobs profiles use`); `default` when unset. */
+  current?: string;
 }
 
 export const DEFAULT_PROFILE = 'default';
@@ -71,11 +73,17 @@ export function checkProfileName(name: string): string {
 export class ProfileStore {
   readonly file: string;
 
-  constructor(readonly dir: string) {
-    this.file = path.join(dir, FILE_NAME);
+  constructor(readonly dir: string, fileName = FILE_NAME) {
+    this.file = path.join(dir, fileName);
   }
 
   static forEnv(env: NodeJS.ProcessEnv): ProfileStore {
+    // AF_JOBS_CONFIG naming a file (`/x/cli.json`, or any existing file) is the profiles file
+    // itself: never create a folder of that name (issue 19).
+    const configured = env.AF_JOBS_CONFIG ? path.resolve(env.AF_JOBS_CONFIG) : undefined;
+    if (configured && (configured.endsWith('.json') || fs.statSync(configured, { throwIfNoEntry: false })?.isFile())) {
+      return new ProfileStore(path.dirname(configured), path.basename(configured));
+    }
     return new ProfileStore(configDir(env));
   }
 
@@ -89,7 +97,10 @@ export class ProfileStore {
     }
     try {
       const parsed = JSON.parse(text) as ProfilesFile;
-      return { profiles: parsed && typeof parsed.profiles === 'object' && parsed.profiles ? parsed.profiles : {} };
+      return {
+        profiles: parsed && typeof parsed.profiles === 'object' && parsed.profiles ? parsed.profiles : {},
+        ...(typeof parsed?.current === 'string' ? { current: parsed.current } : {}),
+      };
     } catch (error) {
       throw new UsageError(`${this.file} is not valid JSON: fix it, or delete it and log in again (af-jobs login).`, { cause: error });
     }
@@ -123,12 +134,27 @@ export class ProfileStore {
     this.write(data);
   }
 
-  /** Removes a profile; false when there was none. */
+  /** Removes a profile (and its place as the default); false when there was none. */
   remove(name: string): boolean {
     const data = this.read();
     if (!(name in data.profiles)) return false;
     delete data.profiles[name];
+    if (data.current === name) delete data.current;
     this.write(data);
     return true;
+  }
+
+  /** The profile used when none is named: the one `af-jobs profiles use` chose, else `default`. */
+  defaultName(): string {
+    const { current, profiles } = this.read();
+    return current !== undefined && current in profiles ? current : DEFAULT_PROFILE;
+  }
+
+  /** Makes `name` (an existing profile) the default. */
+  setDefault(name: string): void {
+    const data = this.read();
+    if (name === DEFAULT_PROFILE) delete data.current;
+    else data.current = name;
+    this.write(data);
   }
 }

@@ -64,7 +64,7 @@ export function resolveTarget(opts: TargetOptions, ctx: Context): Target {
     urlSource = 'AF_JOBS_URL';
   }
 
-  let profileName = explicitProfile ?? DEFAULT_PROFILE;
+  let profileName = explicitProfile ?? store.defaultName();
   let profile = store.get(profileName);
   if (url !== undefined && profile?.url !== url) {
     profile = undefined;
@@ -124,6 +124,16 @@ async function expectAdminForth(http: HttpClient): Promise<void> {
 export async function connect(opts: TargetOptions, ctx: Context): Promise<Session> {
   const target = resolveTarget(opts, ctx);
   if (target.url === undefined) {
+    const named = opts.profile ?? (ctx.env.AF_JOBS_PROFILE || undefined);
+    if (named !== undefined && !target.profile) {
+      const from = opts.profile !== undefined ? '--profile' : 'AF_JOBS_PROFILE';
+      const saved = Object.keys(target.store.all());
+      throw new AuthError(
+        `No profile "${named}" (${from}) in ${target.store.file}: ` +
+        `${saved.length ? `saved profiles are ${saved.map((name) => `"${name}"`).join(', ')} (af-jobs profiles list shows them)` : 'no profile is saved yet'}; ` +
+        `log in with af-jobs login --url <app url> --profile ${named}.`,
+      );
+    }
     throw new AuthError('Not logged in: run af-jobs login --url <app url> (or set AF_JOBS_URL and AF_JOBS_TOKEN).');
   }
   const resolved = target as Target & { url: string };

@@ -71,7 +71,11 @@ async function chooseDataSource(app: AppInfo, answers: Answers, value: string | 
 }
 
 async function settle(app: AppInfo, opts: InitOptions, ctx: Context): Promise<InitSettings> {
-  const answers = new Answers(ctx, { yes: opts.yes });
+  // A dry run writes nothing, so without a terminal it shows the plan for the defaults instead of
+  // refusing (issue 19 §8); the flags still win.
+  const dryRunDefaults = Boolean(opts.dryRun && !opts.yes && !ctx.isTTY);
+  if (dryRunDefaults) ctx.info(ctx.color.dim('No terminal to ask on: the dry run takes the default of every question no flag answers (as --yes does).'));
+  const answers = new Answers(ctx, { yes: opts.yes || dryRunDefaults });
   const dataSource = await chooseDataSource(app, answers, opts.dataSource);
   const table = await answers.text({ flag: '--table <name>', value: opts.table, message: 'Name of the jobs table?', default: 'jobs', validate: validIdentifier('--table') });
   const resourceId = await answers.text({ flag: '--resource-id <id>', value: opts.resourceId, message: 'Resource id of the jobs resource?', default: table, validate: validIdentifier('--resource-id') });
@@ -115,10 +119,34 @@ async function settle(app: AppInfo, opts: InitOptions, ctx: Context): Promise<In
   return { dataSource, database, table, resourceId, editAccess, example, migration };
 }
 
-function sqlCommand(database: DatabaseKind, file: string, url: string | null): string {
+/** `postgres://app:secret@db:5432/x` → `postgres://app:***@db:5432/x` (a terminal is no place for a password). */
+export function maskPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+/**
+ * The command that creates the table. The URL usually lives in a `.env*` file, not in the shell
+ * (issue 19 §9): the command loads that file first, and says which database it reaches.
+ */
+function sqlCommand(database: DatabaseKind, file: string, source: DataSourceInfo): string {
+  const { url, urlOrigin } = source;
   if (database === 'sqlite') return `sqlite3 ${url?.replace(/^sqlite:\/\//, '') || '<database file>'} < ${file}`;
-  if (database === 'postgres') return `psql "$DATABASE_URL" -f ${file}`;
-  return `mysql <database> < ${file}`;
+  if (database === 'mysql') {
+    // The mysql client takes no URL: its parts, and the password asked (-p).
+    let parsed: URL | null = null;
+    try {
+      parsed = url ? new URL(url) : null;
+    } catch {
+      parsed = null;
+    }
+    if (!parsed) return `mysql <database> < ${file}`;
+    return `mysql -h ${parsed.hostname} -P ${parsed.port || 3306} -u ${decodeURIComponent(parsed.username) || 'root'} -p ${parsed.pathname.slice(1)} < ${file}`;
+  }
+  const fromEnv = /^(\w+) in (\.env[\w.-]*)$/.exec(urlOrigin);
+  const client = `psql "${fromEnv ? `$${fromEnv[1]}` : url ?? '<database url>'}" -f ${file}`;
+  if (!fromEnv) return client;
+  const where = url ? ` (${maskPassword(url)}, ${fromEnv[1]} in ${fromEnv[2]})` : '';
+  return `(set -a; . ./${fromEnv[2]}; set +a; ${client})${where}`;
 }
 
 function nextSteps(app: AppInfo, settings: InitSettings, result: InitResult, opts: InitOptions, ctx: Context): void {
@@ -128,7 +156,7 @@ function nextSteps(app: AppInfo, settings: InitSettings, result: InitResult, opt
   if (settings.migration === 'prisma') {
     steps.push(`Create and apply the migration of the ${settings.table} table: ${run('makemigration')} -- --name add_${settings.table} && ${run('migrate:local')}`);
   } else if (settings.migration === 'sql' && result.sqlFile) {
-    steps.push(`Create the ${settings.table} table: ${sqlCommand(settings.database, result.sqlFile, settings.dataSource.url)}`);
+    steps.push(`Create the ${settings.table} table: ${sqlCommand(settings.database, result.sqlFile, settings.dataSource)}`);
   } else if (settings.migration === 'none') {
     steps.push(`Create the ${settings.table} table yourself (columns: see ${app.resourcesDir}/${settings.table}.ts).`);
   }

@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Job } from '../client/api-types.js';
 import { connect, type TargetOptions } from '../client/session.js';
-import { colorStatus, formatDate, jobDuration, printJson, printJsonLine, truncate } from '../output/format.js';
+import { colorStatus, formatDate, jobDuration, jobDurationMs, printJson, printJsonLine, truncate } from '../output/format.js';
 import { printTable, type Column } from '../output/table.js';
 
 export interface ListOptions extends TargetOptions {
@@ -17,19 +17,25 @@ export interface ListOptions extends TargetOptions {
   /** ISO 8601, already resolved from `--since`. */
   since?: string;
   limit?: number;
+  /** Redraw the table every 2 s until Ctrl-C (list-watch.ts); only on a terminal. */
+  watch?: boolean;
 }
 
 const DEFAULT_LIMIT = 20;
 /** The API's largest page (docs/http-api.md). */
 const PAGE = 500;
 
+/** `40% (40/100)`: the tasks that ran to an end (done or failed), as the progress counts them. */
 export function progressCell(job: Job): string {
-  const finished = job.tasks.done + job.tasks.failed + job.tasks.cancelled;
-  return `${job.progress}% (${finished}/${job.tasks.total})`;
+  return `${job.progress}% (${job.tasks.done + job.tasks.failed}/${job.tasks.total})`;
 }
 
 export async function run(opts: ListOptions, ctx: Context): Promise<void> {
   if (opts.mine && opts.all) throw new UsageError('--mine and --all contradict each other: pass one of them.');
+  if (opts.watch) {
+    const { watch } = await import('./list-watch.js');
+    return watch((frame) => run({ ...opts, watch: false }, frame), ctx);
+  }
   const limit = opts.limit ?? DEFAULT_LIMIT;
   const { jobs: api, target } = await connect(opts, ctx);
   const jobs: Job[] = [];
@@ -68,7 +74,8 @@ export async function run(opts: ListOptions, ctx: Context): Promise<void> {
     { header: 'PROGRESS', cell: progressCell, plain: (j) => String(j.progress), align: 'right' },
     { header: 'STARTED BY', cell: (j) => (j.startedBy !== null && j.startedBy === me ? 'you' : truncate(j.startedBy ?? '', 13)), plain: (j) => j.startedBy ?? '' },
     { header: 'CREATED', cell: (j) => formatDate(j.createdAt, tty), plain: (j) => j.createdAt ?? '' },
-    { header: 'DURATION', cell: (j) => jobDuration(j), align: 'right' },
+    // Piped: milliseconds, a number scripts can compare (`622`, not `622ms`).
+    { header: 'DURATION', cell: (j) => jobDuration(j), plain: (j) => String(jobDurationMs(j) ?? ''), align: 'right' },
   ];
   printTable(ctx, columns, jobs);
   if (more && tty) ctx.info(ctx.color.dim(`Showing the ${jobs.length} newest; more with --limit ${Math.max(limit * 2, 100)}.`));

@@ -56,7 +56,7 @@ async function credentialsFor(opts: LoginOptions, ctx: Context, http: HttpClient
   if (opts.token !== undefined) {
     if (opts.username !== undefined || opts.passwordStdin) throw new UsageError('--token logs in with a personal token: leave out --username and --password-stdin.');
     const token = (opts.token === '-' ? await firstLineOfStdin(ctx, '--token -') : opts.token).trim();
-    if (!token.startsWith('afjobs_')) throw new UsageError('--token: a personal token starts with "afjobs_" (mint one with tokens/create, docs/http-api.md).');
+    if (!token.startsWith('afjobs_')) throw new UsageError('--token: a personal token starts with "afjobs_" (mint one with af-jobs token create).');
     return { kind: 'token', token };
   }
   let username = opts.username;

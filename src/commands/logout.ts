@@ -20,6 +20,6 @@ export async function run(opts: TargetOptions, ctx: Context): Promise<void> {
   if (profile.credentials.kind === 'session' && profile.credentials.expiresAt) {
     ctx.info(ctx.color.dim(`(AdminForth cannot end a session on the server: a copy of that session would work until ${profile.credentials.expiresAt}.)`));
   } else if (profile.credentials.kind === 'token') {
-    ctx.info(ctx.color.dim('(The personal token itself still works until it is revoked: tokens/revoke, docs/http-api.md.)'));
+    ctx.info(ctx.color.dim('(The personal token itself still works until it is revoked: af-jobs token revoke <id|name>.)'));
   }
 }

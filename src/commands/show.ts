@@ -5,7 +5,7 @@
 import type { Context } from '../context.js';
 import type { JobDetails, Task, TaskPage } from '../client/api-types.js';
 import { connect, type TargetOptions } from '../client/session.js';
-import { colorStatus, formatDate, jobDuration, printJson, printJsonLine, truncate } from '../output/format.js';
+import { colorStatus, formatDate, jobDuration, jobDurationMs, printJson, printJsonLine, truncate } from '../output/format.js';
 import { printFields, printTable, type Column } from '../output/table.js';
 import { progressCell } from './list.js';
 
@@ -32,7 +32,7 @@ function jobFields(job: JobDetails, ctx: Context, me: string | undefined): [stri
     ['started by', job.startedBy !== null && job.startedBy === me && tty ? `you (${job.startedBy})` : job.startedBy ?? ''],
     ['created', formatDate(job.createdAt, tty)],
     ['finished', formatDate(job.finishedAt, tty)],
-    ['duration', jobDuration(job)],
+    ['duration', tty ? jobDuration(job) : String(jobDurationMs(job) ?? '')],
     ['last error', job.lastError ?? ''],
     ['state', JSON.stringify(job.state)],
     ['can manage', job.canManage ? 'yes' : 'no'],

@@ -7,10 +7,15 @@ import type { JobEvent } from '../client/api-types.js';
 import type { Colors } from './colors.js';
 import { formatTime } from './format.js';
 
-/** Whether `tail` prints `event` at all: progress only moves the bar; state changes need `--states`. */
-export function isPrinted(event: JobEvent, options: { states: boolean; jsonl: boolean }): boolean {
+/**
+ * Whether `tail` prints `event` at all: progress only moves the bar (except in `-o jsonl`); state
+ * changes need `--states`; the other task events need `tasks` (`--events`, or a small job) in text
+ * output, so a job of thousands of tasks is a few lines and a bar, not thousands of lines.
+ */
+export function isPrinted(event: JobEvent, options: { states: boolean; jsonl: boolean; tasks: boolean }): boolean {
   if (event.type === 'task:state' || event.type === 'job:state') return options.states;
   if (event.type === 'job:progress') return options.jsonl;
+  if (event.type.startsWith('task:')) return options.jsonl || options.tasks;
   return true;
 }
 

@@ -34,14 +34,27 @@ export function jobDuration(job: { createdAt: string | null; finishedAt: string 
   return Number.isNaN(start) || Number.isNaN(end) ? '' : formatDuration(end - start);
 }
 
-/** `2026-03-01 10:00:01` in local time (terminal), or the ISO string as the app sent it (piped). */
+/** A job's run time in milliseconds (created → finished, or → now while it runs): what piped output prints. */
+export function jobDurationMs(job: { createdAt: string | null; finishedAt: string | null }, now = Date.now()): number | null {
+  if (!job.createdAt) return null;
+  const start = Date.parse(job.createdAt);
+  const end = job.finishedAt ? Date.parse(job.finishedAt) : now;
+  return Number.isNaN(start) || Number.isNaN(end) ? null : Math.max(0, end - start);
+}
+
+/**
+ * `2026-03-01 10:00:01 +01:00` in local time with its offset from UTC (`UTC` when there is none),
+ * on a terminal; piped, the ISO string as the app sent it.
+ */
 export function formatDate(value: string | null, tty: boolean): string {
   if (!value) return '';
   if (!tty) return value;
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  const offset = -date.getTimezoneOffset();
+  const zone = offset === 0 ? 'UTC' : `${offset > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${zone}`;
 }
 
 /** `HH:MM:SS.mmm` local time. */

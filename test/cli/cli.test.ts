@@ -48,7 +48,7 @@ describe('af-jobs (process)', () => {
       // commander's own errors too, without its text.
       const usage = await runBin(['list', '--bogus', '--json'], { env });
       expect(usage.code).toBe(EXIT.USAGE);
-      expect(JSON.parse(usage.stderr.trim())).toEqual({ error: { code: 'USAGE', exit: 2, message: "unknown option '--bogus'" } });
+      expect(JSON.parse(usage.stderr.trim())).toEqual({ error: { code: 'USAGE', exit: 2, message: "Unknown option '--bogus' for af-jobs list. Run af-jobs list --help" } });
       // Without it: text, as before.
       const text = await runBin(['list', '--url', 'http://127.0.0.1:9'], { env });
       expect(text.code).toBe(EXIT.CONNECTION);
@@ -61,7 +61,7 @@ describe('af-jobs (process)', () => {
   it('an unknown command is a usage error (exit 2) with a suggestion', async () => {
     const result = await runBin(['inti']);
     expect(result.code).toBe(EXIT.USAGE);
-    expect(result.stderr).toContain("unknown command 'inti'");
+    expect(result.stderr.trim()).toBe("Error: Unknown command 'inti' for af-jobs (did you mean init?). Run af-jobs --help");
     expect(result.stderr).toContain('init');
   });
 

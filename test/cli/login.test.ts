@@ -113,7 +113,7 @@ describe('login', () => {
 
     const refused = await af(['list'], { config: configDir(), env: { ...env, AF_JOBS_TOKEN: 'afjobs_not-a-real-token' } });
     expect(refused.code).toBe(EXIT.AUTH);
-    expect(refused.stderr.trim()).toBe(`Error: ${demo.url} refused the token from AF_JOBS_TOKEN (unknown, revoked or expired, or its user was removed): mint a new one and set AF_JOBS_TOKEN.`);
+    expect(refused.stderr.trim()).toBe(`Error: ${demo.url} refused the token from AF_JOBS_TOKEN (unknown, revoked or expired, or its user was removed): mint a new one with af-jobs token create (logged in with a password) and set AF_JOBS_TOKEN.`);
   });
 
   it('logout forgets the profile; then a command says how to log in (exit 4)', async () => {
@@ -211,14 +211,15 @@ describe('errors that name the fix', () => {
   it('bad flags are usage errors naming the flag (exit 2)', async () => {
     const config = configDir();
     const cases: [string[], string][] = [
-      [['list', '--status', 'finished'], `option '--status <status>' argument 'finished' is invalid. "finished" is not one of: queued, in_progress, done, done_with_errors, cancelled.`],
-      [['list', '--limit', '0'], `option '--limit <n>' argument '0' is invalid. expected a positive whole number, got "0".`],
-      [['tail', 'x', '--timeout', 'soon'], `option '--timeout <duration>' argument 'soon' is invalid. expected a duration like 90s, 10m or 2h, got "soon".`],
+      [['list', '--status', 'finished'], `Error: Invalid value 'finished' for --status <status> of af-jobs list: "finished" is not one of: queued, in_progress, done, done_with_errors, cancelled. Run af-jobs list --help`],
+      [['list', '--limit', '0'], `Error: Invalid value '0' for --limit <n> of af-jobs list: expected a positive whole number, got "0". Run af-jobs list --help`],
+      [['tail', 'x', '--timeout', 'soon'], `Error: Invalid value 'soon' for --timeout <duration> of af-jobs tail: expected a duration like 90s, 10m or 2h, got "soon". Run af-jobs tail --help`],
       [['list', '--url', 'localhost:3500'], `Error: --url "localhost:3500": only http:// and https:// URLs are supported.`],
       [['list', '--mine', '--all'], 'Error: --mine and --all contradict each other: pass one of them.'],
       [['retry', 'x', '--unfinished', '--task', '1'], 'Error: --unfinished and --task contradict each other: pass one of them.'],
-      [['show'], "error: missing required argument 'jobId'"],
-      [['list', '-o', 'yaml'], `error: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are table, json, jsonl.`],
+      [['show'], 'Error: Missing <jobId> for af-jobs show. Run af-jobs show --help'],
+      // A global flag: its help is af-jobs --help.
+      [['list', '-o', 'yaml'], `Error: Invalid value 'yaml' for -o, --output <format> of af-jobs: Allowed choices are table, json, jsonl. Run af-jobs --help`],
     ];
     for (const [args, message] of cases) {
       const result = await runInProcess(args, { cwd: config });
@@ -228,8 +229,8 @@ describe('errors that name the fix', () => {
   });
 
   it('--help of every command shows its examples', async () => {
-    for (const command of ['init', 'add-handler', 'add-component', 'login', 'logout', 'whoami', 'list', 'show', 'cancel', 'retry', 'tail']) {
-      const result = await runInProcess([command, '--help']);
+    for (const command of ['init', 'add-handler', 'add-component', 'login', 'logout', 'whoami', 'list', 'show', 'cancel', 'retry', 'tail', 'token', 'token create', 'profiles', 'completion']) {
+      const result = await runInProcess([...command.split(' '), '--help']);
       expect(result.code, command).toBe(EXIT.OK);
       expect(result.stdout, command).toContain('Examples:\n  $ af-jobs');
     }

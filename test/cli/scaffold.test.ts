@@ -4,7 +4,7 @@
  * second run changes nothing and says so, and `--dry-run` prints the plan and touches nothing.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { changedFiles, copyFixture, readTree, removeCopies, runInProcess, type FixtureName } from './helpers.js';
+import { changedFiles, copyFixture, readTree, removeCopies, runBin, runInProcess, type FixtureName } from './helpers.js';
 
 afterAll(removeCopies);
 
@@ -97,6 +97,30 @@ describe('--dry-run', () => {
     expect(component.code, component.stderr).toBe(0);
     expect(component.stdout).toContain('CREATE custom/SyncStockTasks.vue');
     expect(readTree(dir)).toEqual(before);
+  });
+});
+
+describe('issue 19 §8–9, through the binary without a terminal', () => {
+  it('init --dry-run takes the defaults instead of refusing, and writes nothing; without --dry-run it still asks for flags', async () => {
+    const dir = copyFixture('sqlite-prisma');
+    const before = readTree(dir);
+    const result = await runBin(['init', '--dry-run', '--dir', dir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('No terminal to ask on: the dry run takes the default of every question no flag answers (as --yes does).');
+    expect(result.stdout).toContain('CREATE resources/jobs.ts');
+    expect(result.stdout).toContain('CREATE jobs/example-job-route.ts');
+    expect(readTree(dir)).toEqual(before);
+    const refused = await runBin(['init', '--dir', dir]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--table <name>');
+  });
+
+  it("init on PostgreSQL: the table's next step loads the .env file that holds DATABASE_URL, and masks the password", async () => {
+    const dir = copyFixture('postgres-plain');
+    const result = await runBin(['init', '--yes', '--dir', dir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('Create the jobs table: (set -a; . ./.env.local; set +a; psql "$DATABASE_URL" -f migrations/create_jobs.sql) (postgres://postgres:***@localhost:5432/adminforth, DATABASE_URL in .env.local)');
+    expect(result.stderr).not.toMatch(/: psql "\$DATABASE_URL"/);
   });
 });
 

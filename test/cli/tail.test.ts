@@ -19,7 +19,8 @@ import { EXIT } from '../../src/errors.js';
 import { runCli } from '../../src/main.js';
 import { NO_PROMPTS, REPO } from './helpers.js';
 import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess } from '../helpers/demo-process.js';
-import { af, afInTerminal, configDir, jsonLines, removeConfigDirs, RunningCli, TestProxy } from './jobs-helpers.js';
+import { af, configDir, jsonLines, removeConfigDirs, RunningCli, TestProxy } from './jobs-helpers.js';
+import { afInPty, barFrames, PtyCli } from './pty.js';
 
 let demo: DemoProcess;
 let dbDir: string;
@@ -254,14 +255,117 @@ describe('tail loses and repeats no event', () => {
   });
 });
 
-describe('tail on a terminal', () => {
-  it('draws a progress bar with counts and rate on stderr, and readable lines on stdout', async () => {
+/** The job as the app reads it now (jobs/get). */
+async function jobNow(jobId: string): Promise<{ status: string; tasks: { total: number; done: number; failed: number; cancelled: number } }> {
+  const discovery = await (await fetch(`${demo.url}/adminapi/v1/plugin/background-jobs/instances`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' })).json() as any;
+  const answer = await (await fetch(`${demo.url}${discovery.instances[0].apiPath}/jobs/get`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ jobId }) })).json() as any;
+  return answer.job;
+}
+
+/** Resolves once the job has at least `count` finished tasks (read from the app, not guessed from time). */
+async function untilFinishedTasks(jobId: string, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { tasks } = await jobNow(jobId);
+    if (tasks.done + tasks.failed + tasks.cancelled >= count) return;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} did not reach ${count} finished tasks: ${JSON.stringify(tasks)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('tail on a terminal (a real pseudo-terminal)', () => {
+  it('the bar ends on the counts the summary gives; task lines with --events', async () => {
     const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 30, taskMs: 100, failTasks: [7] });
-    const result = await afInTerminal(['tail', jobId], { config });
-    expect(result.code, result.stderr).toBe(EXIT.JOB_FAILED);
-    expect(result.stdout).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} {2}task 7 {5}failed: Task 7 failed on purpose/m);
-    expect(result.stdout).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} {2}task 0 {5}done$/m);
-    expect(result.stdout).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} {2}job {8}finished DONE_WITH_ERRORS: Task 7/m);
-    expect(result.stderr).toMatch(/[█░]+ \d+\/30 +\d+% {2}✓ \d+ ✗ \d+ ⊘ 0 {2}\d+\.\d\/s/);
+    const { code, output } = await afInPty(['tail', jobId, '--events'], { config });
+    expect(code, output).toBe(EXIT.JOB_FAILED);
+    expect(output).toMatch(/\d{2}:\d{2}:\d{2}\.\d{3} {2}task 7 {5}failed: Task 7 failed on purpose/);
+    expect(output).toMatch(/\d{2}:\d{2}:\d{2}\.\d{3} {2}task 0 {5}done\r\n/);
+    expect(output).toMatch(/\d{2}:\d{2}:\d{2}\.\d{3} {2}job {8}finished DONE_WITH_ERRORS: Task 7/);
+    const frames = barFrames(output);
+    // Never backwards, and the last frame is the job's end: done + failed + cancelled = total.
+    for (let i = 1; i < frames.length; i++) expect(frames[i]!.finished, JSON.stringify(frames)).toBeGreaterThanOrEqual(frames[i - 1]!.finished);
+    expect(frames.at(-1)).toMatchObject({ finished: 30, total: 30, percent: 100, done: 29, failed: 1, cancelled: 0, rest: '' });
+    expect(output).toContain(': 29 done, 1 failed, 0 cancelled of 30.');
+    // The final frame stays above the summary line.
+    expect(output).toMatch(/30\/30 100% {2}✓ 29 ✗ 1 ⊘ 0\r?\n.*Error: Job \S+ finished DONE_WITH_ERRORS/);
+  });
+
+  it('a job half done: the bar starts at its counts and never rewinds; rate and ETA from live progress; Ctrl-C says the job keeps running (exit 130)', async () => {
+    // 100 tasks of 1 s, ten at a time: about ten seconds of live progress after the first round.
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 100, taskMs: 1000 });
+    await untilFinishedTasks(jobId, 10);
+    const tail = new PtyCli(['tail', jobId], { config });
+    try {
+      await tail.waitFor((out) => /\d+\.\d\/s ETA \d/.test(out), 'a rate and an ETA');
+      tail.press('\x03');
+      const { code, output } = await tail.done;
+      expect(code, output).toBe(EXIT.INTERRUPTED);
+      const frames = barFrames(output);
+      // Seeded from the job (at least the ten tasks finished before tail started), then only forwards,
+      // although tail printed the history of progress events from 0 first.
+      expect(frames[0]!.finished, JSON.stringify(frames)).toBeGreaterThanOrEqual(10);
+      for (let i = 1; i < frames.length; i++) expect(frames[i]!.finished, JSON.stringify(frames)).toBeGreaterThanOrEqual(frames[i - 1]!.finished);
+      // No rate before tail saw live progress.
+      expect(frames[0]!.rest).toBe('');
+      // 100 tasks: no task lines without --events.
+      expect(output).not.toMatch(/task \d+ +(started|done)/);
+      // The bar is cleared, then the note.
+      expect(output).toMatch(new RegExp(`\\r\\u001b\\[2K\\r?\\n?\\r?\\njob ${jobId} keeps running; af-jobs tail ${jobId} to follow again\\r\\n$`));
+      expect((await jobNow(jobId)).status).toBe('IN_PROGRESS');
+    } finally {
+      tail.kill();
+      await af(['cancel', jobId, '--yes'], { config });
+    }
+  });
+
+  it('a job that finished before tail looked: its final counts, no rate, and its task lines (at most 20 tasks)', async () => {
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 12, taskMs: 0 });
+    await untilFinishedTasks(jobId, 12);
+    const { code, output } = await afInPty(['tail', jobId], { config });
+    expect(code, output).toBe(EXIT.OK);
+    const frames = barFrames(output);
+    expect(frames.length).toBeGreaterThan(0);
+    for (const frame of frames) expect(frame).toMatchObject({ finished: 12, total: 12, done: 12, rest: '' });
+    expect(output).not.toContain('/s');
+    expect(output.match(/task \d+ +done/g)).toHaveLength(12);
+  });
+});
+
+describe('tail, quiet by default on big jobs', () => {
+  it('piped: no task lines without --events on a job of more than 20 tasks; --events prints them', async () => {
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 30, taskMs: 0 });
+    const quiet = await af(['tail', jobId], { config });
+    expect(quiet.code, quiet.stderr).toBe(EXIT.OK);
+    const types = quiet.stdout.trim().split('\n').map((line) => line.split('\t')[1]);
+    expect(types).not.toContain('task:done');
+    expect(types.at(-1)).toBe('job:finished');
+    const all = await af(['tail', jobId, '--events'], { config });
+    expect(all.stdout.split('\n').filter((line) => line.split('\t')[1] === 'task:done')).toHaveLength(30);
+    // --no-events on a small job.
+    const small = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 3, taskMs: 0 });
+    const none = await af(['tail', small, '--no-events'], { config });
+    expect(none.stdout).not.toContain('task:');
+  });
+
+  it('-q: only the final result line (stderr); --summary: only the summary on stdout, tab-separated', async () => {
+    const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 6, taskMs: 0, failTasks: [4] });
+    const quiet = await af(['tail', jobId, '-q'], { config });
+    expect(quiet.code, quiet.stderr).toBe(EXIT.JOB_FAILED);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^Error: Job ${jobId} finished DONE_WITH_ERRORS \\([^)]+\\): 5 done, 1 failed, 0 cancelled of 6\\. Last error: Task 4`))]);
+
+    const done = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 4, taskMs: 0 });
+    const ok = await af(['tail', done, '-q'], { config });
+    expect(ok.code, ok.stderr).toBe(EXIT.OK);
+    expect(ok.stdout).toBe('');
+    expect(ok.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^Job ${done} finished DONE \\([^)]+\\): 4 done, 0 failed, 0 cancelled of 4\\.$`))]);
+
+    const summary = await af(['tail', done, '--summary'], { config });
+    expect(summary.code, summary.stderr).toBe(EXIT.OK);
+    expect(summary.stderr).toBe('');
+    expect(summary.stdout.split('\n')).toEqual([expect.stringMatching(new RegExp(`^${done}\\tDONE\\t4\\t0\\t0\\t4\\t\\d+\\t\\d{4}-\\d{2}-\\d{2}T`))]);
+    const failedSummary = await af(['tail', jobId, '--summary'], { config });
+    expect(failedSummary.code).toBe(EXIT.JOB_FAILED);
+    expect(failedSummary.stdout).toMatch(new RegExp(`^${jobId}\\tDONE_WITH_ERRORS\\t5\\t1\\t0\\t6\\t`));
   });
 });
