@@ -25,6 +25,8 @@ export interface Job {
   /** 0–100. */
   progress: number;
   startedBy: string | null;
+  /** The starter's name (the users resource's username); null when unknown or from an older plugin. */
+  startedByName?: string | null;
   createdAt: string | null;
   finishedAt: string | null;
   tasks: TaskTotals;

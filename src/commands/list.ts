@@ -72,7 +72,7 @@ export async function run(opts: ListOptions, ctx: Context): Promise<void> {
     { header: 'HANDLER', cell: (j) => j.handler },
     { header: 'STATUS', cell: (j) => colorStatus(j.status, ctx.color), plain: (j) => j.status },
     { header: 'PROGRESS', cell: progressCell, plain: (j) => String(j.progress), align: 'right' },
-    { header: 'STARTED BY', cell: (j) => (j.startedBy !== null && j.startedBy === me ? 'you' : truncate(j.startedBy ?? '', 13)), plain: (j) => j.startedBy ?? '' },
+    { header: 'STARTED BY', cell: (j) => (j.startedBy !== null && j.startedBy === me ? 'you' : truncate(j.startedByName ?? j.startedBy ?? '', 16)), plain: (j) => j.startedByName ?? j.startedBy ?? '' },
     { header: 'CREATED', cell: (j) => formatDate(j.createdAt, tty), plain: (j) => j.createdAt ?? '' },
     // Piped: milliseconds, a number scripts can compare (`622`, not `622ms`).
     { header: 'DURATION', cell: (j) => jobDuration(j), plain: (j) => String(jobDurationMs(j) ?? ''), align: 'right' },

@@ -3,7 +3,7 @@
  * `--tasks` a page of its tasks (`jobs/tasks`), filtered by `--task-status`.
  */
 import type { Context } from '../context.js';
-import type { JobDetails, Task, TaskPage } from '../client/api-types.js';
+import type { Job, JobDetails, Task, TaskPage } from '../client/api-types.js';
 import { connect, type TargetOptions } from '../client/session.js';
 import { colorStatus, formatDate, jobDuration, jobDurationMs, printJson, printJsonLine, truncate } from '../output/format.js';
 import { printFields, printTable, type Column } from '../output/table.js';
@@ -29,7 +29,7 @@ function jobFields(job: JobDetails, ctx: Context, me: string | undefined): [stri
     ['status', tty ? colorStatus(job.status, ctx.color) : job.status],
     ['progress', tty ? progressCell(job) : String(job.progress)],
     ['tasks', `${job.tasks.total} (${counts})`],
-    ['started by', job.startedBy !== null && job.startedBy === me && tty ? `you (${job.startedBy})` : job.startedBy ?? ''],
+    ['started by', startedByText(job, me, tty)],
     ['created', formatDate(job.createdAt, tty)],
     ['finished', formatDate(job.finishedAt, tty)],
     ['duration', tty ? jobDuration(job) : String(jobDurationMs(job) ?? '')],
@@ -82,4 +82,11 @@ export async function run(opts: ShowOptions, ctx: Context): Promise<void> {
     const next = last < page.total ? `; next page: --offset ${last}` : '';
     ctx.info(ctx.color.dim(`Tasks ${page.offset + 1}–${last} of ${page.total}${filter}${next}.`));
   }
+}
+
+/** `alice (42)` — the name and the id; `you (alice, 42)` on a terminal for the caller's own jobs. */
+function startedByText(job: Job, me: string | null | undefined, tty: boolean): string {
+  if (job.startedBy === null) return '';
+  const who = job.startedByName ? `${job.startedByName} (${job.startedBy})` : job.startedBy;
+  return tty && job.startedBy === me ? `you (${job.startedByName ? `${job.startedByName}, ` : ''}${job.startedBy})` : who;
 }

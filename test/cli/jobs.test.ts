@@ -76,7 +76,8 @@ describe('list', () => {
     expect(rows).toHaveLength(2);
     const [id, name, handler, status, progress, startedBy, createdAt] = rows[1]!;
     expect({ id, name, handler, status, progress }).toEqual({ id: doneJob, name: 'demo_job × 3', handler: 'demo_job', status: 'DONE', progress: '100' });
-    expect(startedBy).toMatch(/^[0-9a-f-]{36}$/);
+    // The starter's name, not their id (issue 19); -o json has both.
+    expect(startedBy).toBe('adminforth');
     expect(createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(rows[0]).toHaveLength(8);
 

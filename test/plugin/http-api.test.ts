@@ -144,7 +144,7 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
       expect(json.jobs.map((j: any) => j.id).sort()).toEqual([viewerJob, failedJob, ...adminJobs].sort());
       expect(json.nextCursor).toBeNull();
       expect(json.jobs.find((j: any) => j.id === failedJob)).toEqual({
-        id: failedJob, name: 'list failing', handler: 'listing', status: 'DONE_WITH_ERRORS', progress: 100, startedBy: adminPk,
+        id: failedJob, name: 'list failing', handler: 'listing', status: 'DONE_WITH_ERRORS', progress: 100, startedBy: adminPk, startedByName: 'adminforth',
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         tasks: { total: 3, done: 2, failed: 1, cancelled: 0 }, lastError: 'task 1 failed on purpose',
       });
@@ -193,7 +193,7 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
       const { status: code, json } = await asAdmin()('jobs/get', { jobId });
       expect(code).toBe(200);
       expect(json.job).toMatchObject({
-        id: jobId, name: 'get me', handler: 'quick', status: 'DONE_WITH_ERRORS', progress: 100, startedBy: adminPk,
+        id: jobId, name: 'get me', handler: 'quick', status: 'DONE_WITH_ERRORS', progress: 100, startedBy: adminPk, startedByName: 'adminforth',
         tasks: { total: 4, done: 3, failed: 1, cancelled: 0 }, lastError: 'task 3 failed on purpose',
         state: { error: 'task 3 failed on purpose' },
         taskCounts: { SCHEDULED: 0, IN_PROGRESS: 0, DONE: 3, FAILED: 1, CANCELLED: 0 },

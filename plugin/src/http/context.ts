@@ -13,6 +13,7 @@ import type { TokenStore } from '../store/token-store.js';
 import { accessInfoOf, type JobsPolicy } from './policy.js';
 import type { EventLog } from './event-log.js';
 import { ApiError } from './errors.js';
+import { UserNames } from './user-names.js';
 
 /** The members of BackgroundJobsPlugin the HTTP API uses. */
 export interface JobsPluginFacade {
@@ -52,6 +53,8 @@ export interface ApiContext {
   /** The row and stored state of a job, or null when it does not exist. */
   loadJob(jobId: string | number, field?: string): Promise<LoadedJob | null>;
   accessInfo(row: Record<string, any>): JobAccessInfo;
+  /** Names of users by id, for STARTED BY (user-names.ts). */
+  userNames: UserNames;
 }
 
 const NUMERIC_TYPES = new Set(['integer', 'float', 'decimal']);
@@ -73,6 +76,7 @@ export function createContext(plugin: JobsPluginFacade, policy: JobsPolicy, even
   };
   const ctx: ApiContext = {
     plugin, policy, events, engine, tokens,
+    userNames: new UserNames(plugin.adminforth),
     primaryKey: () => pkColumn().name,
     rowId(jobId, field = 'jobId') {
       const type = String(pkColumn().type ?? '').toLowerCase();

@@ -16,6 +16,8 @@ export interface JobSummary {
   /** 0–100. */
   progress: number;
   startedBy: string | null;
+  /** The starter's name in the users resource (`auth.usernameField`); null when unknown. */
+  startedByName: string | null;
   createdAt: string | null;
   finishedAt: string | null;
   tasks: { total: number; done: number; failed: number; cancelled: number };
@@ -34,7 +36,7 @@ const iso = (value: unknown): string | null => {
   return String(value);
 };
 
-export function toJobSummary(job: LoadedJob, o: PluginOptions): JobSummary {
+export function toJobSummary(job: LoadedJob, o: PluginOptions, names: Map<string, string> = new Map()): JobSummary {
   const { row, stored } = job;
   const state = row[o.stateField] && typeof row[o.stateField] === 'object' ? row[o.stateField] : {};
   const rowProgress = Number(row[o.progressField]);
@@ -45,6 +47,7 @@ export function toJobSummary(job: LoadedJob, o: PluginOptions): JobSummary {
     status: stored?.status ?? job.access.status,
     progress: stored ? progressOf(stored) : Number.isFinite(rowProgress) ? rowProgress : 0,
     startedBy: stored ? stored.startedBy : job.access.startedBy,
+    startedByName: names.get(String(stored ? stored.startedBy : job.access.startedBy)) ?? null,
     createdAt: iso(row[o.createdAtField]) ?? iso(stored?.createdAt),
     finishedAt: stored ? iso(stored.finishedAt) : iso(row[o.finishedAtField]),
     tasks: stored
@@ -54,10 +57,10 @@ export function toJobSummary(job: LoadedJob, o: PluginOptions): JobSummary {
   };
 }
 
-export function toJobDetails(job: LoadedJob, o: PluginOptions, taskCounts: Record<TaskStatus, number>): JobDetails {
+export function toJobDetails(job: LoadedJob, o: PluginOptions, taskCounts: Record<TaskStatus, number>, names?: Map<string, string>): JobDetails {
   const rowState = job.row[o.stateField];
   return {
-    ...toJobSummary(job, o),
+    ...toJobSummary(job, o, names),
     state: job.stored?.state ?? (rowState && typeof rowState === 'object' ? rowState : {}),
     taskCounts,
   };

@@ -86,7 +86,8 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
       const job = await visibleJob(ctx, caller.adminUser, body.jobId);
       const counts = job.stored ? await (await ctx.engine()).store.getTaskCounts(job.stored.jobKey) : emptyTaskCounts();
       const canManage = await ctx.policy.canManage(caller.adminUser, job.access);
-      return { job: { ...toJobDetails(job, o, counts), canManage } };
+      const names = await ctx.userNames.namesOf([job.stored?.startedBy ?? job.access.startedBy]);
+      return { job: { ...toJobDetails(job, o, counts, names), canManage } };
     },
   });
 

@@ -138,11 +138,12 @@ export async function listJobs(ctx: ApiContext, adminUser: AdminUserLike, body: 
   if (hasMore) nextCursor = cursorOf(visible[visible.length - 1]);
   else if (!exhausted && lastScanned) nextCursor = cursorOf(lastScanned); // the scan limit stopped us
 
-  const jobs: JobSummary[] = [];
+  const loaded: LoadedJob[] = [];
   for (const row of visible) {
     const stored = await engine.store.getJob(String(row[pk]));
-    const job: LoadedJob = { id: String(row[pk]), row, stored: stored && stored.status !== 'DRAFT' ? stored : null, access: ctx.accessInfo(row) };
-    jobs.push(toJobSummary(job, o));
+    loaded.push({ id: String(row[pk]), row, stored: stored && stored.status !== 'DRAFT' ? stored : null, access: ctx.accessInfo(row) });
   }
+  const names = await ctx.userNames.namesOf(loaded.map((job) => job.stored?.startedBy ?? job.access.startedBy));
+  const jobs: JobSummary[] = loaded.map((job) => toJobSummary(job, o, names));
   return { jobs, nextCursor };
 }
