@@ -34,6 +34,21 @@ function isLocalPostgres(pid: number): boolean {
   }
 }
 
+/**
+ * CPU seconds the whole machine has spent busy since boot (every core, every process: /proc/stat
+ * less idle and iowait); null off Linux. Over a run, less the workload's own, it shows what else ran.
+ */
+export function machineBusySeconds(): number | null {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const ticks = fields.slice(0, 8).map(Number);
+    const idle = ticks[3] + ticks[4];
+    return (ticks.reduce((a, b) => a + b, 0) - idle) / TICKS_PER_SEC;
+  } catch {
+    return null;
+  }
+}
+
 export interface CpuSeconds {
   /** The app processes (the workload's, or both replicas'). */
   app: number;

@@ -10,6 +10,7 @@ import { availableDbKinds, freshDatabase, PG_URL } from '../test/helpers/databas
 import { JOBS_TABLE_SQL } from '../test/helpers/jobs-resource.js';
 import type { WorkloadResult } from './workload.js';
 import { measureCliStartup, type CliStartupResult } from './cli-startup.js';
+import { API_LOAD_CLIENTS, formatApiUnderLoad, runApiUnderLoad, targetsOf, type ApiUnderLoadResult } from './api-under-load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
@@ -31,6 +32,14 @@ const main = quick ? 20_000 : 100_000;
 const roundsArg = process.argv.find((a) => a.startsWith('--rounds='));
 const rounds = roundsArg ? Math.max(1, Number(roundsArg.slice('--rounds='.length)) || 1) : quick ? 1 : 3;
 const big = quick ? 100_000 : 1_000_000;
+/** `--only=<name>`: just that workload. */
+const ONLY = ['cli-startup', 'api-under-load'] as const;
+const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (onlyArg !== undefined && !(ONLY as readonly string[]).includes(onlyArg)) {
+  process.stderr.write(`Unknown workload in --only=${onlyArg}: use ${ONLY.map((o) => `--only=${o}`).join(' or ')}, or no --only for all\n`);
+  process.exit(2);
+}
+const only = onlyArg as (typeof ONLY)[number] | undefined;
 
 /**
  * PostgreSQL starts every workload from a checkpoint, so no workload pays for the WAL of the one
@@ -79,6 +88,43 @@ async function twoReplicas(tasks: number): Promise<WorkloadResult> {
   }
 }
 
+/**
+ * `api-under-load` on SQLite and PostgreSQL (when it answers): one run each, its own three phases
+ * (alone, (a), (b)) being the comparison. A 100,000-task job, each phase's throughput counted over
+ * the job or its first 30 s (10 s with --quick).
+ */
+async function apiUnderLoad(): Promise<ApiUnderLoadResult[]> {
+  const tasks = 100_000;
+  const windowSec = quick ? 10 : 30;
+  const results: ApiUnderLoadResult[] = [];
+  for (const kind of (await availableDbKinds()).filter((k) => k === 'sqlite' || k === 'postgres')) {
+    log(`api-under-load (${kind}): a ${tasks}-task job alone, then with ${API_LOAD_CLIENTS} clients polling jobs/list + jobs/get (100 ms pause, then none); at most ${windowSec} s a job`);
+    try {
+      if (kind === 'postgres') await checkpoint();
+      results.push(runApiUnderLoad(ROOT, kind, tasks, windowSec));
+    } catch (error) {
+      if (kind === 'sqlite') throw error;
+      log(`  skipped: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  return results;
+}
+
+/** The JSON of `api-under-load`: per database, each phase with its targets. */
+function apiUnderLoadJson(results: ApiUnderLoadResult[]): Record<string, unknown> {
+  return Object.fromEntries(results.map((r) => [r.kind, {
+    ...r,
+    targets: { paused: targetsOf(r.paused, 'paused'), noPause: targetsOf(r.noPause, 'noPause') },
+  }]));
+}
+
+if (only === 'api-under-load') {
+  const results = await apiUnderLoad();
+  if (json) process.stdout.write(`${JSON.stringify({ apiUnderLoad: apiUnderLoadJson(results) })}\n`);
+  else process.stdout.write(formatApiUnderLoad(results));
+  process.exit(0);
+}
+
 /** `af-jobs --help` as installed, against `node -e 0`; first, on a machine not yet warm from the rest. */
 log(`cli-startup: af-jobs --help (packed and unpacked) against node -e 0, ${quick ? 11 : 31} runs each`);
 const cliStartup: CliStartupResult = measureCliStartup(ROOT, quick ? 11 : 31);
@@ -86,7 +132,7 @@ function printCliStartup(): void {
   const c = cliStartup;
   process.stdout.write(`\ncli-startup (medians of ${c.runs}): node -e 0 ${c.nodeMs} ms, af-jobs --help installed ${c.builtMs} ms (${c.ratio}× node), from the sources under tsx ${c.sourcesMs} ms\n`);
 }
-if (process.argv.includes('--only=cli-startup')) {
+if (only === 'cli-startup') {
   if (json) process.stdout.write(`${JSON.stringify({ cliStartup })}\n`);
   else printCliStartup();
   process.exit(0);
@@ -147,6 +193,8 @@ const store1 = median('postgresStore1');
 const store2 = store1 ? median('postgresStore2') : null;
 
 const sqliteBig = median('sqliteLarge')!;
+// Once, after the rounds (its own phases are its comparison), so the rounds stay close together.
+const apiLoad = await apiUnderLoad();
 
 /** CPU seconds per 100,000 tasks over the run: the app's processes, and PostgreSQL's backends when measured. */
 function cpuPer100k(r: WorkloadResult): { app: number; database: number | null } | null {
@@ -164,6 +212,7 @@ if (json) {
   if (replicas) out.postgresTwoReplicas = { tasksPerSec: replicas.tasksPerSec, ratioToOneReplica: Number((replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(3)), rounds: spread('postgresTwoReplicas'), cpuSecPer100k: cpuPer100k(replicas) };
   if (store1 && store2) out.postgresStore = { oneOwner: store1.tasksPerSec, twoOwners: store2.tasksPerSec, ratio: Number((store2.tasksPerSec / store1.tasksPerSec).toFixed(3)), rounds: { oneOwner: spread('postgresStore1'), twoOwners: spread('postgresStore2') }, cpuSecPer100k: { oneOwner: cpuPer100k(store1), twoOwners: cpuPer100k(store2) } };
   out.cliStartup = cliStartup;
+  out.apiUnderLoad = apiUnderLoadJson(apiLoad);
   out.sqliteLarge = { tasks: sqliteBig.tasks, tasksPerSec: sqliteBig.tasksPerSec, enqueueSec: sqliteBig.enqueueSec, rssGrowthMb: sqliteBig.rssGrowthMb, roundsRssGrowthMb: spread('sqliteLarge', 'rssGrowthMb') };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else {
@@ -192,4 +241,5 @@ if (json) {
   if (replicas) process.stdout.write(`\npostgres, two replicas / one replica: ${(replicas.tasksPerSec / results.postgres.tasksPerSec).toFixed(2)}${of}\n`);
   if (store1 && store2) process.stdout.write(`postgres store without the app, two owners / one: ${(store2.tasksPerSec / store1.tasksPerSec).toFixed(2)}${of}\n`);
   printCliStartup();
+  process.stdout.write(`\napi-under-load (a 100,000-task job and ${API_LOAD_CLIENTS} clients on jobs/list + jobs/get):\n${formatApiUnderLoad(apiLoad)}`);
 }

@@ -200,8 +200,13 @@ function callerFrames(): string {
   return frames.filter((line) => !line.includes('node:internal') && !line.includes('node_modules')).slice(0, 3).join('\n');
 }
 
-/** The current test's name (or file), for leak reports. */
+/** The current test's name (or file), for leak reports; outside vitest (the bench's app process) a placeholder. */
 function expectStateName(): string {
-  const state = expect.getState();
-  return state.currentTestName ?? state.testPath ?? 'unknown test';
+  try {
+    const state = expect.getState();
+    return state.currentTestName ?? state.testPath ?? 'unknown test';
+  } catch {
+    // vitest throws when its worker state is missing: imported by a plain node process.
+    return 'outside vitest';
+  }
 }
