@@ -106,9 +106,16 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       options: this.options,
       loadRow: rowLoader(() => this.adminforth, resourceConfig),
       accessInfo: (row) => accessInfoOf(row, this.options, this.primaryKey()),
-      // Deleting a job's row cancels the job and removes its tasks.
+      // Deleting a finished job's row removes its tasks and events; a job still running or
+      // queued must be cancelled first (issue 20), so no delete stops work by surprise.
       onDelete: async (recordId) => {
-        if (this.engine) await this.engine.deleteJob(String(recordId));
+        if (!this.engine) return { ok: true };
+        const job = await this.engine.store.getJob(String(recordId));
+        if (job && (job.status === 'IN_PROGRESS' || job.status === 'QUEUED')) {
+          return { ok: false, error: `Job ${String(recordId)} is ${job.status}: cancel it first (its Cancel button, af-jobs cancel ${String(recordId)}, or plugin.cancelJob), then delete it.` };
+        }
+        await this.engine.deleteJob(String(recordId));
+        return { ok: true };
       },
       // Setting the status to CANCELLED cancels the job; other status edits would contradict the
       // engine's truth, so they are refused.
@@ -170,6 +177,10 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       maxEventsPerJob: this.options.maxEventsPerJob,
       maxClaimAhead: this.options.maxClaimAhead,
       maxTaskStateBytes: this.options.maxTaskStateBytes,
+      taskRetentionMs: this.options.taskRetentionMs,
+      jobRetentionMs: this.options.jobRetentionMs,
+      retentionIntervalMs: this.options.retentionIntervalMs,
+      deleteJobRow: async (jobId) => { await resource.delete(this.rowId(jobId)); },
       emit: (event) => {
         publish(event);
         if (event.type === 'job:finished') this.reassertFinalRow(event.jobId);

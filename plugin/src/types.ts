@@ -56,6 +56,15 @@ export interface PluginOptions {
   eventPollMs?: number;
   /** How long a finished job's events stay in the durable event log (ms, default 3,600,000). */
   eventRetentionMs?: number;
+  /**
+   * Task rows of a finished job are deleted this long after it finished (ms). Default 30 days;
+   * `false` keeps them. The job keeps its row and counts; its task list is then empty.
+   */
+  taskRetentionMs?: number | false;
+  /** Finished jobs — row, tasks and events — are deleted this long after they finished (ms). Default `false`: kept. */
+  jobRetentionMs?: number | false;
+  /** How often the retention pass runs, on one replica at a time (ms, default 600,000). */
+  retentionIntervalMs?: number;
   /** Events kept per job in the durable event log; older ones are dropped (default 10,000). */
   maxEventsPerJob?: number;
   /**

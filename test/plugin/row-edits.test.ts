@@ -33,10 +33,16 @@ const tasksOf = async (id: string) => {
 };
 
 describe('admin UI edits of a job row', () => {
-  it('deleting the row cancels the job (running signals abort) and removes its tasks', async () => {
+  it('deleting the row of a running job is refused until it is cancelled; then its tasks go with it', async () => {
     const jobId = await app.plugin.startNewJob('del', null, Array.from({ length: 5 }, () => ({ state: {} })), 'blocking');
     await expect.poll(async () => (await app.plugin.getJobTasks(jobId, { status: ['IN_PROGRESS'] })).total).toBe(2);
     expect(await tasksOf(jobId)).toBe(5);
+    const refused = await app.admin.deleteResourceRecord({ resource: resource(), recordId: jobId, record: (await row(jobId))!, adminUser: await adminUser() });
+    expect(refused.error).toBe(`Job ${jobId} is IN_PROGRESS: cancel it first (its Cancel button, af-jobs cancel ${jobId}, or plugin.cancelJob), then delete it.`);
+    expect(await row(jobId)).not.toBeNull();
+    expect((await app.plugin.getJob(jobId)).status).toBe('IN_PROGRESS');
+    expect(await tasksOf(jobId)).toBe(5);
+    await app.plugin.cancelJob(jobId);
     const record = await row(jobId);
     expect(await app.admin.deleteResourceRecord({ resource: resource(), recordId: jobId, record: record!, adminUser: await adminUser() })).toEqual({ error: null });
     expect(await row(jobId)).toBeNull();

@@ -291,6 +291,46 @@ describe.each(kinds)('JobStore contract (%s): changing a running job', (kind: Ki
     await check('retried');
   });
 
+  describe('retention', () => {
+    /** A job of `n` tasks, every one DONE, finished at `at`. */
+    async function finishedJob(n: number, at: number): Promise<number> {
+      const jobKey = await makeJob(store, tasksOf(n));
+      const claimed = await store.flush(flushOf(jobKey, 'A', { claim: n, parallelLimit: n, now: at }));
+      await store.flush(flushOf(jobKey, 'A', { finished: claimed.claimed.map((c) => ({ index: c.index, status: 'DONE' as const })), now: at }));
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'DONE', finishedAt: at });
+      return jobKey;
+    }
+
+    it('jobsToPurge lists finished jobs finished before the time, oldest first, until their tasks are purged', async () => {
+      const old = await finishedJob(3, T0 - 5000);
+      const older = await finishedJob(2, T0 - 9000);
+      const recent = await finishedJob(2, T0 - 10);
+      const running = await makeJob(store, tasksOf(2));
+      expect(await store.jobsToPurge(T0 - 1000, 10)).toEqual([older, old]);
+      expect(await store.jobsToPurge(T0 - 1000, 1)).toEqual([older]);
+      expect(await store.jobsToPurge(T0, 10)).toEqual([older, old, recent]);
+      expect(await store.jobsToDelete(T0 - 1000, 10)).toEqual([{ jobKey: older, jobId: `job-${older}` }, { jobKey: old, jobId: `job-${old}` }]);
+      expect(await store.purgeTasks(running, 10, T0)).toBe(0);
+      expect((await store.getTasks(running, { limit: 10, offset: 0 })).total).toBe(2);
+      expect(await store.purgeTasks(older, 10, T0)).toBe(2);
+      expect(await store.jobsToPurge(T0 - 1000, 10)).toEqual([old]);
+    });
+
+    it('purgeTasks deletes at most the chunk, lowest first, marks the job purged with the last one, and keeps its counts', async () => {
+      const jobKey = await finishedJob(5, T0 - 5000);
+      expect(await store.purgeTasks(jobKey, 2, T0)).toBe(2);
+      expect((await store.getTasks(jobKey, { limit: 10, offset: 0 })).tasks.map((t) => t.index)).toEqual([2, 3, 4]);
+      expect(await store.jobsToPurge(T0, 10)).toEqual([jobKey]);
+      expect(await store.purgeTasks(jobKey, 2, T0)).toBe(2);
+      expect(await store.purgeTasks(jobKey, 2, T0)).toBe(1);
+      expect(await store.jobsToPurge(T0, 10)).toEqual([]);
+      expect(await store.getTasks(jobKey, { limit: 10, offset: 0 })).toEqual({ tasks: [], total: 0 });
+      expect(await store.getJobByKey(jobKey)).toMatchObject({ status: 'DONE', total: 5, done: 5 });
+      expect(await store.getTaskCounts(jobKey)).toMatchObject({ DONE: 5 });
+      expect(await store.purgeTasks(jobKey, 2, T0)).toBe(0);
+    });
+  });
+
   it('promoteQueued promotes at most `max` jobs', async () => {
     const keys = [await makeJob(store, tasksOf(1), { status: 'QUEUED' }), await makeJob(store, tasksOf(1), { status: 'QUEUED' }), await makeJob(store, tasksOf(1), { status: 'QUEUED' })];
     expect((await store.promoteQueued('h', Infinity, undefined, 1)).map((j) => j.jobKey)).toEqual([keys[0]]);

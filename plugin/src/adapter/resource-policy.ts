@@ -27,7 +27,8 @@ export interface ResourcePolicyContext {
   loadRow(id: unknown): Promise<Record<string, any> | null>;
   accessInfo(row: Record<string, any>): JobAccessInfo;
   /** What an allowed delete of a job's row does (cancel the job, remove its tasks). */
-  onDelete(recordId: unknown): Promise<void>;
+  /** Removes the job's data, or refuses (a job still running). */
+  onDelete(recordId: unknown): Promise<HookAnswer>;
   /** An allowed edit of a job's row: its answer decides whether the edit goes on. */
   onEdit(args: { recordId: unknown; updates: Record<string, any>; oldRecord: Record<string, any> | undefined }): Promise<HookAnswer>;
 }
@@ -84,8 +85,7 @@ export function applyResourcePolicy(resource: AdminForthResource, ctx: ResourceP
   const refused = (verb: string): HookAnswer => ({ ok: false, error: `You may not ${verb} this job.` });
   hookList('delete', 'beforeSave').push(async (args: { recordId?: unknown; record?: Record<string, any>; adminUser?: AdminUser }): Promise<HookAnswer> => {
     if (!(await mayManage(args.adminUser, args.recordId, args.record))) return refused('delete');
-    await ctx.onDelete(args.recordId);
-    return { ok: true };
+    return ctx.onDelete(args.recordId);
   });
   hookList('edit', 'beforeSave').push(async (args: { recordId?: unknown; updates?: Record<string, any>; record?: Record<string, any>; oldRecord?: Record<string, any>; adminUser?: AdminUser }): Promise<HookAnswer> => {
     if (!(await mayManage(args.adminUser, args.recordId, args.oldRecord))) return refused('edit');

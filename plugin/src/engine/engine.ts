@@ -20,6 +20,7 @@ import { collectTaskStates, forEachTaskBatch } from './task-source.js';
 import { JobLocks } from './job-locks.js';
 import { closeFinishedJob, type FinishDeps } from './job-finish.js';
 import { progressOf } from './progress.js';
+import { purgeAllTasks, retentionPass, type RetentionReport } from './retention.js';
 
 export { progressOf } from './progress.js';
 import { EventStream, type SequencedEvent } from './event-stream.js';
@@ -50,7 +51,18 @@ export interface EngineOptions {
    * and writes nothing. Default 1,048,576 (1 MiB).
    */
   maxTaskStateBytes?: number;
+  /** Task rows of finished jobs are deleted this long after the job finished (ms; default 30 days; false: kept). */
+  taskRetentionMs?: number | false;
+  /** Finished jobs (row, tasks, events) are deleted this long after they finished (ms; default false: kept). */
+  jobRetentionMs?: number | false;
+  /** How often the retention pass runs (ms, default 10 minutes). */
+  retentionIntervalMs?: number;
+  /** Deletes a job's row where users see it (the resource), before the retention pass deletes its data. */
+  deleteJobRow?: (jobId: string) => Promise<void>;
 }
+
+/** Default of `taskRetentionMs`: 30 days. */
+export const DEFAULT_TASK_RETENTION_MS = 30 * 24 * 3600_000;
 
 /** Default of `maxTaskStateBytes`: 1 MiB of JSON. */
 export const DEFAULT_MAX_TASK_STATE_BYTES = 1_048_576;
@@ -109,6 +121,7 @@ export class Engine {
   readonly maxEventsPerJob: number;
   readonly maxTaskStateBytes: number;
   private readonly locks: JobLocks;
+  private readonly retention: { taskRetentionMs: number | false; jobRetentionMs: number | false; intervalMs: number; deleteJobRow?: (jobId: string) => Promise<void> };
   private readonly finishDeps: FinishDeps;
 
   constructor(options: EngineOptions) {
@@ -117,6 +130,12 @@ export class Engine {
       throw new JobsError('INVALID_INPUT', `maxTaskStateBytes must be a positive integer (bytes of JSON), got ${maxStateBytes}`);
     }
     this.maxTaskStateBytes = maxStateBytes;
+    this.retention = {
+      taskRetentionMs: retentionOption(options.taskRetentionMs, DEFAULT_TASK_RETENTION_MS, 'taskRetentionMs'),
+      jobRetentionMs: retentionOption(options.jobRetentionMs, false, 'jobRetentionMs'),
+      intervalMs: options.retentionIntervalMs ?? 600_000,
+      deleteJobRow: options.deleteJobRow,
+    };
     this.store = options.store;
     this.emit = options.emit;
     this.log = neverThrows(options.log ?? ((level, message) => console[level](message)));
@@ -183,6 +202,7 @@ export class Engine {
     every(this.heartbeatMs, () => this.heartbeat(), 'heartbeat');
     every(Math.max(500, Math.floor(this.leaseMs / 2)), () => this.recoverExpiredLeases(), 'lease recovery');
     every(this.pollMs, () => this.resumeJobs(), 'poll');
+    every(this.retention.intervalMs, () => this.runRetention(), 'retention');
   }
 
   get isStarted(): boolean {
@@ -292,14 +312,37 @@ export class Engine {
     return { status, tasks };
   }
 
-  /** Remove a job and its tasks (its row was deleted): running tasks are aborted first. */
+  /**
+   * Remove a job, its tasks and events (its row was deleted). A job still running is cancelled
+   * first (its tasks aborted); the tasks go in short transactions of a few thousand rows.
+   */
   async deleteJob(jobId: string): Promise<void> {
     const job = await this.store.getJob(String(jobId));
     if (!job) return;
     // No job:finished: the job's event log is deleted with it, a moment later.
     await this.store.cancelJob(job.jobKey, Date.now());
     await this.runners.get(job.jobKey)?.cancel();
+    await purgeAllTasks(this.store, job.jobKey);
     await this.store.deleteJob(job.jobKey);
+  }
+
+  /**
+   * One retention pass (retention.ts): task rows of jobs finished more than `taskRetentionMs`
+   * ago, and jobs finished more than `jobRetentionMs` ago, on one replica at a time. Runs every
+   * `retentionIntervalMs`; exposed for tests and for apps that want to run it at a time of their own.
+   */
+  runRetention(): Promise<RetentionReport> {
+    return retentionPass({
+      store: this.store, owner: this.owner, leaseMs: this.leaseMs, log: this.log,
+      taskRetentionMs: this.retention.taskRetentionMs, jobRetentionMs: this.retention.jobRetentionMs,
+      running: () => !this.stopped,
+      deleteJob: async (jobKey, jobId) => {
+        // The row first: a crash in between leaves the engine's data, which the next pass finds.
+        if (jobId !== null && this.retention.deleteJobRow) await this.retention.deleteJobRow(jobId);
+        await purgeAllTasks(this.store, jobKey);
+        await this.store.deleteJob(jobKey);
+      },
+    });
   }
 
   /**
@@ -583,6 +626,16 @@ function neverThrows(log: Logger): Logger {
       // nowhere left to report it
     }
   };
+}
+
+/** A retention option: a positive number of ms, or false (kept); names the option when it is neither. */
+function retentionOption(value: number | false | undefined, fallback: number | false, name: string): number | false {
+  if (value === undefined) return fallback;
+  if (value === false) return false;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new JobsError('INVALID_INPUT', `${name} must be a positive number of milliseconds, or false to keep everything, got ${String(value)}`);
+  }
+  return value;
 }
 
 /** Checks a handler definition; throws an error that names the fix. */

@@ -294,7 +294,24 @@ export interface JobStore {
   retryJob(
     jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED', events?: ChangeEvents<RetryInfo>,
   ): Promise<number>;
+  /** Remove a job, its tasks, events and interest (tasks in one statement: purge big jobs first, `purgeTasks`). */
   deleteJob(jobKey: number): Promise<void>;
+
+  /**
+   * Retention: keys of finished jobs (DONE, DONE_WITH_ERRORS, CANCELLED) finished before
+   * `finishedBefore` whose tasks are not purged yet, oldest first, at most `limit` (an index on
+   * (tasks_purged_at, finished_at): no scan of jobs purged before).
+   */
+  jobsToPurge(finishedBefore: number, limit: number): Promise<number[]>;
+  /**
+   * Delete at most `limit` task rows of a finished job, lowest indexes first, in one short
+   * transaction; when none is left, mark the job's tasks purged (`now`). Returns the rows deleted;
+   * 0 for a job that is not finished (retried meanwhile) or gone. The job keeps its counters; its
+   * task list (getTasks) is then empty with total 0.
+   */
+  purgeTasks(jobKey: number, limit: number, now: number): Promise<number>;
+  /** Retention: finished jobs finished before `finishedBefore`, oldest first, at most `limit`. */
+  jobsToDelete(finishedBefore: number, limit: number): Promise<{ jobKey: number; jobId: string | null }[]>;
 
   /**
    * Append tasks (JSON states) to an IN_PROGRESS or QUEUED job, after its highest index, in one

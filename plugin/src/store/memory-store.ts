@@ -11,7 +11,7 @@ import type {
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
 import { batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type WrittenBatch } from './event-batches.js';
-import { emptyTaskCounts } from './sqlite-store.js';
+import { emptyTaskCounts, taskCountsOf } from './sqlite-store.js';
 import { grantSlots, keepSlots, slotView, tasksToClaim, type SlotRow } from './slots.js';
 
 interface MemoryTask {
@@ -35,6 +35,7 @@ interface MemoryJob extends Omit<JobRow, 'state'> {
   finishAttempts: number;
   /** No task added later gets an index below this (one past the highest deleted task). */
   nextIndex: number;
+  tasksPurgedAt: number | null;
 }
 
 /** The job's task of that index (tasks stay in index order; a deleted one shifts the rest). */
@@ -71,7 +72,7 @@ export class MemoryJobStore implements JobStore {
     this.jobs.set(jobKey, {
       jobKey, jobId: null, handler: job.handler, name: job.name, status: 'DRAFT', startedBy: job.startedBy,
       total: 0, done: 0, failed: 0, cancelled: 0, state: JSON.stringify(job.state), lastError: null,
-      createdAt: job.now, finishedAt: null, owner: job.owner, tasks: [], finishOwner: null, finishUntil: 0, finishAttempts: 0, nextIndex: 0,
+      createdAt: job.now, finishedAt: null, owner: job.owner, tasks: [], finishOwner: null, finishUntil: 0, finishAttempts: 0, nextIndex: 0, tasksPurgedAt: null,
     });
     return jobKey;
   }
@@ -253,9 +254,10 @@ export class MemoryJobStore implements JobStore {
   }
 
   async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
-    const counts = emptyTaskCounts();
-    for (const task of this.jobs.get(jobKey)?.tasks ?? []) counts[task.status]++;
-    return counts;
+    // From the job's counters, as the database stores do (they outlive purged task rows).
+    const job = this.jobs.get(jobKey);
+    if (!job || job.status === 'DRAFT') return emptyTaskCounts();
+    return taskCountsOf(job, job.tasks.filter((t) => t.status === 'IN_PROGRESS').length);
   }
 
   async updateJobState(
@@ -302,6 +304,28 @@ export class MemoryJobStore implements JobStore {
     Object.assign(job, changes);
     reportWritten(events, [this.writeChangeEvents(jobKey, events, built)]);
     return retried.size;
+  }
+
+  async jobsToPurge(finishedBefore: number, limit: number): Promise<number[]> {
+    return this.finishedBefore(finishedBefore).filter((j) => j.tasksPurgedAt === null).slice(0, limit).map((j) => j.jobKey);
+  }
+
+  async purgeTasks(jobKey: number, limit: number, now: number): Promise<number> {
+    const job = this.jobs.get(jobKey);
+    if (!job || !isFinishedJobStatus(job.status)) return 0;
+    const deleted = job.tasks.splice(0, limit).length;
+    if (deleted < limit) job.tasksPurgedAt = now;
+    return deleted;
+  }
+
+  async jobsToDelete(finishedBefore: number, limit: number): Promise<{ jobKey: number; jobId: string | null }[]> {
+    return this.finishedBefore(finishedBefore).slice(0, limit).map((j) => ({ jobKey: j.jobKey, jobId: j.jobId }));
+  }
+
+  private finishedBefore(time: number): MemoryJob[] {
+    return [...this.jobs.values()]
+      .filter((j) => isFinishedJobStatus(j.status) && j.finishedAt !== null && j.finishedAt < time)
+      .sort((a, b) => a.finishedAt! - b.finishedAt!);
   }
 
   async deleteJob(jobKey: number): Promise<void> {
@@ -458,7 +482,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   private row(job: MemoryJob): JobRow {
-    const { tasks: _tasks, owner: _owner, finishOwner: _fo, finishUntil: _fu, finishAttempts: _fa, nextIndex: _ni, state, ...rest } = job;
+    const { tasks: _tasks, owner: _owner, finishOwner: _fo, finishUntil: _fu, finishAttempts: _fa, nextIndex: _ni, tasksPurgedAt: _tp, state, ...rest } = job;
     return { ...rest, state: JSON.parse(state) };
   }
 }

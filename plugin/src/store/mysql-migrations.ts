@@ -116,12 +116,15 @@ export const MYSQL_MIGRATIONS: MysqlMigration[] = [
   },
   {
     version: 5,
-    name: 'finish claims (beforeJobFinish) and named locks (updateJobFieldsAtomically)',
+    name: 'finish claims (beforeJobFinish), named locks (updateJobFieldsAtomically), retention',
     statements: [
       // One statement: the columns come together or not at all (a re-run reports 1060).
       `ALTER TABLE af_bj_jobs ADD COLUMN finish_owner VARCHAR(191) NULL, ADD COLUMN finish_until BIGINT NOT NULL DEFAULT 0,
         ADD COLUMN finish_attempts INT NOT NULL DEFAULT 0,
-        ADD COLUMN next_index INT NOT NULL DEFAULT 0`,
+        ADD COLUMN next_index INT NOT NULL DEFAULT 0,
+        ADD COLUMN tasks_purged_at BIGINT NULL`,
+      // Retention finds the jobs whose tasks are left by the NULL prefix (MySQL has no partial index).
+      'CREATE INDEX af_bj_jobs_to_purge ON af_bj_jobs (tasks_purged_at, finished_at)',
       `CREATE TABLE IF NOT EXISTS af_bj_locks (
         name VARCHAR(191) NOT NULL PRIMARY KEY,
         owner VARCHAR(191) NOT NULL,

@@ -26,7 +26,7 @@ import {
   addTasksIn, appendChangeEvents, claimFinishIn, deleteTaskIn, finishJobIn, insertTaskRows, lockedJob,
 } from './mysql-job-edits.js';
 import type { EngineEvent } from '../events.js';
-import { batchFromRaw, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch } from './event-batches.js';
+import { FINISHED_STATUSES_SQL, batchFromRaw, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch } from './event-batches.js';
 
 type RawJob = Parameters<typeof jobFromRaw>[0];
 type Rows<T> = (T & RowDataPacket)[];
@@ -260,25 +260,29 @@ export class MysqlJobStore implements JobStore {
     const statuses = opts.status && opts.status.length > 0 ? opts.status : null;
     const where = statuses ? 'job_key = ? AND status IN (?)' : 'job_key = ?';
     const params: unknown[] = statuses ? [jobKey, statuses] : [jobKey];
-    const [[rows], counts] = await Promise.all([
+    const [[rows], { counts, purged }] = await Promise.all([
       this.pool.query<Rows<{ idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }>>(
         `SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT ? OFFSET ?`,
         [...params, opts.limit, opts.offset]),
-      this.getTaskCounts(jobKey),
+      this.countsOf(jobKey),
     ]);
     return {
       tasks: rows.map((r) => ({ index: Number(r.idx), status: r.status, state: JSON.parse(r.state), attempt: Number(r.attempt), error: r.error })),
-      total: countOf(counts, statuses),
+      total: purged ? 0 : countOf(counts, statuses),
     };
   }
 
   async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
-    // One statement, one snapshot: the counters and the running tasks (through the status index).
-    const [rows] = await this.pool.query<Rows<{ total: number; done: number; failed: number; cancelled: number; running: number }>>(
-      `SELECT j.total, j.done, j.failed, j.cancelled,
+    return (await this.countsOf(jobKey)).counts;
+  }
+
+  /** One statement, one snapshot: the counters and the running tasks (through the status index); `purged`: retention deleted its task rows. */
+  private async countsOf(jobKey: number): Promise<{ counts: Record<TaskStatus, number>; purged: boolean }> {
+    const [rows] = await this.pool.query<Rows<{ total: number; done: number; failed: number; cancelled: number; running: number; tasks_purged_at: number | null }>>(
+      `SELECT j.total, j.done, j.failed, j.cancelled, j.tasks_purged_at,
          (SELECT COUNT(*) FROM af_bj_tasks t WHERE t.job_key = j.job_key AND t.status = 'IN_PROGRESS') AS running
        FROM af_bj_jobs j WHERE j.job_key = ? AND j.status <> 'DRAFT'`, [jobKey]);
-    return taskCountsOf(rows[0], Number(rows[0]?.running ?? 0));
+    return { counts: taskCountsOf(rows[0], Number(rows[0]?.running ?? 0)), purged: rows[0]?.tasks_purged_at != null };
   }
 
   async updateJobState(
@@ -349,6 +353,31 @@ export class MysqlJobStore implements JobStore {
     });
     reportWritten(events, [written]);
     return tasks;
+  }
+
+  async jobsToPurge(finishedBefore: number, limit: number): Promise<number[]> {
+    const [rows] = await this.pool.query<Rows<{ job_key: number }>>(`SELECT job_key FROM af_bj_jobs FORCE INDEX (af_bj_jobs_to_purge)
+      WHERE tasks_purged_at IS NULL AND finished_at < ? AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT ?`,
+    [Math.round(finishedBefore), limit]);
+    return rows.map((r) => Number(r.job_key));
+  }
+
+  /** One short transaction: the job row (shared lock: a retry cannot reopen it meanwhile), then at most `limit` task rows, lowest first. */
+  async purgeTasks(jobKey: number, limit: number, now: number): Promise<number> {
+    return this.transaction(async (conn) => {
+      const [[job]] = await conn.query<Rows<{ job_key: number }>>(
+        `SELECT job_key FROM af_bj_jobs WHERE job_key = ? AND status IN ${FINISHED_STATUSES_SQL} LOCK IN SHARE MODE`, [jobKey]);
+      if (!job) return 0;
+      const [result] = await conn.query<ResultSetHeader>('DELETE FROM af_bj_tasks WHERE job_key = ? ORDER BY idx LIMIT ?', [jobKey, limit]);
+      if (result.affectedRows < limit) await conn.query('UPDATE af_bj_jobs SET tasks_purged_at = ? WHERE job_key = ?', [Math.round(now), jobKey]);
+      return result.affectedRows;
+    });
+  }
+
+  async jobsToDelete(finishedBefore: number, limit: number): Promise<{ jobKey: number; jobId: string | null }[]> {
+    const [rows] = await this.pool.query<Rows<{ job_key: number; job_id: string | null }>>(`SELECT job_key, job_id FROM af_bj_jobs
+      WHERE finished_at < ? AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT ?`, [Math.round(finishedBefore), limit]);
+    return rows.map((r) => ({ jobKey: Number(r.job_key), jobId: r.job_id === null ? null : String(r.job_id) }));
   }
 
   async deleteJob(jobKey: number): Promise<void> {

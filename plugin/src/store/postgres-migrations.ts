@@ -135,7 +135,9 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       ALTER TABLE af_bj_jobs ADD COLUMN finish_owner TEXT,
         ADD COLUMN finish_until BIGINT NOT NULL DEFAULT 0,
         ADD COLUMN finish_attempts INTEGER NOT NULL DEFAULT 0,
-        ADD COLUMN next_index INTEGER NOT NULL DEFAULT 0;
+        ADD COLUMN next_index INTEGER NOT NULL DEFAULT 0,
+        ADD COLUMN tasks_purged_at BIGINT;
+      CREATE INDEX af_bj_jobs_to_purge ON af_bj_jobs (finished_at) WHERE tasks_purged_at IS NULL;
       CREATE TABLE af_bj_locks (
         name TEXT PRIMARY KEY,
         owner TEXT NOT NULL,

@@ -351,23 +351,27 @@ export class PostgresJobStore implements JobStore {
     const where = statuses ? 'job_key = $1 AND status = ANY($2::text[])' : 'job_key = $1';
     const params: unknown[] = statuses ? [jobKey, statuses] : [jobKey];
     const n = params.length;
-    const [{ rows }, counts] = await Promise.all([
+    const [{ rows }, { counts, purged }] = await Promise.all([
       this.pool.query<{ idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }>(
         `SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT $${n + 1} OFFSET $${n + 2}`,
         [...params, opts.limit, opts.offset]),
-      this.getTaskCounts(jobKey),
+      this.countsOf(jobKey),
     ]);
     return {
       tasks: rows.map((r) => ({ index: Number(r.idx), status: r.status, state: JSON.parse(r.state), attempt: Number(r.attempt), error: r.error })),
-      total: countOf(counts, statuses),
+      total: purged ? 0 : countOf(counts, statuses),
     };
   }
 
   async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
-    // The job row keeps every count, the running tasks too (af_bj_jobs.running, postgres-flush.ts).
-    const { rows: [job] } = await this.pool.query<{ total: number; done: number; failed: number; cancelled: number; running: number }>(
-      `SELECT total, done, failed, cancelled, running FROM af_bj_jobs WHERE job_key = $1 AND status <> 'DRAFT'`, [jobKey]);
-    return taskCountsOf(job, Number(job?.running ?? 0));
+    return (await this.countsOf(jobKey)).counts;
+  }
+
+  /** The job row keeps every count, the running tasks too (af_bj_jobs.running, postgres-flush.ts); `purged`: retention deleted its task rows. */
+  private async countsOf(jobKey: number): Promise<{ counts: Record<TaskStatus, number>; purged: boolean }> {
+    const { rows: [job] } = await this.pool.query<{ total: number; done: number; failed: number; cancelled: number; running: number; tasks_purged_at: string | null }>(
+      `SELECT total, done, failed, cancelled, running, tasks_purged_at FROM af_bj_jobs WHERE job_key = $1 AND status <> 'DRAFT'`, [jobKey]);
+    return { counts: taskCountsOf(job, Number(job?.running ?? 0)), purged: job?.tasks_purged_at != null };
   }
 
   async updateJobState(
@@ -461,6 +465,36 @@ export class PostgresJobStore implements JobStore {
     });
     reportWritten(events, [written]);
     return tasks;
+  }
+
+  async jobsToPurge(finishedBefore: number, limit: number): Promise<number[]> {
+    const { rows } = await this.pool.query<{ job_key: string }>(`SELECT job_key FROM af_bj_jobs
+      WHERE tasks_purged_at IS NULL AND finished_at < $1 AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT $2`,
+    [Math.round(finishedBefore), limit]);
+    return rows.map((r) => Number(r.job_key));
+  }
+
+  /**
+   * One short transaction: the job row (FOR SHARE: a retry cannot reopen it meanwhile), then at
+   * most `limit` task rows by primary key. A finished job's tasks are leased by nobody, so no
+   * flush holds them.
+   */
+  async purgeTasks(jobKey: number, limit: number, now: number): Promise<number> {
+    return this.transaction(async (client) => {
+      const { rows: [job] } = await client.query(`SELECT 1 FROM af_bj_jobs WHERE job_key = $1 AND status IN ${FINISHED_STATUSES_SQL} FOR SHARE`, [jobKey]);
+      if (!job) return 0;
+      const { rowCount } = await client.query(`DELETE FROM af_bj_tasks WHERE job_key = $1 AND idx IN (
+        SELECT idx FROM af_bj_tasks WHERE job_key = $1 ORDER BY idx LIMIT $2)`, [jobKey, limit]);
+      const deleted = rowCount ?? 0;
+      if (deleted < limit) await client.query('UPDATE af_bj_jobs SET tasks_purged_at = $2 WHERE job_key = $1', [jobKey, Math.round(now)]);
+      return deleted;
+    });
+  }
+
+  async jobsToDelete(finishedBefore: number, limit: number): Promise<{ jobKey: number; jobId: string | null }[]> {
+    const { rows } = await this.pool.query<{ job_key: string; job_id: string | null }>(`SELECT job_key, job_id FROM af_bj_jobs
+      WHERE finished_at < $1 AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT $2`, [Math.round(finishedBefore), limit]);
+    return rows.map((r) => ({ jobKey: Number(r.job_key), jobId: r.job_id }));
   }
 
   async deleteJob(jobKey: number): Promise<void> {

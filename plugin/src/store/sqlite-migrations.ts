@@ -94,12 +94,14 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   },
   {
     version: 5,
-    name: 'finish claims (beforeJobFinish) and named locks (updateJobFieldsAtomically)',
+    name: 'finish claims (beforeJobFinish), named locks (updateJobFieldsAtomically), retention',
     sql: `
       ALTER TABLE af_bj_jobs ADD COLUMN finish_owner TEXT;
       ALTER TABLE af_bj_jobs ADD COLUMN finish_until INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE af_bj_jobs ADD COLUMN finish_attempts INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE af_bj_jobs ADD COLUMN next_index INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE af_bj_jobs ADD COLUMN tasks_purged_at INTEGER;
+      CREATE INDEX af_bj_jobs_to_purge ON af_bj_jobs (tasks_purged_at, finished_at);
       CREATE TABLE af_bj_locks (
         name TEXT PRIMARY KEY,
         owner TEXT NOT NULL,

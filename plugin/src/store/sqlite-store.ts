@@ -350,7 +350,7 @@ export class SqliteJobStore implements JobStore {
     const { rows, total } = this.db.transaction(() => ({
       rows: this.db.prepare(`SELECT idx, status, state, attempt, error FROM af_bj_tasks WHERE ${where} ORDER BY idx LIMIT ? OFFSET ?`)
         .all(...params, opts.limit, opts.offset) as { idx: number; status: TaskStatus; state: string; attempt: number; error: string | null }[],
-      total: countOf(this.countsSync(jobKey), statuses),
+      total: this.purgedSync(jobKey) ? 0 : countOf(this.countsSync(jobKey), statuses),
     }))();
     return {
       tasks: rows.map((r) => ({ index: r.idx, status: r.status, state: JSON.parse(r.state), attempt: r.attempt, error: r.error })),
@@ -360,6 +360,10 @@ export class SqliteJobStore implements JobStore {
 
   async getTaskCounts(jobKey: number): Promise<Record<TaskStatus, number>> {
     return this.db.transaction(() => this.countsSync(jobKey))();
+  }
+
+  private purgedSync(jobKey: number): boolean {
+    return this.st('SELECT 1 FROM af_bj_jobs WHERE job_key = ? AND tasks_purged_at IS NOT NULL').get(jobKey) !== undefined;
   }
 
   private countsSync(jobKey: number): Record<TaskStatus, number> {
@@ -432,6 +436,30 @@ export class SqliteJobStore implements JobStore {
     }).immediate();
     reportWritten(events, [written]);
     return tasks;
+  }
+
+  async jobsToPurge(finishedBefore: number, limit: number): Promise<number[]> {
+    const rows = this.st(`SELECT job_key FROM af_bj_jobs INDEXED BY af_bj_jobs_to_purge
+      WHERE tasks_purged_at IS NULL AND finished_at < ? AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT ?`)
+      .all(finishedBefore, limit) as { job_key: number }[];
+    return rows.map((r) => Number(r.job_key));
+  }
+
+  async purgeTasks(jobKey: number, limit: number, now: number): Promise<number> {
+    return this.db.transaction(() => {
+      const job = this.st(`SELECT 1 FROM af_bj_jobs WHERE job_key = ? AND status IN ${FINISHED_STATUSES_SQL}`).get(jobKey);
+      if (!job) return 0;
+      const deleted = this.st(`DELETE FROM af_bj_tasks WHERE job_key = ? AND idx IN (SELECT idx FROM af_bj_tasks WHERE job_key = ? ORDER BY idx LIMIT ?)`)
+        .run(jobKey, jobKey, limit).changes;
+      if (deleted < limit) this.st('UPDATE af_bj_jobs SET tasks_purged_at = ? WHERE job_key = ?').run(now, jobKey);
+      return deleted;
+    }).immediate();
+  }
+
+  async jobsToDelete(finishedBefore: number, limit: number): Promise<{ jobKey: number; jobId: string | null }[]> {
+    const rows = this.st(`SELECT job_key, job_id FROM af_bj_jobs WHERE finished_at < ? AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT ?`)
+      .all(finishedBefore, limit) as { job_key: number; job_id: string | null }[];
+    return rows.map((r) => ({ jobKey: Number(r.job_key), jobId: r.job_id === null ? null : String(r.job_id) }));
   }
 
   async deleteJob(jobKey: number): Promise<void> {
