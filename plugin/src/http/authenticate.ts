@@ -74,16 +74,60 @@ async function allowedByHooks(adminforth: IAdminForth, adminUser: AdminUserLike,
 }
 
 /**
+ * Login cookies verified a moment ago, by their exact text: a client polling the API
+ * would otherwise have its cookie's signature checked and its user read on every request (about a
+ * millisecond of CPU each, issue 17's api-under-load bench). Kept `ttlMs` (the plugin's
+ * `userRecheckMs`, as the websocket trusts a user) and never past the cookie's own expiry; a
+ * demoted or deleted user is refused again within that time. Personal tokens are not kept: a
+ * revoked one stops working at once. The app's
+ * `adminUserAuthorize` hooks still run on every request (they may look at the request).
+ */
+export class VerifiedCredentials {
+  private readonly entries = new Map<string, { caller: Caller; until: number }>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get(key: string, now: number): Caller | null {
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (entry.until <= now) {
+      this.entries.delete(key);
+      return null;
+    }
+    return entry.caller;
+  }
+
+  set(key: string, caller: Caller, now: number, expiresAt: number | null): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= 10_000) this.entries.clear();
+    this.entries.set(key, { caller, until: Math.min(now + this.ttlMs, expiresAt ?? Infinity) });
+  }
+}
+
+/** The `exp` of a JWT that was just verified (its payload is then authentic), in ms; null when absent. */
+function jwtExpiry(jwt: string): number | null {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return typeof payload?.exp === 'number' ? payload.exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The caller, or null when the request carries no valid credentials. A present but malformed,
  * unknown, expired or revoked bearer token is a failure even if a cookie is also sent.
  */
-export async function authenticate(adminforth: IAdminForth, tokens: () => Promise<TokenStore>, input: AuthInput): Promise<Caller | null> {
+export async function authenticate(
+  adminforth: IAdminForth, tokens: () => Promise<TokenStore>, input: AuthInput, verified?: VerifiedCredentials,
+): Promise<Caller | null> {
   const bearer = bearerToken(input.headers);
+  const now = Date.now();
   if (bearer !== undefined) {
     if (bearer === null || !bearer.startsWith(TOKEN_PREFIX)) return null;
+    // Not cached: a revoked token stops working at once (tokens/revoke promises it).
     const store = await tokens();
     const token = await store.findByHash(hashToken(bearer));
-    const now = Date.now();
     if (!token || (token.expiresAt !== null && token.expiresAt <= now)) return null;
     const adminUser = await userByPk(adminforth, token.userPk);
     if (!adminUser || !(await allowedByHooks(adminforth, adminUser, input))) return null;
@@ -94,7 +138,11 @@ export async function authenticate(adminforth: IAdminForth, tokens: () => Promis
   }
   const jwt = input.cookies.find((c) => c.key === cookieName(adminforth))?.value;
   if (!jwt) return null;
+  const known = verified?.get(`cookie:${jwt}`, now);
+  if (known) return (await allowedByHooks(adminforth, known.adminUser, input)) ? known : null;
   const adminUser = (await adminforth.auth.verify(jwt, 'auth')) as AdminUserLike | null;
   if (!adminUser || !(await allowedByHooks(adminforth, adminUser, input))) return null;
-  return { adminUser, via: 'cookie' };
+  const caller: Caller = { adminUser, via: 'cookie' };
+  verified?.set(`cookie:${jwt}`, caller, now, jwtExpiry(jwt));
+  return caller;
 }

@@ -14,6 +14,7 @@ import { accessInfoOf, type JobsPolicy } from './policy.js';
 import type { EventLog } from './event-log.js';
 import { ApiError } from './errors.js';
 import { UserNames } from './user-names.js';
+import { VerifiedCredentials } from './authenticate.js';
 
 /** The members of BackgroundJobsPlugin the HTTP API uses. */
 export interface JobsPluginFacade {
@@ -55,6 +56,8 @@ export interface ApiContext {
   accessInfo(row: Record<string, any>): JobAccessInfo;
   /** Names of users by id, for STARTED BY (user-names.ts). */
   userNames: UserNames;
+  /** Cookies and tokens verified a moment ago (authenticate.ts). */
+  verified: VerifiedCredentials;
 }
 
 const NUMERIC_TYPES = new Set(['integer', 'float', 'decimal']);
@@ -77,6 +80,7 @@ export function createContext(plugin: JobsPluginFacade, policy: JobsPolicy, even
   const ctx: ApiContext = {
     plugin, policy, events, engine, tokens,
     userNames: new UserNames(plugin.adminforth),
+    verified: new VerifiedCredentials(o.userRecheckMs ?? 2000),
     primaryKey: () => pkColumn().name,
     rowId(jobId, field = 'jobId') {
       const type = String(pkColumn().type ?? '').toLowerCase();

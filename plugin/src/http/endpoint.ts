@@ -39,7 +39,7 @@ export function registerApiEndpoint<S extends z.ZodType>(server: IHttpServer, ct
     handler: async (input: IAdminForthEndpointHandlerInput) => {
       let caller: Caller | null;
       try {
-        caller = await authenticate(ctx.plugin.adminforth, ctx.tokens, input);
+        caller = await authenticate(ctx.plugin.adminforth, ctx.tokens, input, ctx.verified);
       } catch (error) {
         return answerError(input, toApiError(error));
       }
