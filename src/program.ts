@@ -79,15 +79,17 @@ function addScaffoldCommands(program: Command, ctx: Context): void {
     });
 
   scaffoldCommand(program, 'add-handler')
-    .description('add a job handler module (with a test beside it) and register it')
+    .description('add a job handler module (with a test beside it), register it, and add a route that starts a job of it')
     .argument('[name]', 'handler name, e.g. send-emails (stored as send_emails)')
     .option('--parallel-limit <n>', 'tasks of one job running at once (plugin default: 3)', positiveInteger)
     .option('--concurrency-limit <n>', 'jobs of this handler running at once; more wait as QUEUED (plugin default: no limit)', positiveInteger)
     .option('--max-attempts <n>', 'runs per task before it counts as failed (plugin default: 1)', positiveInteger)
     .option('--with-component', 'also add a custom task-details component (as add-component does)')
+    .option('--no-route', 'do not add the route that starts a job of it (POST <baseUrl>/api/jobs/<name>/start)')
     .addHelpText('after', examples([
       'af-jobs add-handler send-emails',
       'af-jobs add-handler import-users --parallel-limit 5 --max-attempts 3 --with-component',
+      'af-jobs add-handler nightly-report --no-route',
     ]))
     .action(async (name: string | undefined, opts) => {
       const { run } = await import('./commands/add-handler.js');

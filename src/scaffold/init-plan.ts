@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ProjectError } from '../errors.js';
 import { importPath, type AppInfo } from './app-detection.js';
+import { SourceFile } from './ast/source-file.js';
 import type { DatabaseKind, DataSourceInfo } from './data-sources.js';
-import { editFile } from './edit-file.js';
-import { addCreateJobRoute } from './edits/add-create-job-route.js';
+import { editFile, type Edit } from './edit-file.js';
 import { addHandlersRegistration } from './edits/add-handlers-registration.js';
 import { addMenuItem } from './edits/add-menu-item.js';
 import { addResource } from './edits/add-resource.js';
+import { addStartRoute } from './edits/add-start-route.js';
 import { registerHandler } from './edits/register-handler.js';
 import type { FilePlan } from './file-plan.js';
 import { addDependency, PLUGIN_PACKAGE, pluginVersionRange } from './package-json.js';
@@ -38,6 +39,9 @@ export interface InitResult {
   /** Whether package.json gained the plugin. */
   dependencyAdded: boolean;
 }
+
+/** init's example route: `POST <baseUrl>/api/create-job/`, as in the plugin's documentation. */
+const EXAMPLE_ROUTE = (module: string) => ({ path: '/api/create-job/', factory: 'createExampleJobRoute', module, description: 'Starts the example background job' });
 
 const camel = (name: string) => name.replace(/[_-]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
 
@@ -118,12 +122,19 @@ export function planInit(plan: FilePlan, app: AppInfo, settings: InitSettings): 
 
   // 3. The handlers folder, and the example. An existing handlers index is the app's list of
   // handlers (add-handler edits it): it is edited, never overwritten, even with --force.
+  // The index is written without handlers, and the example registered by the edit add-handler
+  // uses: one shape for both, and no unused plugin variable without the example (noUnusedLocals).
   const exampleFile = path.posix.join(handlersDir, 'example-job-handler.ts');
+  const registerExample: Edit = (file) => registerHandler(file, { identifier: 'exampleJobHandler', module: importPath(app.handlersIndex, exampleFile, suffix) });
   if (!plan.exists(app.handlersIndex)) {
-    plan.generate(app.handlersIndex, renderTemplate('init/jobs/index.ts.ejs', { example: settings.example, importSuffix: suffix }));
+    const index = new SourceFile(app.handlersIndex, renderTemplate('init/jobs/index.ts.ejs', {}));
+    if (settings.example) {
+      registerExample(index);
+      index.apply();
+    }
+    plan.generate(app.handlersIndex, index.text);
   } else if (settings.example) {
-    const module = importPath(app.handlersIndex, exampleFile, suffix);
-    editFile(plan, app.handlersIndex, [(file) => registerHandler(file, { identifier: 'exampleJobHandler', module })]);
+    editFile(plan, app.handlersIndex, [registerExample]);
   } else {
     plan.skip(app.handlersIndex, 'exists');
   }
@@ -139,7 +150,7 @@ export function planInit(plan: FilePlan, app: AppInfo, settings: InitSettings): 
     (file) => addResource(file, resourceImport),
     (file) => addMenuItem(file, { label: 'Jobs', icon: 'flowbite:list-outline', resourceId: settings.resourceId }),
     (file) => addHandlersRegistration(file, importPath(app.appFile, app.handlersIndex, suffix)),
-    ...(settings.example ? [(file: Parameters<typeof addResource>[0]) => addCreateJobRoute(file, importPath(app.appFile, routeFile, suffix))] : []),
+    ...(settings.example ? [(file: SourceFile) => addStartRoute(file, EXAMPLE_ROUTE(importPath(app.appFile, routeFile, suffix)))] : []),
   ]);
 
   // 5. The dependency.

@@ -1,8 +1,9 @@
 /**
  * Names the scaffold derives from what the user typed: a handler name `send-emails`,
  * `sendEmails` or `send_emails` is stored as `send_emails` (the docs' `example_job_handler`
- * style), lives in `jobs/send-emails.ts`, is imported as `sendEmailsHandler`, and its component
- * is `custom/SendEmailsTasks.vue`.
+ * style), lives in `jobs/send-emails.ts`, is imported as `sendEmailsHandler`, its component
+ * is `custom/SendEmailsTasks.vue`, and its start route `POST <baseUrl>/api/jobs/send-emails/start`
+ * lives in `jobs/send-emails-route.ts`, exporting `createSendEmailsHandlerRoute`.
  */
 import { UsageError } from '../errors.js';
 
@@ -17,6 +18,13 @@ export interface HandlerNames {
   componentName: string;
   /** Human title: `Send emails`. */
   title: string;
+  /**
+   * Factory of the start route, `create` + the identifier + `Route`: `createSendEmailsHandlerRoute`.
+   * The identifier always ends in `Handler`, so it never clashes with init's `createExampleJobRoute`.
+   */
+  routeFactory: string;
+  /** Path of the start route after the admin's base URL: `/api/jobs/send-emails/start`. */
+  startPath: string;
 }
 
 const NAME_RULE = 'start with a letter and use only letters, digits, "-" and "_" (at most 64 characters)';
@@ -41,12 +49,15 @@ export function handlerNames(name: string, what = 'handler name'): HandlerNames 
   const parts = words(name);
   const camel = parts[0] + parts.slice(1).map(capitalize).join('');
   const pascal = parts.map(capitalize).join('');
+  const identifier = camel.endsWith('Handler') ? camel : `${camel}Handler`;
   return {
     jobHandlerName: parts.join('_'),
     fileBase: parts.join('-'),
-    identifier: camel.endsWith('Handler') ? camel : `${camel}Handler`,
+    identifier,
     componentName: `${pascal.replace(/Handler$/, '') || pascal}Tasks`,
     title: capitalize(parts.join(' ')),
+    routeFactory: `create${capitalize(identifier)}Route`,
+    startPath: `/api/jobs/${parts.join('-')}/start`,
   };
 }
 

@@ -18,10 +18,8 @@ export interface JobsResourceData {
   usernameField: string;
 }
 
-export interface JobsIndexData {
-  example: boolean;
-  importSuffix: string;
-}
+/** The handlers index takes no data: it is written without handlers, which edits register. */
+export type JobsIndexData = Record<string, never>;
 
 export interface ExampleData {
   importSuffix: string;
@@ -55,6 +53,19 @@ export interface HandlerData {
   maxAttempts?: number;
 }
 
+export interface HandlerRouteData {
+  jobHandlerName: string;
+  fileBase: string;
+  title: string;
+  importSuffix: string;
+  /** `createSendEmailsHandlerRoute`. */
+  routeFactory: string;
+  /** `/api/jobs/send-emails/start`, after the base URL. */
+  startPath: string;
+  /** How the base URL appears in comments: the literal one, or `<baseUrl>`. */
+  baseUrlHint: string;
+}
+
 export interface ComponentData {
   jobHandlerName: string;
 }
@@ -70,6 +81,7 @@ interface TemplateData {
   'init/migrations/model.prisma.ejs': PrismaModelData;
   'add-handler/jobs/handler.ts.ejs': HandlerData;
   'add-handler/jobs/handler.test.ts.ejs': HandlerData;
+  'add-handler/jobs/handler-route.ts.ejs': HandlerRouteData;
   'add-component/custom/Tasks.vue.ejs': ComponentData;
 }
 

@@ -124,6 +124,50 @@ describe('issue 19 §8–9, through the binary without a terminal', () => {
   });
 });
 
+describe('add-handler: the start route (issue 19 §9)', () => {
+  it('--no-route writes no route and leaves the app file alone; a later run without it adds the route', async () => {
+    const dir = copyFixture('sqlite-prisma');
+    expect((await runInProcess(['init', '--yes', '--no-example', '--dir', dir])).code).toBe(0);
+    const before = readTree(dir);
+    const result = await runInProcess(['add-handler', 'send-emails', '--no-route', '--dir', dir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(changedFiles(before, readTree(dir))).toEqual(['jobs/index.ts', 'jobs/send-emails.test.ts', 'jobs/send-emails.ts']);
+    expect(result.stderr).toContain("3. Start jobs with backgroundJobsPlugin.startNewJob(name, adminUser, tasks, 'send_emails') (without --no-route, add-handler also adds a start route).");
+    expect(result.stderr).not.toContain('curl');
+
+    const withRoute = await runInProcess(['add-handler', 'send-emails', '--dir', dir]);
+    expect(withRoute.code, withRoute.stderr).toBe(0);
+    expect(withRoute.stderr).toMatch(/^CREATE jobs\/send-emails-route\.ts$/m);
+    expect(withRoute.stderr).toMatch(/^UPDATE index\.ts$/m);
+    expect(withRoute.stderr).toContain("curl -b cookies.txt -H 'Content-Type: application/json' -d '{\"tasks\":[{\"state\":{\"item\":1}},{\"state\":{\"item\":2}}]}' http://localhost:3500/api/jobs/send-emails/start");
+    expect(withRoute.stderr).toContain('(add-handler --no-route leaves the route out.)');
+  });
+
+  it('an app file it cannot place the route in: the exact lines to add by hand, exit 8, the rest written', async () => {
+    const dir = copyFixture('sqlite-prisma');
+    expect((await runInProcess(['init', '--yes', '--no-example', '--dir', dir])).code).toBe(0);
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const appFile = `${dir}/index.ts`;
+    writeFileSync(appFile, readFileSync(appFile, 'utf8').replace('  app.use(express.json());\n', '').replace('  admin.express.serve(app);\n', '  serveSomehow(app);\n'));
+    const result = await runInProcess(['add-handler', 'send-emails', '--dir', dir]);
+    expect(result.code, result.stderr).toBe(8);
+    expect(result.stderr).toContain("import { createSendEmailsHandlerRoute } from './jobs/send-emails-route.js';");
+    expect(result.stderr).toContain('app.post(`${ADMIN_BASE_URL}/api/jobs/send-emails/start`, admin.express.authorize(createSendEmailsHandlerRoute(admin)));');
+    expect(readTree(dir).has('jobs/send-emails-route.ts')).toBe(true);
+    expect(readFileSync(`${dir}/jobs/index.ts`, 'utf8')).toContain('registerTaskHandler(sendEmailsHandler)');
+  });
+
+  it("refuses to take over another route's file (add-handler example-job next to init's example route)", async () => {
+    const dir = copyFixture('sqlite-prisma');
+    expect((await runInProcess(['init', '--yes', '--dir', dir])).code).toBe(0);
+    const before = readTree(dir);
+    const result = await runInProcess(['add-handler', 'example-job', '--dir', dir]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('jobs/example-job-route.ts exists and does not export createExampleJobHandlerRoute');
+    expect(readTree(dir)).toEqual(before);
+  });
+});
+
 describe('--force', () => {
   it('overwrites a generated file the user changed, and only with --force', async () => {
     const dir = copyFixture('sqlite-prisma');

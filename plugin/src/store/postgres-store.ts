@@ -20,7 +20,7 @@ import {
   FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch,
 } from './event-batches.js';
 import { withoutNul } from './postgres-flush.js';
-import { countOf, emptyTaskCounts, jobFromRaw, numericCounters, taskCountsOf } from './sqlite-store.js';
+import { countOf, jobFromRaw, numericCounters, taskCountsOf } from './sqlite-store.js';
 import { PG_LOCK_CLASS, PG_MIGRATION_LOCK, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { CALL_FLUSH, CREATE_FLUSH_FUNCTION, flushParams } from './postgres-flush.js';
 

@@ -14,6 +14,8 @@ export interface ImportSpec {
   imported: string;
   /** The local name to use when adding the import. */
   local: string;
+  /** Add it as `import type` (a type used only in annotations and type arguments). */
+  typeOnly?: boolean;
 }
 
 const withoutSuffix = (source: string) => source.replace(/\.(js|ts|mjs|mts)$/, '');
@@ -32,6 +34,6 @@ export function addImport(file: SourceFile, spec: ImportSpec): string {
   const existing = findImported(file, spec);
   if (existing) return existing;
   const binding = spec.imported === 'default' ? spec.local : spec.imported === spec.local ? `{ ${spec.local} }` : `{ ${spec.imported} as ${spec.local} }`;
-  insertImport(file, statementCode(`import ${binding} from ${JSON.stringify(spec.source)};`, file.style));
+  insertImport(file, statementCode(`import ${spec.typeOnly ? 'type ' : ''}${binding} from ${JSON.stringify(spec.source)};`, file.style));
   return spec.local;
 }

@@ -7,7 +7,7 @@ import { insertAfterStatement } from '../ast/insert.js';
 import { statementCode } from '../ast/snippet.js';
 import type { SourceFile } from '../ast/source-file.js';
 import { ADDED, manual, PRESENT, type EditOutcome } from './edit-outcome.js';
-import { findRegistrationFunction, lastCallStatement } from './handlers-index.js';
+import { ensurePluginLookup, findRegistrationFunction, lastCallStatement, PLUGIN_VARIABLE } from './handlers-index.js';
 
 export function registerDetailsComponent(file: SourceFile, options: { jobHandlerName: string; componentFile: string }): EditOutcome {
   const registered = methodCalls(file, 'registerTaskDetailsComponent').some((call) => {
@@ -21,10 +21,11 @@ export function registerDetailsComponent(file: SourceFile, options: { jobHandler
       `${plugin}.registerTaskDetailsComponent({\n  jobHandlerName: ${JSON.stringify(options.jobHandlerName)},\n  component: { file: ${JSON.stringify(options.componentFile)} },\n});`,
       file.style,
     );
-  const registration = findRegistrationFunction(file);
-  if (!registration) {
-    return manual('no `registerJobHandlers` function that gets the plugin with `admin.getPluginByClassName(...)` was found; register the component yourself', call('backgroundJobsPlugin'));
+  const found = findRegistrationFunction(file);
+  if (!found || (found.plugin === null && found.admin === null)) {
+    return manual('no `registerJobHandlers(admin)` function that gets the plugin with `admin.getPluginByClassName(...)` was found; register the component yourself', call(PLUGIN_VARIABLE));
   }
+  const registration = ensurePluginLookup(file)!;
   const after = lastCallStatement(registration, ['registerTaskDetailsComponent', 'registerTaskHandler']) ?? registration.pluginDeclaration;
   insertAfterStatement(file, after, call(registration.plugin));
   return ADDED;
