@@ -1,12 +1,15 @@
 /**
  * The documentation's `POST /api/create-job/` route. Without a body it starts the documented
  * example job; with `{ "handler", "tasks": <count>, "taskMs": <ms>, "failTasks": [<indexes>] }` it
- * starts a job of that many demo tasks. Answers `{ ok, jobId }`.
+ * starts a job of that many demo tasks. A preset handler (`quick_job`, `slow_job`, `failing_job`,
+ * `huge_job`: jobs/presets.ts) fills what the body leaves out from its preset. Answers `{ ok, jobId }`.
+ * `GET /api/demo-handlers` lists the presets for the page's "Start some jobs" form.
  */
 import type AdminForth from 'adminforth';
 import type BackgroundJobsPlugin from '@adminforth/background-jobs';
+import { DEMO_PRESETS, failingTasks } from './jobs/presets.js';
 
-const HANDLERS = ['example_job_handler', 'demo_job'];
+const HANDLERS = ['example_job_handler', 'demo_job', ...Object.keys(DEMO_PRESETS)];
 
 interface CreateJobBody {
   handler: string;
@@ -22,11 +25,12 @@ function parseBody(body: any): CreateJobBody | string {
   if (unknown.length) return `Unknown field(s) ${unknown.join(', ')}: send any of ${known.join(', ')}`;
   const handler = b.handler ?? 'example_job_handler';
   if (!HANDLERS.includes(handler)) return `handler must be one of ${HANDLERS.join(', ')}, got ${JSON.stringify(handler)}`;
-  const tasks = b.tasks ?? 6;
+  const preset = DEMO_PRESETS[handler];
+  const tasks = b.tasks ?? preset?.tasks ?? 6;
   if (!Number.isInteger(tasks) || tasks < 1 || tasks > 1_000_000) return `tasks must be an integer from 1 to 1000000, got ${JSON.stringify(b.tasks)}`;
-  const taskMs = b.taskMs ?? 0;
+  const taskMs = b.taskMs ?? preset?.taskMs ?? 0;
   if (!Number.isInteger(taskMs) || taskMs < 0 || taskMs > 600_000) return `taskMs must be an integer from 0 to 600000, got ${JSON.stringify(b.taskMs)}`;
-  const failTasks = b.failTasks ?? [];
+  const failTasks = b.failTasks ?? (preset && Number.isInteger(tasks) ? failingTasks(preset, tasks) : []);
   if (!Array.isArray(failTasks) || !failTasks.every((i: unknown) => Number.isInteger(i))) return `failTasks must be an array of task indexes, got ${JSON.stringify(b.failTasks)}`;
   return { handler, tasks, taskMs, failTasks };
 }
@@ -62,11 +66,22 @@ export function createJobRoute(admin: AdminForth) {
       const fail = new Set(body.failTasks);
       const tasks = (function* () {
         for (let i = 0; i < body.tasks; i++) {
-          yield { state: body.handler === 'demo_job' ? { taskMs: body.taskMs, fail: fail.has(i) } : { step: i + 1 } };
+          yield { state: body.handler === 'example_job_handler' ? { step: i + 1 } : { taskMs: body.taskMs, fail: fail.has(i) } };
         }
       })();
       jobId = await backgroundJobsPlugin.startNewJob(`${body.handler} × ${body.tasks}`, req.adminUser, tasks, body.handler);
     }
     res.json({ ok: true, jobId, message: 'Job started' });
+  };
+}
+
+/** `GET /api/demo-handlers`: the preset handlers and what a job of each does. */
+export function demoHandlersRoute() {
+  return (_req: any, res: any) => {
+    res.json({
+      handlers: Object.entries(DEMO_PRESETS).map(([name, p]) => ({
+        name, tasks: p.tasks, taskMs: p.taskMs, failing: failingTasks(p, p.tasks).length, parallelLimit: p.parallelLimit, maxAttempts: p.maxAttempts,
+      })),
+    });
   };
 }

@@ -4,6 +4,7 @@
  *
  *   npm run demo                      # http://127.0.0.1:3500, database ./demo.sqlite
  *   PORT=4000 DEMO_DB=/tmp/x.sqlite npm run demo
+ *   DEMO_UI=off npm run demo          # without the admin UI at / (admin-ui.ts)
  */
 import express from 'express';
 import path from 'path';
@@ -16,7 +17,8 @@ import type BackgroundJobsPlugin from '@adminforth/background-jobs';
 import adminuserResource from './resources/adminuser.js';
 import jobs_resource from './resources/jobs.js';
 import { registerJobHandlers } from './jobs/index.js';
-import { createJobRoute } from './api.js';
+import { createJobRoute, demoHandlersRoute } from './api.js';
+import { adminUi } from './admin-ui.js';
 
 export const ADMIN_BASE_URL = '';
 const DEMO_DB = path.resolve(process.env.DEMO_DB ?? './demo.sqlite');
@@ -93,10 +95,13 @@ if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const port = Number(process.env.PORT ?? 3500);
   const host = process.env.HOST ?? '127.0.0.1';
   createTables(DEMO_DB);
+  const ui = await adminUi();
 
   const app = express();
   app.use(express.json());
   app.post(`${ADMIN_BASE_URL}/api/create-job/`, admin.express.authorize(createJobRoute(admin)));
+  app.get(`${ADMIN_BASE_URL}/api/demo-handlers`, admin.express.authorize(demoHandlersRoute()));
+  if (ui) app.use(`${ADMIN_BASE_URL}/`, ui.middleware);
 
   admin.express.serve(app);
   await admin.discoverDatabases();
@@ -116,6 +121,7 @@ if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
     console.log(`
 af-jobs demo is running at ${url}  (database: ${DEMO_DB})
 
+  ${ui ? `Open ${url}/ in a browser: ${ui.summary}; up ${process.uptime().toFixed(1)} s after start.` : 'Admin UI off (DEMO_UI=off): the API and websocket only.'}
   Log in as adminforth / adminforth (superadmin) or viewer / viewer (user).
 
   Try next:

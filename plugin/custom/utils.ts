@@ -148,6 +148,8 @@ async function post<T = any>(path: string, body?: unknown): Promise<T> {
 export interface Caller {
   pk: string | null;
   isAdmin: boolean;
+  /** The instance's jobs resource (its list page is `/resource/<resourceId>`); null when not reported. */
+  resourceId: string | null;
 }
 
 const callers = new Map<string, Promise<Caller>>();
@@ -175,11 +177,15 @@ export function jobsApi(pluginInstanceId: string) {
     caller(): Promise<Caller> {
       let caller = callers.get(pluginInstanceId);
       if (!caller) {
-        caller = post<{ instances: { instanceId: string; isAdmin: boolean }[]; user: { pk: string } }>('/plugin/background-jobs/instances')
-          .then((answer) => ({
-            pk: answer.user?.pk !== undefined ? String(answer.user.pk) : null,
-            isAdmin: Boolean(answer.instances?.find((i) => i.instanceId === pluginInstanceId)?.isAdmin),
-          }));
+        caller = post<{ instances: { instanceId: string; isAdmin: boolean; resourceId?: string }[]; user: { pk: string } }>('/plugin/background-jobs/instances')
+          .then((answer) => {
+            const instance = answer.instances?.find((i) => i.instanceId === pluginInstanceId);
+            return {
+              pk: answer.user?.pk !== undefined ? String(answer.user.pk) : null,
+              isAdmin: Boolean(instance?.isAdmin),
+              resourceId: instance?.resourceId ?? null,
+            };
+          });
         caller.catch(() => callers.delete(pluginInstanceId));
         callers.set(pluginInstanceId, caller);
       }

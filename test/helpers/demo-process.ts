@@ -31,12 +31,15 @@ export interface DemoProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts the demo and resolves once it listens. */
+/**
+ * Starts the demo and resolves once it listens. Without the admin UI (`DEMO_UI=off`) unless `env`
+ * asks for it: many tests start demos at once, and each would build it on a fresh clone.
+ */
 export async function startDemo(env: Record<string, string>, port?: number): Promise<DemoProcess> {
   const p = port ?? await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/index.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(p), HOST: '127.0.0.1', ADMINFORTH_SECRET: 'demo-process-secret', ...env },
+    env: { ...process.env, PORT: String(p), HOST: '127.0.0.1', ADMINFORTH_SECRET: 'demo-process-secret', DEMO_UI: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

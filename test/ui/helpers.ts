@@ -109,9 +109,9 @@ export async function until(check: () => boolean | void, timeoutMs = 3000): Prom
   }
 }
 
-/** Clicks the stand-in confirmation dialog's button. */
+/** Clicks a button of the plugin's confirmation dialog (plugin/custom/ConfirmDialog.vue). */
 export async function answerConfirm(yes: boolean): Promise<void> {
-  await until(() => document.querySelector('.af-confirm') !== null);
-  (document.querySelector(`.af-confirm [data-answer="${yes ? 'yes' : 'no'}"]`) as HTMLElement).click();
+  await until(() => document.querySelector('[data-testid="confirm-dialog"]') !== null);
+  (document.querySelector(`[data-testid="confirm-${yes ? 'yes' : 'no'}"]`) as HTMLElement).click();
   await settle();
 }

@@ -4,6 +4,7 @@
 import type AdminForth from 'adminforth';
 import type BackgroundJobsPlugin from '@adminforth/background-jobs';
 import { demoJobHandler } from './demo-job.js';
+import { DEMO_PRESETS } from './presets.js';
 
 export function registerJobHandlers(admin: AdminForth): void {
   const backgroundJobsPlugin = admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin');
@@ -38,4 +39,15 @@ export function registerJobHandlers(admin: AdminForth): void {
     handler: demoJobHandler,
     parallelLimit: 10,
   });
+
+  // The page's "Start some jobs" form: quick, slow, failing and huge jobs (presets.ts).
+  for (const [jobHandlerName, preset] of Object.entries(DEMO_PRESETS)) {
+    backgroundJobsPlugin.registerTaskHandler({
+      jobHandlerName,
+      handler: demoJobHandler,
+      parallelLimit: preset.parallelLimit,
+      maxAttempts: preset.maxAttempts,
+      backoff: { baseMs: 300, maxMs: 1000, jitter: 0 },
+    });
+  }
 }

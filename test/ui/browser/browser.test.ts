@@ -1,8 +1,9 @@
 /**
- * The admin UI in a real browser against the real demo app: the page of vite.config.ts (the
- * plugin's components, rendered as AdminForth renders header injections) is served from the demo's
- * origin through proxy.ts; the demo (examples/demo, SQLite) runs as a child process; Debian's
- * chromium is driven with playwright-core. Screenshots go to test-results/ui/.
+ * The admin UI in a real browser, as a person uses it: the demo app (examples/demo, SQLite) runs
+ * as a child process and serves the admin page (test/ui/page, built by the demo's start-up) at
+ * `/` next to its API and websocket; Debian's chromium is driven with playwright-core. The test
+ * logs in through the page's form, starts jobs from its "Start some jobs" form, and checks what a
+ * person would look at. Screenshots go to test-results/ui/.
  *
  *   npm run test:browser            (CHROMIUM_PATH=... to use another chromium binary)
  */
@@ -10,12 +11,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { killDemoProcesses, startDemo, type DemoProcess } from '../../helpers/demo-process.js';
 import { ROOT } from '../aliases.js';
-import { OUT_DIR } from './vite.config.js';
-import { startProxy, type Proxy } from './proxy.js';
+import { buildAdminUi } from '../page/build.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'test-results', 'ui');
@@ -25,13 +24,24 @@ const LAUNCH_ARGS = [
 ];
 /**
  * Console output that is not ours: the seed's JobCustomComponent.vue unsubscribes with the
- * deprecated `websocket.unsubscribe(topic)`, which warns in AdminForth (and in the stand-in).
+ * deprecated `websocket.unsubscribe(topic)`, which warns in AdminForth (and in the stand-in);
+ * the wrong password of the login test answers 401, which chromium logs.
  */
-const ALLOWED_CONSOLE = [/This method is deprecated because it removes all subscriptions for the topic/];
+const ALLOWED_CONSOLE = [
+  /This method is deprecated because it removes all subscriptions for the topic/,
+  /Failed to load resource: the server responded with a status of 401/,
+];
+
+/** Tailwind's colours the bars are drawn with (JobProgressBar.vue), as computed styles. */
+const FILL = {
+  IN_PROGRESS: 'rgb(37, 99, 235)', // blue-600
+  DONE: 'rgb(22, 163, 74)', // green-600
+  DONE_WITH_ERRORS: 'rgb(249, 115, 22)', // orange-500
+  CANCELLED: 'rgb(107, 114, 128)', // gray-500
+};
 
 let tmp: string;
 let demo: DemoProcess;
-let proxy: Proxy;
 let browser: Browser;
 let page: Page;
 const consoleProblems: string[] = [];
@@ -41,6 +51,8 @@ const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}
 const byTestId = (id: string) => page.locator(`[data-testid="${id}"]`);
 const listItem = (jobId: string) => page.locator(`[data-testid="jobs-list"] li[data-job-id="${jobId}"]`);
 const details = () => page.locator('[data-testid="job-details"]');
+const backgroundOf = (locator: Locator) => locator.evaluate((el) => getComputedStyle(el).backgroundColor);
+const detailsFill = () => details().locator('[data-testid="job-progress-fill"]');
 
 async function startJob(body?: Record<string, unknown>): Promise<string> {
   const answer = await page.evaluate((b) => (window as any).__page.startJob(b), body);
@@ -50,7 +62,7 @@ async function startJob(body?: Record<string, unknown>): Promise<string> {
 
 async function apiJob(jobId: string): Promise<any> {
   const pluginInstanceId = await page.evaluate(() => (window as any).__page.meta.pluginInstanceId);
-  const response = await page.request.post(`${proxy.url}/adminapi/v1/plugin/${pluginInstanceId}/jobs/get`, { data: { jobId } });
+  const response = await page.request.post(`${demo.url}/adminapi/v1/plugin/${pluginInstanceId}/jobs/get`, { data: { jobId } });
   return (await response.json()).job;
 }
 
@@ -59,20 +71,33 @@ async function openDropdown(): Promise<void> {
   await byTestId('navbar-jobs-dropdown').waitFor();
 }
 
+async function closeDropdown(): Promise<void> {
+  if (await byTestId('navbar-jobs-dropdown').isVisible()) await byTestId('navbar-jobs-button').click();
+  await byTestId('navbar-jobs-dropdown').waitFor({ state: 'detached' });
+}
+
 async function closeDetails(): Promise<void> {
   await byTestId('job-details-close').click();
   await details().waitFor({ state: 'detached' });
-  // Toasts of this step would cover the next step's screenshots.
-  await page.evaluate(() => document.querySelectorAll('.af-toast').forEach((toast) => toast.remove()));
+}
+
+/** Whether a person clicking the middle of `locator` would hit it (nothing drawn over it). */
+async function reachable(locator: Locator): Promise<boolean> {
+  await locator.scrollIntoViewIfNeeded();
+  return locator.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    return hit !== null && (hit === el || el.contains(hit));
+  });
 }
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   fs.mkdirSync(SHOTS, { recursive: true });
-  await build({ configFile: path.join(ROOT, 'test/ui/browser/vite.config.ts') });
+  // The demo's start-up builds the page too; building here first keeps that out of its 30 s start.
+  await buildAdminUi();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-ui-'));
-  demo = await startDemo({ DEMO_DB: path.join(tmp, 'demo.sqlite') });
-  proxy = await startProxy({ target: demo.url, staticDir: OUT_DIR });
+  demo = await startDemo({ DEMO_DB: path.join(tmp, 'demo.sqlite'), DEMO_UI: 'on' });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
   const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
   page = await context.newPage();
@@ -82,31 +107,47 @@ beforeAll(async () => {
     consoleProblems.push(`${message.type()}: ${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => consoleProblems.push(`page error: ${error.message}`));
-
-  // Log in through AdminForth's endpoint; the browser context keeps the cookie.
-  const login = await page.request.post(`${proxy.url}/adminapi/v1/login`, { data: { username: 'adminforth', password: 'adminforth' } });
-  expect(login.status(), await login.text()).toBe(200);
-  await page.goto(`${proxy.url}/ui/`);
-  await byTestId('navbar-jobs-button').waitFor();
-  await page.waitForFunction(() => (window as any).__page?.wsReady());
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
-  await proxy?.close();
   await killDemoProcesses();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('the admin UI in chromium against the demo app', () => {
+describe('the demo at / in chromium', () => {
   let jobA = '';
 
-  it('counts a running job in the navbar and follows its progress to 100 in the list', async () => {
-    await shot('00-page');
+  it('shows a login form at /, refuses a wrong password, and logs in through AdminForth\'s login endpoint', async () => {
+    expect(demo.output()).toContain(`Open ${demo.url}/ in a browser`);
+    await page.goto(`${demo.url}/`);
+    await byTestId('login-form').waitFor();
+    await shot('00-login');
+    await page.setViewportSize({ width: 360, height: 740 });
+    await shot('00-login-360');
+    await page.setViewportSize({ width: 1440, height: 960 });
+
+    await byTestId('login-username').fill('adminforth');
+    await byTestId('login-password').fill('wrong');
+    await byTestId('login-submit').click();
+    await expect.poll(() => byTestId('login-error').textContent()).toContain('Invalid username or password');
+
+    await byTestId('login-password').fill('adminforth');
+    await byTestId('login-password').press('Enter');
+    await byTestId('navbar-jobs-button').waitFor();
+    await byTestId('start-jobs-form').locator('[data-handler="huge_job"]').waitFor();
+    const cookies = await page.context().cookies();
+    expect(cookies.map((c) => c.name)).toContain('adminforth_af-jobs-demo_jwt');
+    await page.waitForFunction(() => (window as any).__page?.wsReady());
+    await shot('01-page');
+  });
+
+  it('counts a running job in the navbar and follows its progress to 100 in the list, its bar blue then orange', async () => {
     jobA = await startJob({ handler: 'demo_job', tasks: 300, taskMs: 100, failTasks: [7] });
     await expect.poll(() => byTestId('navbar-jobs-count').textContent()).toBe('1');
     await openDropdown();
     const progress = listItem(jobA).locator('[data-testid="jobs-list-progress"]');
+    const fill = listItem(jobA).locator('[data-testid="job-progress-fill"]');
     await progress.waitFor();
 
     // Every value comes from the websocket: the list is not read again while it stays open.
@@ -116,12 +157,12 @@ describe('the admin UI in chromium against the demo app', () => {
       const value = Number((await progress.textContent())!.replace('%', ''));
       if (seen.at(-1) !== value) seen.push(value);
       if (!shotTaken && value >= 20 && value <= 80) {
-        await shot('01-navbar-indicator-and-list');
+        expect(await backgroundOf(fill)).toBe(FILL.IN_PROGRESS);
+        await shot('02-navbar-indicator-and-list');
         await page.screenshot({ path: path.join(SHOTS, '02-navbar-indicator.png'), clip: { x: 940, y: 0, width: 500, height: 64 }, animations: 'disabled' });
         shotTaken = true;
       }
       if (value === 100) break;
-      await page.waitForTimeout(50);
     }
     expect(seen.at(-1)).toBe(100);
     expect(seen.some((v) => v > 0 && v < 100), `progress seen: ${seen.join(', ')}`).toBe(true);
@@ -129,61 +170,168 @@ describe('the admin UI in chromium against the demo app', () => {
     expect(shotTaken).toBe(true);
 
     await expect.poll(() => listItem(jobA).textContent()).toContain('Done with errors');
+    await expect.poll(() => backgroundOf(fill)).toBe(FILL.DONE_WITH_ERRORS);
     await expect.poll(() => byTestId('navbar-jobs-count').count()).toBe(0);
     await shot('03-list-job-finished');
   });
 
-  it('opens job details with timings, task counts, the last error and the default task table; retries the failed task', async () => {
+  it('opens job details: counts, the last error, the task table with a whole state; retry reports beside its button', async () => {
     await listItem(jobA).locator('button').click();
     await details().waitFor();
     await expect.poll(() => byTestId('job-name').textContent()).toBe('demo_job × 300');
-    await expect.poll(() => byTestId('job-progress').textContent()).toBe('100%');
+    await expect.poll(() => byTestId('job-progress').textContent()).toBe(`${(await apiJob(jobA)).progress}%`);
+    await expect.poll(() => byTestId('job-progress-text').textContent()).toContain('299 of 300 tasks done');
+    expect(await byTestId('job-progress-text').textContent()).toContain('1 failed');
+    expect(await backgroundOf(detailsFill())).toBe(FILL.DONE_WITH_ERRORS);
     await expect.poll(() => page.locator('[data-testid="task-counts"] [data-status="FAILED"] [data-testid="task-count"]').textContent()).toBe('1');
-    await expect.poll(() => page.locator('[data-testid="task-counts"] [data-status="DONE"] [data-testid="task-count"]').textContent()).toBe('299');
     await expect.poll(() => byTestId('job-last-error').textContent()).toContain('Task 7 failed on purpose');
     await expect.poll(() => page.locator('[data-testid="task-table"] tbody tr[data-task-index]').count()).toBe(10);
     expect(await byTestId('task-range').textContent()).toContain('of 300');
+
+    // The job's "finished with errors" toast goes by itself, and nothing is left over the pager.
+    await page.locator('.af-toast').first().waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await reachable(byTestId('task-next'))).toBe(true);
     await shot('04-job-details-task-table');
 
     await byTestId('task-status-filter').selectOption('FAILED');
     await expect.poll(() => page.locator('[data-testid="task-table"] tbody tr[data-task-index]').count()).toBe(1);
     const failedRow = page.locator('[data-testid="task-table"] tr[data-task-index="7"]');
     expect(await failedRow.locator('[data-testid="task-error"]').textContent()).toContain('Task 7 failed on purpose');
+    // STATE does not repeat the error, and opens in full.
+    const state = failedRow.locator('[data-testid="task-state"]');
+    expect(await state.textContent()).not.toContain('failed on purpose');
+    await state.click();
+    const full = byTestId('task-state-full');
+    await full.waitFor();
+    expect(JSON.parse((await full.textContent())!)).toEqual({ taskMs: 100, fail: true });
+    expect(await state.getAttribute('aria-expanded')).toBe('true');
     await shot('05-job-details-failed-tasks');
 
     await page.evaluate(() => document.documentElement.classList.add('dark'));
     await shot('06-job-details-dark');
     await page.evaluate(() => document.documentElement.classList.remove('dark'));
 
-    // Retry the failed task: it runs again (and fails again: its state says so).
+    // Retry the failed task: it runs again (and fails again). The outcome shows beside the button, not in a toast.
     await byTestId('job-retry').click();
-    await page.locator('.af-toast', { hasText: '1 failed task(s) scheduled again' }).waitFor();
+    await expect.poll(() => byTestId('job-action-notice').textContent()).toContain('1 failed task(s) scheduled again');
+    expect(await page.locator('.af-toast', { hasText: 'scheduled again' }).count()).toBe(0);
     await expect.poll(() => failedRow.locator('td').nth(2).textContent(), { timeout: 15_000 }).toBe('2');
     await expect.poll(() => byTestId('job-status').textContent()).toContain('Done with errors');
     expect((await apiJob(jobA)).status).toBe('DONE_WITH_ERRORS');
     await closeDetails();
   });
 
-  it('cancels a second job from its details, opened with window.OpenJobInfoPopup, after confirmation', async () => {
+  it('cancels a job after a red confirmation; the cancelled job keeps the progress the API reports, its bar grey', async () => {
     const jobB = await startJob({ handler: 'demo_job', tasks: 1000, taskMs: 1000 });
     await expect.poll(() => byTestId('navbar-jobs-count').textContent()).toBe('1');
     await page.evaluate((id) => (window as any).OpenJobInfoPopup(id), jobB);
     await details().waitFor();
     await expect.poll(() => byTestId('job-name').textContent()).toBe('demo_job × 1000');
     await expect.poll(() => page.locator('[data-testid="task-counts"] [data-status="IN_PROGRESS"] [data-testid="task-count"]').textContent()).toBe('10');
+    expect(await backgroundOf(detailsFill())).toBe(FILL.IN_PROGRESS);
 
     await byTestId('job-cancel').click();
-    await page.locator('.af-confirm').waitFor();
+    const dialog = byTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await byTestId('confirm-message').textContent()).toContain('Cancel the job "demo_job × 1000"?');
+    // The destructive answer is as red as the button that asked; focus starts on the safe one.
+    expect(await backgroundOf(byTestId('confirm-yes'))).toBe(await backgroundOf(byTestId('job-cancel')));
+    expect(await backgroundOf(byTestId('confirm-yes'))).toBe('rgb(185, 28, 28)'); // red-700
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('confirm-no');
     await shot('07-cancel-confirmation');
-    await page.locator('.af-confirm [data-answer="yes"]').click();
+    // Escape answers "no" and leaves the details open.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await details().waitFor();
+
+    await byTestId('job-cancel').click();
+    await byTestId('confirm-yes').click();
     await expect.poll(() => byTestId('job-status').textContent()).toContain('Cancelled');
     await expect.poll(() => byTestId('job-cancel').count()).toBe(0);
     await expect.poll(() => page.locator('[data-testid="task-counts"] [data-status="CANCELLED"] [data-testid="task-count"]').textContent())
       .not.toBe('0');
+    expect(await byTestId('job-action-notice').textContent()).toContain('Job cancelled');
+
+    const api = await apiJob(jobB);
+    expect(api.status).toBe('CANCELLED');
+    expect(api.progress).toBeLessThan(100);
+    await expect.poll(() => byTestId('job-progress').textContent()).toBe(`${api.progress}%`);
+    expect(await details().locator('[role="progressbar"]').getAttribute('aria-valuenow')).toBe(String(api.progress));
+    await expect.poll(() => backgroundOf(detailsFill())).toBe(FILL.CANCELLED);
     await shot('08-job-cancelled');
-    expect((await apiJob(jobB)).status).toBe('CANCELLED');
-    await expect.poll(() => byTestId('navbar-jobs-count').count()).toBe(0);
     await closeDetails();
+
+    // The popup says the same.
+    await openDropdown();
+    await expect.poll(() => listItem(jobB).locator('[data-testid="jobs-list-progress"]').textContent()).toBe(`${api.progress}%`);
+    expect(await backgroundOf(listItem(jobB).locator('[data-testid="job-progress-fill"]'))).toBe(FILL.CANCELLED);
+    await closeDropdown();
+    await expect.poll(() => byTestId('navbar-jobs-count').count()).toBe(0);
+  });
+
+  it('starts a job from the "Start some jobs" form; it appears in the navbar popup and opens there', async () => {
+    await byTestId('start-jobs-form').locator('[data-handler="quick_job"] input').check();
+    await byTestId('start-job').click();
+    const started = byTestId('start-job-started');
+    await started.waitFor();
+    const jobId = (await started.getAttribute('data-job-id'))!;
+    expect(await started.textContent()).toContain('quick_job × 20');
+
+    await openDropdown();
+    await listItem(jobId).waitFor();
+    expect(await listItem(jobId).locator('[data-testid="jobs-list-name"]').textContent()).toBe('quick_job × 20');
+    await listItem(jobId).locator('button').click();
+    await details().waitFor();
+    await expect.poll(() => byTestId('job-name').textContent()).toBe('quick_job × 20');
+    await expect.poll(() => byTestId('job-status').textContent(), { timeout: 30_000 }).toContain('Done');
+    await expect.poll(() => byTestId('job-progress').textContent()).toBe('100%');
+    await expect.poll(() => backgroundOf(detailsFill())).toBe(FILL.DONE);
+    await closeDetails();
+
+    // The same through the form's own link to the details.
+    await byTestId('start-jobs-form').locator('[data-handler="failing_job"] input').check();
+    await byTestId('start-job').click();
+    await expect.poll(() => started.textContent()).toContain('failing_job × 50');
+    await byTestId('start-job-details').click();
+    await details().waitFor();
+    await expect.poll(() => byTestId('job-name').textContent()).toBe('failing_job × 50');
+    await expect.poll(() => byTestId('job-status').textContent(), { timeout: 30_000 }).toContain('Done with errors');
+    await expect.poll(() => page.locator('[data-testid="task-counts"] [data-status="FAILED"] [data-testid="task-count"]').textContent()).toBe('10');
+    await closeDetails();
+  });
+
+  it('keeps the popup inside a 420 px and a 360 px window, with a link to all jobs and a sign that it scrolls', async () => {
+    for (let i = 0; i < 3; i++) await startJob({ handler: 'quick_job' });
+    await page.setViewportSize({ width: 420, height: 800 });
+    await openDropdown();
+    const within = async (width: number) => {
+      const box = (await byTestId('navbar-jobs-dropdown').boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(width);
+    };
+    await within(420);
+    expect(await byTestId('navbar-jobs-all').getAttribute('href')).toBe('/resource/jobs');
+    // Seven jobs do not fit: the list scrolls, says so, and stops saying so at its end.
+    const scroller = byTestId('navbar-jobs-scroller');
+    await expect.poll(() => scroller.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+    await byTestId('navbar-jobs-more').waitFor();
+    await shot('09-navbar-popup-420');
+    await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+    await byTestId('navbar-jobs-more').waitFor({ state: 'detached' });
+
+    await page.setViewportSize({ width: 360, height: 740 });
+    await expect.poll(async () => {
+      const box = (await byTestId('navbar-jobs-dropdown').boundingBox())!;
+      return box.x >= 0 && box.x + box.width <= 360;
+    }).toBe(true);
+    await shot('10-navbar-popup-360');
+    await page.evaluate(() => document.documentElement.classList.add('dark'));
+    await shot('11-navbar-popup-360-dark');
+    await closeDropdown();
+    await shot('12-page-360-dark');
+    await page.evaluate(() => document.documentElement.classList.remove('dark'));
+    await shot('12-page-360');
+    await page.setViewportSize({ width: 1440, height: 960 });
   });
 
   it("mounts the seed's JobCustomComponent.vue for the documented example job and updates it from the task topic", async () => {
@@ -198,8 +346,15 @@ describe('the admin UI in chromium against the demo app', () => {
     // Loaded before the first step finished; "Step 1 completed" can only arrive over the websocket.
     await expect.poll(() => seed.textContent(), { timeout: 15_000 }).toContain('"1": "Step 1 completed"');
     await expect.poll(() => seed.textContent()).toMatch(/"status": "DONE"/);
-    await shot('09-custom-component');
+    await shot('13-custom-component');
     await closeDetails();
+  });
+
+  it('logs out from the avatar back to the login form', async () => {
+    await byTestId('logout').click();
+    await byTestId('login-form').waitFor();
+    await page.evaluate(() => document.documentElement.classList.add('dark'));
+    await shot('14-login-dark');
   });
 
   it('logs no console errors or warnings', () => {

@@ -51,7 +51,7 @@ describe('JobDetails', () => {
     expect(text(wrapper, 'job-name')).toBe('Import customers');
     expect(text(wrapper, 'job-status')).toBe('Done with errors');
     expect(text(wrapper, 'job-progress')).toBe('100%');
-    expect(wrapper.text()).toContain('8 of 10 tasks done');
+    expect(text(wrapper, 'job-progress-text')).toBe('8 of 10 tasks done, 2 failed');
     expect(wrapper.text()).toMatch(/Handler:\s+demo_job/);
     expect(wrapper.text()).toContain('2 min 0 s');
     const counts = Object.fromEntries(wrapper.findAll('[data-testid="task-counts"] > div').map((d) => [d.attributes('data-status'), d.find('[data-testid="task-count"]').text()]));
@@ -206,7 +206,10 @@ describe('JobDetails', () => {
     expect(wrapper.find('[data-testid="job-retry"]').exists()).toBe(false);
 
     await wrapper.find('[data-testid="job-cancel"]').trigger('click');
-    expect(document.querySelector('.af-confirm')?.textContent).toContain('Cancel the job "Import customers"?');
+    expect(document.querySelector('[data-testid="confirm-message"]')?.textContent).toContain('Cancel the job "Import customers"?');
+    // The destructive answer is drawn like the button that asked (danger: red), not as a primary button.
+    expect(document.querySelector('[data-testid="confirm-yes"]')?.className).toContain('bg-red-700');
+    expect(wrapper.find('[data-testid="job-cancel"]').classes()).toContain('bg-red-700');
     await answerConfirm(false);
     expect(api.callsTo('jobs/cancel')).toHaveLength(0);
 
@@ -214,7 +217,9 @@ describe('JobDetails', () => {
     job.status = 'CANCELLED';
     await answerConfirm(true);
     expect(api.callsTo('jobs/cancel').map((c) => c.body)).toEqual([{ jobId: 'j1' }]);
-    expect(alerts).toEqual([expect.objectContaining({ variant: 'success', message: 'Job cancelled ' })]);
+    // Reported beside the buttons, not in a toast over the task table.
+    expect(alerts).toEqual([]);
+    expect(text(wrapper, 'job-action-notice')).toBe('Job cancelled');
     await settle();
     expect(text(wrapper, 'job-status')).toBe('Cancelled');
     expect(wrapper.find('[data-testid="job-cancel"]').exists()).toBe(false);
@@ -233,7 +238,8 @@ describe('JobDetails', () => {
     await settle();
     await wrapper.find('[data-testid="job-cancel"]').trigger('click');
     await answerConfirm(true);
-    expect(alerts).toEqual([expect.objectContaining({ variant: 'danger', message: expect.stringContaining('already finished as DONE') })]);
+    expect(wrapper.find('[data-testid="job-action-notice"]').attributes('data-variant')).toBe('danger');
+    expect(text(wrapper, 'job-action-notice')).toContain('already finished as DONE');
   });
 
   it('retries the failed tasks of a finished job through jobs/retry', async () => {
@@ -249,7 +255,8 @@ describe('JobDetails', () => {
     await wrapper.find('[data-testid="job-retry"]').trigger('click');
     await settle();
     expect(api.callsTo('jobs/retry').map((c) => c.body)).toEqual([{ jobId: 'j1', scope: 'failed' }]);
-    expect(alerts[0]).toMatchObject({ variant: 'success', message: expect.stringContaining('2 failed task(s) scheduled again') });
+    expect(text(wrapper, 'job-action-notice')).toContain('2 failed task(s) scheduled again');
+    expect(alerts).toEqual([]);
     expect(text(wrapper, 'job-status')).toBe('In progress');
     expect(wrapper.find('[data-testid="job-retry"]').exists()).toBe(false);
     expect(wrapper.find('[data-testid="job-cancel"]').exists()).toBe(true);

@@ -45,7 +45,11 @@ describe('NavbarJobs', () => {
     expect(items.map((i) => i.find('[data-testid="jobs-list-name"]').text())).toEqual(['Send emails', 'Resize images', 'Old export']);
     expect(items[0].text()).toContain('In progress');
     expect(items[0].find('[data-testid="jobs-list-progress"]').text()).toBe('40%');
-    expect(items[0].find('[role="progressbar"]').attributes('style')).toContain('width: 40%');
+    expect(items[0].find('[data-testid="job-progress-fill"]').attributes('style')).toContain('width: 40%');
+    expect(items[0].find('[role="progressbar"]').attributes('aria-valuenow')).toBe('40');
+    // Bars take the colour of the job's status, as its badge does.
+    expect(items[0].find('[data-testid="job-progress-fill"]').classes()).toContain('bg-blue-600');
+    expect(items[2].find('[data-testid="job-progress-fill"]').classes()).toContain('bg-green-600');
     expect(items[2].text()).toContain('Done');
     expect(items[2].find('time').text()).toBe('3 hours ago');
   });
@@ -76,11 +80,16 @@ describe('NavbarJobs', () => {
     await settle();
     expect(badge(wrapper).text()).toBe('1');
     expect(wrapper.find('[data-job-id="a"]').text()).toContain('Done with errors');
-    expect(alerts).toEqual([expect.objectContaining({ variant: 'danger', message: expect.stringContaining('Task 3 failed') })]);
+    // A toast that goes by itself (AdminForth's `timeout`, in seconds), not one that lingers.
+    expect(alerts).toEqual([expect.objectContaining({ variant: 'danger', message: expect.stringContaining('Task 3 failed'), timeout: 6 })]);
 
-    emit(JOB_TOPIC, { jobId: 'n', status: 'CANCELLED' });
+    // A cancelled job keeps the progress of what ran (the finish carries it), its bar grey.
+    emit(JOB_TOPIC, { jobId: 'n', progress: 40 });
+    emit(JOB_TOPIC, { jobId: 'n', status: 'CANCELLED', progress: 40 });
     await settle();
     expect(badge(wrapper).exists()).toBe(false);
+    expect(wrapper.find('[data-job-id="n"] [data-testid="jobs-list-progress"]').text()).toBe('40%');
+    expect(wrapper.find('[data-job-id="n"] [data-testid="job-progress-fill"]').classes()).toContain('bg-gray-500');
 
     wrapper.unmount();
     expect(listenerCount(JOB_TOPIC)).toBe(0);
