@@ -331,6 +331,14 @@ describe.each(kinds)('JobStore contract (%s): changing a running job', (kind: Ki
     });
   });
 
+  it('getJobs reads the jobs of several ids at once, skipping unknown ones', async () => {
+    const a = await makeJob(store, tasksOf(1), { jobId: 'a-1' });
+    const b = await makeJob(store, tasksOf(2), { jobId: 'b-2' });
+    const found = await store.getJobs(['b-2', 'nope', 'a-1']);
+    expect(found.map((j) => [j.jobKey, j.jobId, j.total]).sort()).toEqual([[a, 'a-1', 1], [b, 'b-2', 2]].sort());
+    expect(await store.getJobs([])).toEqual([]);
+  });
+
   it('promoteQueued promotes at most `max` jobs', async () => {
     const keys = [await makeJob(store, tasksOf(1), { status: 'QUEUED' }), await makeJob(store, tasksOf(1), { status: 'QUEUED' }), await makeJob(store, tasksOf(1), { status: 'QUEUED' })];
     expect((await store.promoteQueued('h', Infinity, undefined, 1)).map((j) => j.jobKey)).toEqual([keys[0]]);

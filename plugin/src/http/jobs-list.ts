@@ -138,11 +138,12 @@ export async function listJobs(ctx: ApiContext, adminUser: AdminUserLike, body: 
   if (hasMore) nextCursor = cursorOf(visible[visible.length - 1]);
   else if (!exhausted && lastScanned) nextCursor = cursorOf(lastScanned); // the scan limit stopped us
 
-  const loaded: LoadedJob[] = [];
-  for (const row of visible) {
-    const stored = await engine.store.getJob(String(row[pk]));
-    loaded.push({ id: String(row[pk]), row, stored: stored && stored.status !== 'DRAFT' ? stored : null, access: ctx.accessInfo(row) });
-  }
+  // The page's jobs in one query, not one each.
+  const storedById = new Map((await engine.store.getJobs(visible.map((row) => String(row[pk])))).map((job) => [String(job.jobId), job]));
+  const loaded: LoadedJob[] = visible.map((row) => {
+    const stored = storedById.get(String(row[pk])) ?? null;
+    return { id: String(row[pk]), row, stored: stored && stored.status !== 'DRAFT' ? stored : null, access: ctx.accessInfo(row) };
+  });
   const names = await ctx.userNames.namesOf(loaded.map((job) => job.stored?.startedBy ?? job.access.startedBy));
   const jobs: JobSummary[] = loaded.map((job) => toJobSummary(job, o, names));
   return { jobs, nextCursor };

@@ -254,6 +254,8 @@ export interface JobStore {
   discardDraft(jobKey: number): Promise<void>;
 
   getJob(jobId: string): Promise<JobRow | null>;
+  /** The jobs of these ids that exist, in one query (a page of jobs/list). */
+  getJobs(jobIds: string[]): Promise<JobRow[]>;
   getJobByKey(jobKey: number): Promise<JobRow | null>;
   /** Jobs this process may run: IN_PROGRESS ones. */
   listRunnableJobs(): Promise<JobRow[]>;

@@ -101,6 +101,11 @@ export class MemoryJobStore implements JobStore {
     return null;
   }
 
+  async getJobs(jobIds: string[]): Promise<JobRow[]> {
+    const wanted = new Set(jobIds.map(String));
+    return [...this.jobs.values()].filter((j) => j.jobId !== null && wanted.has(j.jobId)).map((j) => this.row(j));
+  }
+
   async getJobByKey(jobKey: number): Promise<JobRow | null> {
     const job = this.jobs.get(jobKey);
     return job ? this.row(job) : null;

@@ -155,6 +155,12 @@ export class MysqlJobStore implements JobStore {
     return rows[0] ? jobFromRaw(rows[0]) : null;
   }
 
+  async getJobs(jobIds: string[]): Promise<JobRow[]> {
+    if (jobIds.length === 0) return [];
+    const [rows] = await this.pool.query<Rows<RawJob>>('SELECT * FROM af_bj_jobs WHERE job_id IN (?)', [jobIds.map(String)]);
+    return rows.map(jobFromRaw);
+  }
+
   async getJobByKey(jobKey: number): Promise<JobRow | null> {
     const [rows] = await this.pool.query<Rows<RawJob>>('SELECT * FROM af_bj_jobs WHERE job_key = ?', [jobKey]);
     return rows[0] ? jobFromRaw(rows[0]) : null;

@@ -154,6 +154,12 @@ export class PostgresJobStore implements JobStore {
     return rows[0] ? jobFromRaw(rows[0]) : null;
   }
 
+  async getJobs(jobIds: string[]): Promise<JobRow[]> {
+    if (jobIds.length === 0) return [];
+    const { rows } = await this.pool.query<RawJob>('SELECT * FROM af_bj_jobs WHERE job_id = ANY($1::text[])', [jobIds.map(String)]);
+    return rows.map(jobFromRaw);
+  }
+
   async getJobByKey(jobKey: number): Promise<JobRow | null> {
     const { rows } = await this.pool.query<RawJob>('SELECT * FROM af_bj_jobs WHERE job_key = $1', [jobKey]);
     return rows[0] ? jobFromRaw(rows[0]) : null;

@@ -149,6 +149,12 @@ export class SqliteJobStore implements JobStore {
     return raw ? jobFromRaw(raw) : null;
   }
 
+  async getJobs(jobIds: string[]): Promise<JobRow[]> {
+    if (jobIds.length === 0) return [];
+    const rows = this.st('SELECT * FROM af_bj_jobs WHERE job_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(jobIds.map(String))) as RawJob[];
+    return rows.map(jobFromRaw);
+  }
+
   async getJobByKey(jobKey: number): Promise<JobRow | null> {
     const raw = this.st('SELECT * FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as RawJob | undefined;
     return raw ? jobFromRaw(raw) : null;
