@@ -10,7 +10,7 @@ import { MemoryJobStore } from '../../plugin/src/store/memory-store.js';
 import type { EngineEvent } from '../../plugin/src/events.js';
 import { durablePage } from '../../plugin/src/http/event-log.js';
 import { POSTGRES_MIGRATIONS } from '../../plugin/src/store/postgres-migrations.js';
-import { MIGRATION_VERSIONS, T0, flushOf, makeJob, openStore, tasksOf, type StoreHandle } from './store-helpers.js';
+import { MIGRATION_VERSIONS, T0, flushOf, makeJob, openStore, tasksOf, transitionChecked, type StoreHandle } from './store-helpers.js';
 
 const kinds = await availableDbKinds();
 
@@ -31,7 +31,8 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
 
   beforeEach(async () => {
     db = await freshDatabase(kind);
-    store = (await open()).store;
+    // Every sequential call of the suite is checked against the state machines (statuses.ts).
+    store = transitionChecked(await open());
     await store.migrate();
   });
 

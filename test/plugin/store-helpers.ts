@@ -7,6 +7,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { DbKind, FreshDatabase } from '../helpers/databases.js';
 import type { FlushInput, JobStore } from '../../plugin/src/store/job-store.js';
+import { JOB_TRANSITIONS, TASK_TRANSITIONS, type JobStatus, type TaskStatus } from '../../plugin/src/statuses.js';
 import { SqliteJobStore } from '../../plugin/src/store/sqlite-store.js';
 import { PostgresJobStore } from '../../plugin/src/store/postgres-store.js';
 import { MysqlJobStore } from '../../plugin/src/store/mysql-store.js';
@@ -89,3 +90,59 @@ export async function makeJob(
 }
 
 export const tasksOf = (n: number) => Array.from({ length: n }, (_, i) => ({ i }));
+
+/**
+ * The store with every call checked against the state machines of plugin/src/statuses.ts
+ * (issue 21: the transition table is enforced, not decoration): the statuses of every job and
+ * task are read before and after each call, and a change that is not in `JOB_TRANSITIONS` /
+ * `TASK_TRANSITIONS` fails the call. Rows that appear (a new job or task) or go (a deleted one)
+ * are not transitions. Calls that overlap another call are not checked (their changes mix); the
+ * suites' sequential steps are, which is nearly all of them.
+ */
+export function transitionChecked(handle: StoreHandle): JobStore {
+  let inFlight = 0;
+  let overlapped = false;
+  const snapshot = async () => {
+    const jobs = await handle.rows('SELECT job_key, status FROM af_bj_jobs');
+    const tasks = await handle.rows('SELECT job_key, idx, status FROM af_bj_tasks');
+    return {
+      jobs: new Map(jobs.map((r) => [String(r.job_key), String(r.status)])),
+      tasks: new Map(tasks.map((r) => [`${r.job_key}/${r.idx}`, String(r.status)])),
+    };
+  };
+  const check = (method: string, before: Awaited<ReturnType<typeof snapshot>>, after: Awaited<ReturnType<typeof snapshot>>) => {
+    const wrong: string[] = [];
+    for (const [key, to] of after.jobs) {
+      const from = before.jobs.get(key);
+      if (from === undefined || from === to || from === 'DRAFT') continue;
+      if (!(JOB_TRANSITIONS[from as JobStatus] ?? []).includes(to as JobStatus)) wrong.push(`job ${key}: ${from} → ${to}`);
+    }
+    for (const [key, to] of after.tasks) {
+      const from = before.tasks.get(key);
+      if (from === undefined || from === to) continue;
+      if (!(TASK_TRANSITIONS[from as TaskStatus] ?? []).includes(to as TaskStatus)) wrong.push(`task ${key}: ${from} → ${to}`);
+    }
+    if (wrong.length > 0) throw new Error(`${method} made changes the state machines (plugin/src/statuses.ts) do not allow: ${wrong.join('; ')}`);
+  };
+  return new Proxy(handle.store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function' || key === 'migrate' || key === 'listenEvents') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: unknown[]) => {
+        if (inFlight > 0) overlapped = true;
+        inFlight++;
+        const mine = inFlight === 1;
+        if (mine) overlapped = false;
+        let before: Awaited<ReturnType<typeof snapshot>> | null = null;
+        try {
+          before = mine ? await snapshot() : null;
+          const result = await value.apply(target, args);
+          if (before && !overlapped && inFlight === 1) check(String(key), before, await snapshot());
+          return result;
+        } finally {
+          inFlight--;
+        }
+      };
+    },
+  });
+}

@@ -10,7 +10,7 @@ import { availableDbKinds, freshDatabase, type DbKind, type FreshDatabase } from
 import type { AddedTasks, ChangeEvents, DeletedTask, JobRow, JobStore } from '../../plugin/src/store/job-store.js';
 import { MemoryJobStore } from '../../plugin/src/store/memory-store.js';
 import type { EngineEvent } from '../../plugin/src/events.js';
-import { T0, flushOf, makeJob, openStore, tasksOf, type StoreHandle } from './store-helpers.js';
+import { T0, flushOf, makeJob, openStore, tasksOf, transitionChecked, type StoreHandle } from './store-helpers.js';
 
 type Kind = DbKind | 'memory';
 const kinds: Kind[] = [...(await availableDbKinds()), 'memory'];
@@ -47,7 +47,7 @@ describe.each(kinds)('JobStore contract (%s): changing a running job', (kind: Ki
     }
     db = await freshDatabase(kind);
     handles = [await openStore(db), await openStore(db)];
-    store = handles[0].store;
+    store = transitionChecked(handles[0]);
     other = handles[1].store;
     await store.migrate();
   });
