@@ -6,10 +6,9 @@ import { AdminForthPlugin, Filters } from 'adminforth';
 import type { AdminForthComponentDeclarationFull, AdminForthResource, AdminUser, IAdminForth, IHttpServer } from 'adminforth';
 import { Engine, progressOf, validateHandlerDefinition } from './engine/engine.js';
 import type { Logger } from './engine/engine-types.js';
-import { SqliteJobStore } from './store/sqlite-store.js';
-import { PostgresJobStore } from './store/postgres-store.js';
-import { MysqlJobStore } from './store/mysql-store.js';
-import type { JobRow, JobStore, TaskRow } from './store/job-store.js';
+import { openStores } from './store/open-stores.js';
+import type { TokenStore } from './store/token-store.js';
+import type { JobRow, TaskRow } from './store/job-store.js';
 import { JobsError, errorMessage } from './errors.js';
 import { ResourceMirror } from './adapter/mirror.js';
 import { createPublisher } from './adapter/publisher.js';
@@ -51,6 +50,7 @@ function checkJobName(name: unknown): void {
 export default class BackgroundJobsPlugin extends AdminForthPlugin {
   options: PluginOptions;
   private engine: Engine | null = null;
+  private tokens: TokenStore | null = null;
   private readonly definitions = new Map<string, TaskHandlerDefinition>();
   private readonly customComponents = new Map<string, AdminForthComponentDeclarationFull>();
   private readonly mirror: ResourceMirror;
@@ -150,11 +150,9 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
 
   private async startEngine(database: SupportedDatabase): Promise<Engine> {
     const resource = await waitForResource(this.adminforth, this.resourceConfig.resourceId);
-    const client = resource.dataConnector.client;
-    const store: JobStore = database === 'postgres' ? new PostgresJobStore(client)
-      : database === 'mysql' ? new MysqlJobStore(client)
-        : new SqliteJobStore(client, { tune: this.options.sqliteTuning });
+    const { jobs: store, tokens } = openStores(database, resource.dataConnector.client, { sqliteTuning: this.options.sqliteTuning });
     await store.migrate();
+    this.tokens = tokens;
     const publish = createPublisher({
       websocket: () => this.adminforth.websocket,
       mirror: this.mirror,
@@ -243,6 +241,15 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
    */
   engineReady(): Promise<Engine> {
     return this.readyPromise;
+  }
+
+  /**
+   * The personal tokens' store once the engine runs (its table is made by the migrations), for the HTTP API.
+   * @internal
+   */
+  async tokenStore(): Promise<TokenStore> {
+    await this.readyPromise;
+    return this.tokens!;
   }
 
   /** Registers the function that runs each task of jobs with this handler name. */

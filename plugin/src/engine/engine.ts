@@ -266,6 +266,27 @@ export class Engine {
     return job;
   }
 
+  /** The job of this id as the engine stores it; null when there is none (or only a draft). */
+  async findJob(jobId: string): Promise<JobRow | null> {
+    const job = await this.store.getJob(String(jobId));
+    return job && job.status !== 'DRAFT' ? job : null;
+  }
+
+  /** The jobs of these ids the engine stores (drafts left out), in one query. */
+  async findJobs(jobIds: string[]): Promise<JobRow[]> {
+    return (await this.store.getJobs(jobIds)).filter((job) => job.status !== 'DRAFT');
+  }
+
+  /** Tasks per status of a job read with findJob (kept on the job: O(1) in its size). */
+  taskCounts(job: JobRow): Promise<Record<TaskStatus, number>> {
+    return this.store.getTaskCounts(job.jobKey);
+  }
+
+  /** A page of the tasks of a job read with findJob. */
+  tasksOf(job: JobRow, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
+    return this.store.getTasks(job.jobKey, opts);
+  }
+
   async getTasks(jobId: string, opts: { status?: TaskStatus[]; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
     const job = await this.getJob(jobId);
     return this.store.getTasks(job.jobKey, opts);

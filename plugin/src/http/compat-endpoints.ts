@@ -155,7 +155,7 @@ export function registerCompatEndpoints(server: IHttpServer, ctx: ApiContext, ba
       // The official plugin answered an unknown job with an empty page (contract §10); a job the
       // user may not see answers the same.
       if (!job?.stored) return { ok: true, data: { tasks: [], total: 0 } };
-      const page = await engine.store.getTasks(job.stored.jobKey, { limit: limit === 0 ? TASKS_CAP : Math.min(limit, TASKS_CAP), offset });
+      const page = await engine.tasksOf(job.stored, { limit: limit === 0 ? TASKS_CAP : Math.min(limit, TASKS_CAP), offset });
       const tasks = page.tasks.map((task) => {
         let state = task.state;
         if (fieldsToReturn && fieldsToReturn.length > 0) {

@@ -24,6 +24,8 @@ export interface JobsPluginFacade {
   pluginInstanceId: string;
   policy: JobsPolicy;
   engineReady(): Promise<Engine>;
+  /** The personal tokens' store, once the engine runs. */
+  tokenStore(): Promise<TokenStore>;
   getTaskDetailsComponent(jobHandlerName: string): AdminForthComponentDeclarationFull | undefined;
   cancelJob(jobId: unknown): Promise<{ changed: boolean; status: JobStatus }>;
   retryJob(jobId: unknown, opts?: { scope?: RetryScope }): Promise<{ status: JobStatus; tasks: number }>;
@@ -97,8 +99,8 @@ export function createContext(plugin: JobsPluginFacade, policy: JobsPolicy, even
       const running = await engine();
       const row = await resource().get(Filters.EQ(pkColumn().name, id));
       if (!row) return null;
-      const stored = await running.store.getJob(String(row[pkColumn().name]));
-      return { id: String(row[pkColumn().name]), row, stored: stored && stored.status !== 'DRAFT' ? stored : null, access: ctx.accessInfo(row) };
+      const stored = await running.findJob(String(row[pkColumn().name]));
+      return { id: String(row[pkColumn().name]), row, stored, access: ctx.accessInfo(row) };
     },
   };
   return ctx;

@@ -84,7 +84,7 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
     description: 'One job with its state and task counts',
     handler: async ({ body, caller }) => {
       const job = await visibleJob(ctx, caller.adminUser, body.jobId);
-      const counts = job.stored ? await (await ctx.engine()).store.getTaskCounts(job.stored.jobKey) : emptyTaskCounts();
+      const counts = job.stored ? await (await ctx.engine()).taskCounts(job.stored) : emptyTaskCounts();
       const canManage = await ctx.policy.canManage(caller.adminUser, job.access);
       const names = await ctx.userNames.namesOf([job.stored?.startedBy ?? job.access.startedBy]);
       return { job: { ...toJobDetails(job, o, counts, names), canManage } };
@@ -100,7 +100,7 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
       const limit = body.limit ?? DEFAULT_LIMIT;
       const offset = body.offset ?? 0;
       if (!job.stored) return { tasks: [], total: 0, limit, offset };
-      const { tasks, total } = await (await ctx.engine()).store.getTasks(job.stored.jobKey, { status: body.status as TaskStatus[] | undefined, limit, offset });
+      const { tasks, total } = await (await ctx.engine()).tasksOf(job.stored, { status: body.status as TaskStatus[] | undefined, limit, offset });
       const project = (state: Record<string, unknown>) =>
         body.fields ? Object.fromEntries(body.fields.filter((f) => f in state).map((f) => [f, state[f]])) : state;
       return {
@@ -162,7 +162,7 @@ export function registerJobsApi(server: IHttpServer, ctx: ApiContext, base: stri
       // A job's job:finished is written in the same transaction as its finished status (issue 9),
       // so a finished job's log already holds its last event when the status says so.
       const progress = async (): Promise<'running' | 'finished'> => {
-        const stored = await engine.store.getJob(job.id);
+        const stored = await engine.findJob(job.id);
         return isFinishedJobStatus(stored?.status ?? job.access.status) ? 'finished' : 'running';
       };
       // State before page: an event appended between the two is then either in the page or leaves

@@ -139,11 +139,8 @@ export async function listJobs(ctx: ApiContext, adminUser: AdminUserLike, body: 
   else if (!exhausted && lastScanned) nextCursor = cursorOf(lastScanned); // the scan limit stopped us
 
   // The page's jobs in one query, not one each.
-  const storedById = new Map((await engine.store.getJobs(visible.map((row) => String(row[pk])))).map((job) => [String(job.jobId), job]));
-  const loaded: LoadedJob[] = visible.map((row) => {
-    const stored = storedById.get(String(row[pk])) ?? null;
-    return { id: String(row[pk]), row, stored: stored && stored.status !== 'DRAFT' ? stored : null, access: ctx.accessInfo(row) };
-  });
+  const storedById = new Map((await engine.findJobs(visible.map((row) => String(row[pk])))).map((job) => [String(job.jobId), job]));
+  const loaded: LoadedJob[] = visible.map((row) => ({ id: String(row[pk]), row, stored: storedById.get(String(row[pk])) ?? null, access: ctx.accessInfo(row) }));
   const names = await ctx.userNames.namesOf(loaded.map((job) => job.stored?.startedBy ?? job.access.startedBy));
   const jobs: JobSummary[] = loaded.map((job) => toJobSummary(job, o, names));
   return { jobs, nextCursor };

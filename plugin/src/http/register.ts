@@ -5,7 +5,7 @@
  */
 import type { IHttpServer } from 'adminforth';
 import type { EngineEventListener } from '../adapter/event-listeners.js';
-import { TokenStore } from '../store/token-store.js';
+import type { TokenStore } from '../store/token-store.js';
 import { createContext, type ApiContext, type JobsPluginFacade } from './context.js';
 import { EventLog } from './event-log.js';
 import { JOB_INFO_PATH, registerCompatEndpoints, registerJobInfoEndpoint } from './compat-endpoints.js';
@@ -27,15 +27,9 @@ export function registerHttpApi(server: IHttpServer, plugin: JobsPluginFacade, h
   const events = new EventLog();
   hooks.onEngineEvent((event) => events.append(event));
 
-  let tokenStore: Promise<TokenStore> | null = null;
-  const tokens = () => {
-    tokenStore ??= (async () => {
-      const engine = await ctx.engine();
-      const client = plugin.adminforth.resource(plugin.resourceConfig.resourceId).dataConnector.client;
-      return new TokenStore(engine.store.kind, client);
-    })();
-    tokenStore.catch(() => { tokenStore = null; });
-    return tokenStore;
+  const tokens = async (): Promise<TokenStore> => {
+    await ctx.engine(); // NOT_READY when the engine could not start
+    return plugin.tokenStore();
   };
   const ctx = createContext(plugin, policy, events, tokens);
 

@@ -116,7 +116,7 @@ export const MYSQL_MIGRATIONS: MysqlMigration[] = [
   },
   {
     version: 5,
-    name: 'finish claims (beforeJobFinish), named locks (updateJobFieldsAtomically), retention',
+    name: 'finish claims (beforeJobFinish), named locks (updateJobFieldsAtomically), retention, tokens',
     statements: [
       // One statement: the columns come together or not at all (a re-run reports 1060).
       `ALTER TABLE af_bj_jobs ADD COLUMN finish_owner VARCHAR(191) NULL, ADD COLUMN finish_until BIGINT NOT NULL DEFAULT 0,
@@ -125,6 +125,17 @@ export const MYSQL_MIGRATIONS: MysqlMigration[] = [
         ADD COLUMN tasks_purged_at BIGINT NULL`,
       // Retention finds the jobs whose tasks are left by the NULL prefix (MySQL has no partial index).
       'CREATE INDEX af_bj_jobs_to_purge ON af_bj_jobs (tasks_purged_at, finished_at)',
+      // Personal tokens of the HTTP API (store/token-store.ts), made on first use before this version.
+      `CREATE TABLE IF NOT EXISTS af_bj_tokens (
+        id VARCHAR(64) NOT NULL PRIMARY KEY,
+        user_pk VARCHAR(255) NOT NULL,
+        name VARCHAR(255) NOT NULL,
+        token_hash CHAR(64) NOT NULL UNIQUE,
+        prefix VARCHAR(32) NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NULL,
+        last_used_at BIGINT NULL
+      ) ${TABLE_OPTIONS}`,
       `CREATE TABLE IF NOT EXISTS af_bj_locks (
         name VARCHAR(191) NOT NULL PRIMARY KEY,
         owner VARCHAR(191) NOT NULL,

@@ -126,7 +126,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   },
   {
     version: 6,
-    name: 'finish claims (beforeJobFinish) and named locks (updateJobFieldsAtomically)',
+    name: 'finish claims (beforeJobFinish), named locks (updateJobFieldsAtomically), retention, tokens',
     // The columns have constant defaults: adding them rewrites no row (PostgreSQL 11+). No index
     // on them: a claim is looked up by job_key, and the recovery pass that ends dead owners'
     // claims is rare. The flush function gained a parameter for FlushInput.holdFinish; it is
@@ -138,6 +138,17 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
         ADD COLUMN next_index INTEGER NOT NULL DEFAULT 0,
         ADD COLUMN tasks_purged_at BIGINT;
       CREATE INDEX af_bj_jobs_to_purge ON af_bj_jobs (finished_at) WHERE tasks_purged_at IS NULL;
+      -- Personal tokens of the HTTP API (store/token-store.ts), made on first use before this version.
+      CREATE TABLE IF NOT EXISTS af_bj_tokens (
+        id VARCHAR(64) NOT NULL PRIMARY KEY,
+        user_pk VARCHAR(255) NOT NULL,
+        name VARCHAR(255) NOT NULL,
+        token_hash CHAR(64) NOT NULL UNIQUE,
+        prefix VARCHAR(32) NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NULL,
+        last_used_at BIGINT NULL
+      );
       CREATE TABLE af_bj_locks (
         name TEXT PRIMARY KEY,
         owner TEXT NOT NULL,

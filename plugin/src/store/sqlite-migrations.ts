@@ -94,7 +94,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   },
   {
     version: 5,
-    name: 'finish claims (beforeJobFinish), named locks (updateJobFieldsAtomically), retention',
+    name: 'finish claims (beforeJobFinish), named locks (updateJobFieldsAtomically), retention, tokens',
     sql: `
       ALTER TABLE af_bj_jobs ADD COLUMN finish_owner TEXT;
       ALTER TABLE af_bj_jobs ADD COLUMN finish_until INTEGER NOT NULL DEFAULT 0;
@@ -102,6 +102,17 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ALTER TABLE af_bj_jobs ADD COLUMN next_index INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE af_bj_jobs ADD COLUMN tasks_purged_at INTEGER;
       CREATE INDEX af_bj_jobs_to_purge ON af_bj_jobs (tasks_purged_at, finished_at);
+      -- Personal tokens of the HTTP API (store/token-store.ts), made on first use before this version.
+      CREATE TABLE IF NOT EXISTS af_bj_tokens (
+        id VARCHAR(64) NOT NULL PRIMARY KEY,
+        user_pk VARCHAR(255) NOT NULL,
+        name VARCHAR(255) NOT NULL,
+        token_hash CHAR(64) NOT NULL UNIQUE,
+        prefix VARCHAR(32) NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NULL,
+        last_used_at BIGINT NULL
+      );
       CREATE TABLE af_bj_locks (
         name TEXT PRIMARY KEY,
         owner TEXT NOT NULL,

@@ -59,17 +59,6 @@ function runnerFor(kind: StoreKind, client: any): SqlRunner {
   }
 }
 
-const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS af_bj_tokens (
-  id VARCHAR(64) NOT NULL PRIMARY KEY,
-  user_pk VARCHAR(255) NOT NULL,
-  name VARCHAR(255) NOT NULL,
-  token_hash CHAR(64) NOT NULL UNIQUE,
-  prefix VARCHAR(32) NOT NULL,
-  created_at BIGINT NOT NULL,
-  expires_at BIGINT NULL,
-  last_used_at BIGINT NULL
-)`;
-
 const COLUMNS = 'id, user_pk, name, prefix, created_at, expires_at, last_used_at';
 
 function fromRaw(raw: Record<string, any>): TokenRow {
@@ -80,33 +69,15 @@ function fromRaw(raw: Record<string, any>): TokenRow {
   };
 }
 
+/** The table, made by the job store's numbered migrations (sqlite/postgres/mysql-migrations.ts). */
 export class TokenStore {
   private readonly sql: SqlRunner;
-  private ready: Promise<void> | null = null;
 
   constructor(kind: StoreKind, client: unknown) {
     this.sql = runnerFor(kind, client);
   }
 
-  /** Creates the table on first use. Idempotent; two replicas creating it at once both succeed. */
-  private ensureTable(): Promise<void> {
-    this.ready ??= (async () => {
-      try {
-        await this.sql.run(CREATE_TABLE, []);
-      } catch (error) {
-        // PostgreSQL can fail one of two concurrent CREATE TABLE IF NOT EXISTS (duplicate pg_type
-        // row); the table is there when the other one committed.
-        await this.sql.all('SELECT id FROM af_bj_tokens WHERE 1 = 0', []).catch(() => { throw error; });
-      }
-    })().catch((error) => {
-      this.ready = null;
-      throw error;
-    });
-    return this.ready;
-  }
-
   async insert(token: NewToken): Promise<void> {
-    await this.ensureTable();
     await this.sql.run(
       'INSERT INTO af_bj_tokens (id, user_pk, name, token_hash, prefix, created_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)',
       [token.id, token.userPk, token.name, token.hash, token.prefix, token.createdAt, token.expiresAt],
@@ -114,25 +85,21 @@ export class TokenStore {
   }
 
   async findByHash(hash: string): Promise<TokenRow | null> {
-    await this.ensureTable();
     const rows = await this.sql.all(`SELECT ${COLUMNS} FROM af_bj_tokens WHERE token_hash = ?`, [hash]);
     return rows[0] ? fromRaw(rows[0]) : null;
   }
 
   async listForUser(userPk: string): Promise<TokenRow[]> {
-    await this.ensureTable();
     const rows = await this.sql.all(`SELECT ${COLUMNS} FROM af_bj_tokens WHERE user_pk = ? ORDER BY created_at DESC, id`, [userPk]);
     return rows.map(fromRaw);
   }
 
   /** Deletes the user's token; false when the user has no token with that id. */
   async revoke(userPk: string, id: string): Promise<boolean> {
-    await this.ensureTable();
     return (await this.sql.run('DELETE FROM af_bj_tokens WHERE id = ? AND user_pk = ?', [id, userPk])) > 0;
   }
 
   async touch(id: string, now: number): Promise<void> {
-    await this.ensureTable();
     await this.sql.run('UPDATE af_bj_tokens SET last_used_at = ? WHERE id = ?', [now, id]);
   }
 }
