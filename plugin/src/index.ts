@@ -5,6 +5,7 @@
 import { AdminForthPlugin, Filters } from 'adminforth';
 import type { AdminForthComponentDeclarationFull, AdminForthResource, AdminUser, IAdminForth, IHttpServer } from 'adminforth';
 import { Engine, progressOf, validateHandlerDefinition } from './engine/engine.js';
+import { EngineEvents } from './engine/engine-events.js';
 import type { Logger } from './engine/engine-types.js';
 import { openStores } from './store/open-stores.js';
 import type { TokenStore } from './store/token-store.js';
@@ -15,7 +16,6 @@ import { createPublisher } from './adapter/publisher.js';
 import { checkColumnOptions, databaseOf, type SupportedDatabase } from './adapter/options.js';
 import { createDefaultAlias, registerDefaultAlias } from './adapter/default-alias.js';
 import { waitForResource, reconcileRows } from './adapter/startup.js';
-import { onEngineEvent } from './adapter/event-listeners.js';
 import { injectAdminUi } from './adapter/admin-ui.js';
 import { registerHttpApi } from './http/register.js';
 import { JobsPolicy, accessInfoOf } from './http/policy.js';
@@ -54,6 +54,12 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   private readonly definitions = new Map<string, TaskHandlerDefinition>();
   private readonly customComponents = new Map<string, AdminForthComponentDeclarationFull>();
   private readonly mirror: ResourceMirror;
+  /**
+   * The engine's events (engine-events.ts), made before the engine so the HTTP API, registered
+   * first, can subscribe; the engine emits into it once it runs.
+   * @internal
+   */
+  readonly events = new EngineEvents((error, event) => log('error', `background-jobs: a listener of ${event.type} failed: ${errorMessage(error)}`));
   private readonly readyPromise: Promise<Engine>;
   private resolveReady!: (engine: Engine) => void;
   private rejectReady!: (error: unknown) => void;
@@ -153,7 +159,8 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     const { jobs: store, tokens } = openStores(database, resource.dataConnector.client, { sqliteTuning: this.options.sqliteTuning });
     await store.migrate();
     this.tokens = tokens;
-    const publish = createPublisher({
+    // The resource row and the websocket follow the events; a finished job's row is written once more.
+    this.events.onAny(createPublisher({
       websocket: () => this.adminforth.websocket,
       mirror: this.mirror,
       columns: {
@@ -162,8 +169,10 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       },
       mayView: (adminUser, startedBy, jobId) => this.mayView(adminUser, startedBy, jobId),
       customComponent: (handler) => this.customComponents.get(handler),
-    });
+    }));
+    this.events.on('job:finished', (event) => this.reassertFinalRow(event.jobId));
     const engine = new Engine({
+      events: this.events,
       store,
       log,
       leaseMs: this.options.leaseMs,
@@ -179,10 +188,6 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       jobRetentionMs: this.options.jobRetentionMs,
       retentionIntervalMs: this.options.retentionIntervalMs,
       deleteJobRow: async (jobId) => { await resource.delete(this.rowId(jobId)); },
-      emit: (event) => {
-        publish(event);
-        if (event.type === 'job:finished') this.reassertFinalRow(event.jobId);
-      },
     });
     for (const definition of this.definitions.values()) engine.register(definition);
     const reconcile = () => reconcileRows({ resource, store, options: this.options, primaryKey: this.primaryKey(), log, olderThanMs: 60_000 });
@@ -205,7 +210,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
    * before discovery (contract §1.3).
    */
   override setupEndpoints(server: IHttpServer): void {
-    registerHttpApi(server, this, { onEngineEvent: (listener) => onEngineEvent(this.mirror, listener) });
+    registerHttpApi(server, this);
   }
 
   /**

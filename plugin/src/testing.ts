@@ -52,11 +52,9 @@ export async function runHandler(
     progressIntervalMs: 0,
     maxTaskStateBytes: options.maxTaskStateBytes,
     log: () => {},
-    emit: (event) => {
-      options.onEvent?.(event);
-      if (event.type === 'job:finished') resolveFinished();
-    },
   });
+  if (options.onEvent) engine.events.onAny(options.onEvent);
+  engine.events.on('job:finished', () => resolveFinished());
   engine.register({ ...definition, jobHandlerName: name });
   await engine.start();
   try {

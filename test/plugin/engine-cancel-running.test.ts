@@ -46,9 +46,9 @@ describe.each(kinds)('engine on %s: cancelling a job whose tasks are running', (
     // Long leases: a task left IN_PROGRESS would stay so for the whole test.
     const engine = new Engine({
       store: handle.store, leaseMs: 60_000, pollMs: 50, progressIntervalMs: 0,
-      emit: (event) => { events.push(event); for (const l of listeners) l(); },
       log: () => {},
     });
+    engine.events.onAny((event) => { events.push(event); for (const l of listeners) l(); });
     engines.push(engine);
     const gate = new Promise<void>((resolve) => { openGate = resolve; });
     let started = 0;
@@ -139,7 +139,7 @@ describe.each(kinds)('engine on %s: cancelling a job whose tasks are running', (
   it('cancelled by another replica: the runner records its running tasks CANCELLED before it ends', async () => {
     const { engine, jobId, statuses, eventsSeen } = await blockedJob((gate) => () => gate);
     // Another process cancels (its job:finished reaches this one through the event log).
-    const other = new Engine({ store: handle.store, emit: () => {}, log: () => {} });
+    const other = new Engine({ store: handle.store, log: () => {} });
     expect(await other.cancelJob(jobId)).toEqual({ changed: true, status: 'CANCELLED' });
     // The running tasks' task:cancelled events are published once their outcome is committed.
     await eventsSeen((e) => e.type === 'task:cancelled', PARALLEL);

@@ -31,19 +31,15 @@ export async function sqliteEngine(options: Partial<EngineOptions> = {}, file?: 
   await store.migrate();
   const events: EngineEvent[] = [];
   const waiters: { predicate: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }[] = [];
-  const engine = new Engine({
-    store,
-    emit: (event) => {
-      events.push(event);
-      for (const w of [...waiters]) {
-        if (w.predicate(event)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(event);
-        }
+  const engine = new Engine({ store, log: () => {}, ...options });
+  engine.events.onAny((event) => {
+    events.push(event);
+    for (const w of [...waiters]) {
+      if (w.predicate(event)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(event);
       }
-    },
-    log: () => {},
-    ...options,
+    }
   });
   const rows = new Map<string, { status: string }>();
   let nextId = 1;
@@ -90,10 +86,10 @@ export function engineOnStore(store: JobStore, definitions: TaskHandlerDefinitio
   const waiters = new Set<() => void>();
   const engine = new Engine({
     store, pollMs: 50, progressIntervalMs: 0,
-    emit: (event) => { events.push(event); for (const wake of waiters) wake(); },
     log: (level, message) => { logs.push(`${level}: ${message}`); },
     ...options,
   });
+  engine.events.onAny((event) => { events.push(event); for (const wake of waiters) wake(); });
   for (const definition of definitions) engine.register(definition);
   let next = 1;
   return {

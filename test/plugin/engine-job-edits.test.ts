@@ -273,7 +273,8 @@ describe('beforeJobFinish after its process is killed (SQLite, real processes)',
     const store = new SqliteJobStore(new Database(file));
     const seen: string[] = [];
     const events: EngineEvent[] = [];
-    const engine = new Engine({ store, pollMs: 50, leaseMs: 60_000, emit: (event) => { events.push(event); }, log: () => {} });
+    const engine = new Engine({ store, pollMs: 50, leaseMs: 60_000, log: () => {} });
+    engine.events.onAny((event) => { events.push(event); });
     engine.register({
       jobHandlerName: 'hooked', handler: async () => {},
       beforeJobFinish: ({ finishAttemptNumber, succeededTasks }) => { seen.push(`parent ${finishAttemptNumber} ${succeededTasks}`); },

@@ -33,7 +33,7 @@ it('the final status and the error in the job state are read together', async ()
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }), () => { db.close(); });
   const store = new SlowJobStateStore(db);
   await store.migrate();
-  const engine = new Engine({ store, emit: () => {}, log: () => {}, progressIntervalMs: 0 });
+  const engine = new Engine({ store, log: () => {}, progressIntervalMs: 0 });
   cleanup.push(() => engine.stop({ graceMs: 0 }));
   engine.register({ jobHandlerName: 'fails', handler: async ({ taskIndex }) => { if (taskIndex === 1) throw new Error('task 1 failed on purpose'); } });
   await engine.start();

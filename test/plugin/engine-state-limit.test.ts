@@ -92,7 +92,7 @@ describe('engine: the state size limit (maxTaskStateBytes)', () => {
 
   it('rejects a limit that is not a positive integer', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
-      expect(() => new Engine({ store: new MemoryJobStore(), emit: () => {}, maxTaskStateBytes: bad }))
+      expect(() => new Engine({ store: new MemoryJobStore(), maxTaskStateBytes: bad }))
         .toThrow(`maxTaskStateBytes must be a positive integer (bytes of JSON), got ${bad}`);
     }
   });

@@ -128,7 +128,9 @@ describe.each(kinds)('engine on %s: a handler that throws anything', (kind: DbKi
   });
 
   it('a logger and an event sink that throw cannot break the engine: the task still fails, the job closes', async () => {
-    const engine = new Engine({ store: handle.store, pollMs: 50, progressIntervalMs: 0, emit: () => { throw hostile(); }, log: () => { throw hostile(); } });
+    const engine = new Engine({ store: handle.store, pollMs: 50, progressIntervalMs: 0, log: () => { throw hostile(); } });
+    // A listener that throws: the event bus reports it and goes on (engine-events.ts).
+    engine.events.onAny(() => { throw hostile(); });
     fx = { engine } as Fixture;
     engine.register({ jobHandlerName: 'h', onAllTasksDone: () => { throw hostile(); }, handler: () => { throw hostile(); } });
     await engine.start();

@@ -15,7 +15,7 @@ if (!file || !calls) throw new Error('usage: finish-hook-child.ts <sqlite file> 
 
 const store = new SqliteJobStore(new Database(file));
 await store.migrate();
-const engine = new Engine({ store, pollMs: 50, leaseMs: 60_000, emit: () => {}, log: (level, message) => console.error(`${level}: ${message}`) });
+const engine = new Engine({ store, pollMs: 50, leaseMs: 60_000, log: (level, message) => console.error(`${level}: ${message}`) });
 engine.register({
   jobHandlerName: 'hooked',
   handler: async () => {},

@@ -34,3 +34,23 @@ describe('plugin layering', () => {
     }
   });
 });
+
+describe('no import loop between engine modules', () => {
+  it('engine/*.ts import each other without a cycle (types included)', () => {
+    const graph = new Map<string, string[]>();
+    for (const file of filesOf('engine')) {
+      const deps = [...source(file).matchAll(/^import\s+(?:type\s+)?[^'"]*from\s+'\.\/([^']+)\.js'/gm)].map((m) => `engine/${m[1]}.ts`);
+      graph.set(file, deps);
+    }
+    const cycles: string[] = [];
+    const visit = (file: string, stack: string[]) => {
+      if (stack.includes(file)) {
+        cycles.push([...stack.slice(stack.indexOf(file)), file].join(' → '));
+        return;
+      }
+      for (const dep of graph.get(file) ?? []) visit(dep, [...stack, file]);
+    };
+    for (const file of graph.keys()) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+});

@@ -23,9 +23,9 @@ let jobFinished!: () => void;
 const finished = new Promise<void>((resolve) => { jobFinished = resolve; });
 const engine = new Engine({
   store, pollMs: 50,
-  emit: (event) => { if (event.type === 'job:finished') jobFinished(); },
   log: (level, message) => console.error(`${level}: ${message.slice(0, 300)}`),
 });
+engine.events.on('job:finished', () => jobFinished());
 const cyclic = Object.create(null) as Record<string, unknown>;
 cyclic.self = cyclic;
 engine.register({

@@ -4,7 +4,6 @@
  */
 import type { EngineEvent } from '../events.js';
 import type { ResourceMirror } from './mirror.js';
-import { notifyEngineEventListeners } from './event-listeners.js';
 // The job and task topic payloads are shared with the admin UI, which rebuilds them from the log.
 import { JOB_TOPIC, jobTopicPayload, taskTopic, taskTopicPayload } from '../../custom/payloads.js';
 
@@ -53,7 +52,6 @@ export function createPublisher(config: PublisherConfig): (event: EngineEvent & 
     return filter;
   };
   return (event) => {
-    notifyEngineEventListeners(mirror, event);
     // The resource row follows the job's events.
     switch (event.type) {
       case 'job:started': mirror.update(event.jobId, { [columns.status]: 'IN_PROGRESS' }); break;

@@ -16,8 +16,9 @@ export interface JobStateAccess {
   get(job: RunnerJob): Promise<Record<string, any>>;
 }
 
-export type LogLevel = 'info' | 'warn' | 'error';
-export type Logger = (level: LogLevel, message: string) => void;
+import type { Logger } from './logger.js';
+
+export type { LogLevel, Logger } from './logger.js';
 
 /** What the engine gives each of its runners. */
 export interface JobEngineHooks {

@@ -5,7 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { EngineEvent, EventSink } from '../events.js';
+import type { EngineEvent } from '../events.js';
+import { EngineEvents } from './engine-events.js';
 import type { ChangeEvents, JobCounters, JobRow, JobStore, TaskRow, WorkerInfo } from '../store/job-store.js';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import { isFinishedJobStatus } from '../statuses.js';
@@ -28,7 +29,8 @@ import type { EventRead } from '../store/job-store.js';
 
 export interface EngineOptions {
   store: JobStore;
-  emit: EventSink;
+  /** Where the engine's events go (engine-events.ts); a new one when not given (`engine.events`). */
+  events?: EngineEvents;
   log?: Logger;
   leaseMs?: number;
   heartbeatMs?: number;
@@ -97,7 +99,8 @@ function pidAlive(pid: number): boolean {
 export class Engine {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly store: JobStore;
-  private readonly emit: EventSink;
+  /** Every event of the engine, for whoever subscribes (engine-events.ts). */
+  readonly events: EngineEvents;
   private readonly handlers = new Map<string, TaskHandlerDefinition>();
   private readonly runners = new Map<number, JobRunner>();
   private readonly waitingHandlersLogged = new Set<string>();
@@ -116,7 +119,8 @@ export class Engine {
    */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly log: Logger;
-  readonly events: EventStream;
+  /** The durable event log of this process: writes, numbering, following other replicas. */
+  readonly eventLog: EventStream;
   readonly eventRetentionMs: number;
   readonly maxEventsPerJob: number;
   readonly maxTaskStateBytes: number;
@@ -137,13 +141,13 @@ export class Engine {
       deleteJobRow: options.deleteJobRow,
     };
     this.store = options.store;
-    this.emit = options.emit;
+    this.events = options.events ?? new EngineEvents();
     this.log = neverThrows(options.log ?? ((level, message) => console[level](message)));
     this.eventRetentionMs = options.eventRetentionMs ?? 3600_000;
     this.maxEventsPerJob = Math.max(1, options.maxEventsPerJob ?? 10_000);
-    this.events = new EventStream({
+    this.eventLog = new EventStream({
       store: this.store, owner: this.owner, log: this.log, pollMs: options.eventPollMs ?? 250,
-      publish: (event: SequencedEvent) => this.emit(event),
+      publish: (event: SequencedEvent) => this.events.emit(event),
       fromOthers: (jobKey, event) => this.onOtherProcessEvent(jobKey, event),
     });
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -162,7 +166,7 @@ export class Engine {
       maxStateBytes,
       jobState,
       log: this.log,
-      events: this.events,
+      events: this.eventLog,
       // The runner does not await these (job-runner.ts): tracked, and errors logged, here.
       onJobFinished: (job, counters) => this.track(this.onJobFinished(job, counters)
         .catch((e) => this.log('error', `background-jobs: could not close job ${job.jobId}: ${errorMessage(e)}`))),
@@ -185,7 +189,7 @@ export class Engine {
     if (this.started) return;
     this.started = true;
     liveOwners.add(this.owner);
-    await this.events.start();
+    await this.eventLog.start();
     await this.heartbeat();
     await this.recoverExpiredLeases();
     await this.resumeJobs();
@@ -472,7 +476,7 @@ export class Engine {
    * rolled back). Only job:progress is appended on its own: it reports counters already committed.
    */
   private changeEvents<T>(build: (info: T) => EngineEvent[]): ChangeEvents<T> {
-    return { owner: this.owner, now: Date.now(), build, written: (jobKey, lastSeq, events) => this.events.written(jobKey, lastSeq, events) };
+    return { owner: this.owner, now: Date.now(), build, written: (jobKey, lastSeq, events) => this.eventLog.written(jobKey, lastSeq, events) };
   }
 
   /**
@@ -495,7 +499,7 @@ export class Engine {
     // Queue promotion in flight still promotes in the store, but starts no runner now (`isStarted`);
     // the next start, or another replica, runs those jobs.
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    await this.events.stop();
+    await this.eventLog.stop();
     try {
       if (this.started) await this.store.releaseOwner(this.owner);
     } finally {

@@ -17,7 +17,7 @@
  */
 import type { EngineEvent } from '../events.js';
 import type { JobStore } from '../store/job-store.js';
-import type { Logger } from './engine-types.js';
+import type { Logger } from './logger.js';
 import { errorMessage } from '../errors.js';
 
 export type SequencedEvent = EngineEvent & { seq: number };

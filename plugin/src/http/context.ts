@@ -6,6 +6,7 @@
 import type { AdminForthComponentDeclarationFull, AdminForthResource, IAdminForth } from 'adminforth';
 import { Filters } from 'adminforth';
 import type { Engine, RetryScope } from '../engine/engine.js';
+import type { EngineEvents } from '../engine/engine-events.js';
 import type { JobRow, TaskRow } from '../store/job-store.js';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type { AdminUserLike, JobAccessInfo, PluginOptions } from '../types.js';
@@ -24,6 +25,8 @@ export interface JobsPluginFacade {
   pluginInstanceId: string;
   policy: JobsPolicy;
   engineReady(): Promise<Engine>;
+  /** The instance's engine events (engine-events.ts), subscribable before the engine runs. */
+  events: EngineEvents;
   /** The personal tokens' store, once the engine runs. */
   tokenStore(): Promise<TokenStore>;
   getTaskDetailsComponent(jobHandlerName: string): AdminForthComponentDeclarationFull | undefined;

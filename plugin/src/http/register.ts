@@ -4,7 +4,6 @@
  * §1.3): handlers wait for the engine, nothing here touches the database yet.
  */
 import type { IHttpServer } from 'adminforth';
-import type { EngineEventListener } from '../adapter/event-listeners.js';
 import type { TokenStore } from '../store/token-store.js';
 import { createContext, type ApiContext, type JobsPluginFacade } from './context.js';
 import { EventLog } from './event-log.js';
@@ -14,18 +13,14 @@ import { registerJobsApi } from './jobs-api.js';
 import { registerTokenEndpoints } from './tokens.js';
 import { INSTANCES_PATH, registerInstancesEndpoint } from './instances.js';
 
-export interface HttpApiHooks {
-  /** Subscribes to the instance's engine events (wakes the `jobs/events` long polls, http/event-log.ts). */
-  onEngineEvent(listener: EngineEventListener): () => void;
-}
-
 /** Instances per server, for the routes without an instance id, which are registered once. */
 const instancesByServer = new WeakMap<object, ApiContext[]>();
 
-export function registerHttpApi(server: IHttpServer, plugin: JobsPluginFacade, hooks: HttpApiHooks): ApiContext {
+export function registerHttpApi(server: IHttpServer, plugin: JobsPluginFacade): ApiContext {
   const { policy } = plugin;
   const events = new EventLog();
-  hooks.onEngineEvent((event) => events.append(event));
+  // Wakes the jobs/events long polls (http/event-log.ts).
+  plugin.events.onAny((event) => events.append(event));
 
   const tokens = async (): Promise<TokenStore> => {
     await ctx.engine(); // NOT_READY when the engine could not start
