@@ -2,7 +2,7 @@
  * BackgroundJobsPlugin: the AdminForth adapter. It wires the engine (engine/), the store (store/)
  * and the websocket/resource mirror (adapter/) into AdminForth's plugin lifecycle (contract §1).
  */
-import { AdminForthPlugin, Filters } from 'adminforth';
+import { AdminForthPlugin } from 'adminforth';
 import type { AdminForthComponentDeclarationFull, AdminForthResource, AdminUser, IAdminForth, IHttpServer } from 'adminforth';
 import { Engine, progressOf, validateHandlerDefinition } from './engine/engine.js';
 import { EngineEvents } from './engine/engine-events.js';
@@ -18,10 +18,12 @@ import { createDefaultAlias, registerDefaultAlias } from './adapter/default-alia
 import { waitForResource, reconcileRows } from './adapter/startup.js';
 import { injectAdminUi } from './adapter/admin-ui.js';
 import { registerHttpApi } from './http/register.js';
-import { JobsPolicy, accessInfoOf } from './http/policy.js';
+import { JobsPolicy } from './http/policy.js';
+import { JobRows } from './adapter/job-rows.js';
+import { Viewers } from './adapter/viewers.js';
 import { applyResourcePolicy, rowLoader } from './adapter/resource-policy.js';
 import type { JobStatus, TaskStatus } from './statuses.js';
-import type { AdminUserLike, JobAccessInfo, PluginOptions, RetryScope, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
+import type { AdminUserLike, PluginOptions, RetryScope, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
 
 export type * from './types.js';
 export type { JobStatus, TaskStatus } from './statuses.js';
@@ -69,8 +71,9 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   private readonly finalRowTimers = new Set<NodeJS.Timeout>();
   /** Store and row work of the timers above in flight: `stop()` waits for it. */
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly accessInfo = new Map<string, { at: number; info: Promise<JobAccessInfo | null> }>();
-  private readonly currentUsers = new Map<string, { at: number; user: Promise<AdminUserLike | null> }>();
+  /** The jobs resource's rows (adapter/job-rows.ts), once AdminForth hands the resource over. */
+  private jobRows: JobRows | null = null;
+  private readonly viewers: Viewers;
   /**
    * Who may see and manage which job (design D7), for the HTTP API and the resource's own pages.
    * @internal
@@ -88,8 +91,9 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     // A start-up failure is reported where it happens (log) and to every later caller; it must not
     // also crash the app as an unhandled rejection.
     this.readyPromise.catch(() => {});
-    this.mirror = new ResourceMirror((jobId, patch) => this.writeRow(jobId, patch), log);
+    this.mirror = new ResourceMirror((jobId, patch) => this.rows().write(jobId, patch), log);
     this.policy = new JobsPolicy({ isAdmin: (adminUser) => this.isAdmin(adminUser), canView: options.canView, canManage: options.canManage });
+    this.viewers = new Viewers(() => this.adminforth, () => this.rows(), this.policy, options.userRecheckMs ?? 2000);
   }
 
   /** The same id as the official plugin on the same resource (contract §1.1). */
@@ -103,6 +107,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     allPluginInstances?: { pi: AdminForthPlugin; resource: AdminForthResource }[],
   ): void {
     super.modifyResourceConfig(adminforth, resourceConfig, allPluginInstances);
+    this.jobRows = new JobRows(() => this.adminforth, resourceConfig, this.options);
     // The admin UI (plugin/custom): navbar indicator, job details, window.OpenJobInfoPopup.
     injectAdminUi(this, adminforth);
     // The plugin's rules on AdminForth's own list, show, edit and delete of the jobs resource,
@@ -111,7 +116,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       policy: this.policy,
       options: this.options,
       loadRow: rowLoader(() => this.adminforth, resourceConfig),
-      accessInfo: (row) => accessInfoOf(row, this.options, this.primaryKey()),
+      accessInfo: (row) => this.rows().accessInfo(row),
       // Deleting a finished job's row removes its tasks and events; a job still running or
       // queued must be cancelled first (issue 20), so no delete stops work by surprise.
       onDelete: async (recordId) => {
@@ -167,7 +172,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
         status: this.options.statusField, progress: this.options.progressField,
         finishedAt: this.options.finishedAtField, state: this.options.stateField,
       },
-      mayView: (adminUser, startedBy, jobId) => this.mayView(adminUser, startedBy, jobId),
+      mayView: (adminUser, startedBy, jobId) => this.viewers.mayView(adminUser, startedBy, jobId),
       customComponent: (handler) => this.customComponents.get(handler),
     }));
     this.events.on('job:finished', (event) => this.reassertFinalRow(event.jobId));
@@ -187,10 +192,10 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       taskRetentionMs: this.options.taskRetentionMs,
       jobRetentionMs: this.options.jobRetentionMs,
       retentionIntervalMs: this.options.retentionIntervalMs,
-      deleteJobRow: async (jobId) => { await resource.delete(this.rowId(jobId)); },
+      deleteJobRow: (jobId) => this.rows().delete(jobId),
     });
     for (const definition of this.definitions.values()) engine.register(definition);
-    const reconcile = () => reconcileRows({ resource, store, options: this.options, primaryKey: this.primaryKey(), log, olderThanMs: 60_000 });
+    const reconcile = () => reconcileRows({ resource, store, options: this.options, primaryKey: this.rows().primaryKey, log, olderThanMs: 60_000 });
     await reconcile();
     // Again every minute: a row orphaned by a crash a moment before this start is old enough then.
     this.reconcileTimer = setInterval(() => {
@@ -293,34 +298,12 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     checkJobName(jobName);
     const engine = await this.readyPromise;
     const startedBy = adminUser?.pk !== undefined && adminUser?.pk !== null ? String(adminUser.pk) : null;
-    const resource = () => this.adminforth.resource(this.resourceConfig.resourceId);
     const jobId = await engine.createJob({
       name: jobName, startedBy, tasks, handler: jobHandlerName, initialState, queued: options.queued, autoStart: options.autoStart,
-      createRow: async (status) => {
-        const o = this.options;
-        const record: Record<string, unknown> = {
-          [o.nameField]: jobName, [o.startedByField]: startedBy, [o.progressField]: 0,
-          [o.statusField]: status, [o.jobHandlerField]: jobHandlerName, [o.stateField]: initialState,
-        };
-        const progressColumn = this.resourceConfig.columns.find((c) => c.name === o.progressField);
-        if (progressColumn?.type === 'string' || progressColumn?.type === 'text') record[o.progressField] = '0';
-        const createdAtColumn = this.resourceConfig.columns.find((c) => c.name === o.createdAtField);
-        if (!createdAtColumn?.fillOnCreate) record[o.createdAtField] = new Date().toISOString();
-        let result: Awaited<ReturnType<ReturnType<typeof resource>['create']>>;
-        try {
-          result = await resource().create(record);
-        } catch (error) {
-          // The connector throws what the database said (a value too long for its column, a
-          // type it refuses): say which job and resource, keep the database's words.
-          throw new JobsError('INVALID_INPUT', `Could not create the row of job '${jobName}' in resource '${this.resourceConfig.resourceId}': ${errorMessage(error)}`, { cause: error });
-        }
-        if (!result.ok) throw new Error(`Could not create the row of job '${jobName}' in resource '${this.resourceConfig.resourceId}': ${result.error}`);
-        const created = result.createdRecord;
-        return { jobId: String(created[this.primaryKey()]), createdAt: String(created[o.createdAtField] ?? new Date().toISOString()) };
-      },
-      deleteRow: async (id) => { await resource().delete(this.rowId(id)); },
+      createRow: (status) => this.rows().create({ name: jobName, startedBy, status, handler: jobHandlerName, initialState }),
+      deleteRow: (id) => this.rows().delete(id),
     });
-    return this.rowId(jobId);
+    return this.rows().rowId(jobId);
   }
 
   /** `startNewJob` with `{ queued: true }`: waits for a free concurrency slot of its handler. */
@@ -337,13 +320,13 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
    */
   async startNextQueuedJob(jobHandlerName: string): Promise<any> {
     const [id] = await (await this.readyPromise).startQueued(jobHandlerName, 1);
-    return id === undefined ? null : this.rowId(id);
+    return id === undefined ? null : this.rows().rowId(id);
   }
 
   /** Starts QUEUED jobs of the handler, oldest first, while its concurrencyLimit allows; resolves to their ids. */
   async startQueuedJobs(jobHandlerName: string): Promise<any[]> {
     const ids = await (await this.readyPromise).startQueued(jobHandlerName, Number.MAX_SAFE_INTEGER);
-    return ids.map((id) => this.rowId(id));
+    return ids.map((id) => this.rows().rowId(id));
   }
 
   /**
@@ -432,86 +415,14 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     void work.then(forget, forget);
   }
 
-  /**
-   * Whether this user may see a job (its websocket events, design D7): the `canView` option when
-   * set, else the job's starter and admins.
-   */
-  async mayView(socketUser: AdminUserLike | null | undefined, startedBy: string | null, jobId?: string): Promise<boolean> {
-    // The user the socket logged in as may since have been demoted or deleted: decide on the user
-    // as the database has them now, as an HTTP request would (contract §3.3).
-    const adminUser = socketUser ? await this.currentUser(socketUser) : null;
-    if (!adminUser) return false;
-    if (this.options.canView && jobId !== undefined) {
-      const info = await this.jobAccessInfo(jobId);
-      return info !== null && Boolean(await this.options.canView(adminUser, info));
-    }
-    if (await this.isAdmin(adminUser)) return true;
-    return startedBy !== null && String(adminUser.pk) === startedBy;
-  }
-
-  /**
-   * `adminUser` with its row of the users resource as it is now (`dbUser`), or null when the row
-   * is gone; read at most once per `userRecheckMs` per user, since every event is filtered per
-   * subscriber. Without a users resource (or its primary key) the socket's user is kept.
-   */
-  private currentUser(adminUser: AdminUserLike): Promise<AdminUserLike | null> {
-    const usersResourceId = this.adminforth.config.auth?.usersResourceId;
-    const pk = this.adminforth.config.resources.find((r) => r.resourceId === usersResourceId)?.columns.find((c) => c.primaryKey)?.name;
-    if (!usersResourceId || !pk || adminUser.pk === null || adminUser.pk === undefined) return Promise.resolve(adminUser);
-    const key = String(adminUser.pk);
-    const now = Date.now();
-    const cached = this.currentUsers.get(key);
-    if (cached && now - cached.at < (this.options.userRecheckMs ?? 2000)) return cached.user;
-    const user = this.adminforth.resource(usersResourceId).get(Filters.EQ(pk, adminUser.pk))
-      .then((row: Record<string, any> | null) => (row ? { ...adminUser, dbUser: row } : null))
-      // An unreadable users table denies: better a missed event than one sent to a deleted user.
-      .catch(() => null);
-    if (this.currentUsers.size >= 1000) this.currentUsers.delete(this.currentUsers.keys().next().value!);
-    this.currentUsers.set(key, { at: now, user });
-    return user;
-  }
-
-  /**
-   * What `canView` sees of a job, cached for a few seconds: websocket events are filtered per
-   * subscriber and per event, and reading the row each time would cost a query per message.
-   */
-  private jobAccessInfo(jobId: string): Promise<JobAccessInfo | null> {
-    const now = Date.now();
-    const cached = this.accessInfo.get(jobId);
-    if (cached && now - cached.at < 5000) return cached.info;
-    const info = (async (): Promise<JobAccessInfo | null> => {
-      const row = await this.adminforth.resource(this.resourceConfig.resourceId).get(Filters.EQ(this.primaryKey(), this.rowId(jobId)));
-      return row ? accessInfoOf(row, this.options, this.primaryKey()) : null;
-    })().catch(() => null);
-    if (this.accessInfo.size >= 1000) this.accessInfo.delete(this.accessInfo.keys().next().value!);
-    this.accessInfo.set(jobId, { at: now, info });
-    return info;
-  }
-
   async isAdmin(adminUser: AdminUserLike): Promise<boolean> {
     if (this.options.isAdmin) return Boolean(await this.options.isAdmin(adminUser));
     return adminUser.dbUser?.role === 'superadmin';
   }
 
-  private primaryKey(): string {
-    const pk = this.resourceConfig.columns.find((c) => c.primaryKey)?.name;
-    if (!pk) throw new Error(`BackgroundJobsPlugin: resource '${this.resourceConfig.resourceId}' has no primary key column.`);
-    return pk;
-  }
-
-  /** The row id in the type of the resource's primary key column. */
-  private rowId(jobId: string): string | number {
-    const pk = this.resourceConfig.columns.find((c) => c.primaryKey);
-    return pk && (pk.type === 'integer' || pk.type === 'float' || pk.type === 'decimal') ? Number(jobId) : jobId;
-  }
-
-  private async writeRow(jobId: string, patch: Record<string, unknown>): Promise<void> {
-    // The seed declares progress as a STRING column: write "42", not the float 42.0 SQLite would keep.
-    const progressColumn = this.resourceConfig.columns.find((c) => c.name === this.options.progressField);
-    const progress = patch[this.options.progressField];
-    if (typeof progress === 'number' && (progressColumn?.type === 'string' || progressColumn?.type === 'text')) {
-      patch = { ...patch, [this.options.progressField]: String(progress) };
-    }
-    await this.adminforth.resource(this.resourceConfig.resourceId).update(this.rowId(jobId), patch);
+  /** The jobs resource's rows; AdminForth hands the resource over before anything here runs. */
+  private rows(): JobRows {
+    if (!this.jobRows) throw new JobsError('INVALID_STATE', 'BackgroundJobsPlugin is not attached to its jobs resource yet: add it to the resource\'s plugins and let AdminForth start.');
+    return this.jobRows;
   }
 }
