@@ -1,9 +1,10 @@
 /**
- * The context every command receives: where it runs, its streams, whether a person can answer
- * questions, the prompt functions and the network seam. Tests build their own
- * (`createContext({ ... })` with captured streams, scripted prompts, a fake transport) instead of
- * mocking libraries. This is the only module that imports `@inquirer/prompts`, and it does so
- * lazily so `af-jobs --help` stays fast; only `client/transport.ts` calls `fetch` or `ws`.
+ * The context every command receives: where it runs, its streams, the global flags (resolved into
+ * it once, before the command runs), whether a person can answer questions, the prompt functions
+ * and the network seam. Tests build their own (`createContext({ ... })` with captured streams,
+ * scripted prompts, a fake transport) instead of mocking libraries. This is the only module that
+ * imports `@inquirer/prompts`, and it does so lazily so `af-jobs --help` stays fast; only
+ * `client/transport.ts` calls `fetch` or `ws`.
  */
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -49,6 +50,13 @@ export interface Context {
   stderrIsTTY: boolean;
   /** `-o` / `--json` (default `table`). */
   output: OutputFormat;
+  /**
+   * `--url <url>` as given. client/session.ts resolves it with `AF_JOBS_URL` and the profile
+   * (and names which one it used in its messages), so it stays unresolved here.
+   */
+  url?: string;
+  /** `--profile <name>` as given; client/session.ts resolves it with `AF_JOBS_PROFILE` and the default. */
+  profile?: string;
   /** Reads all of stdin (for `--password-stdin`). */
   readStdin(): Promise<string>;
   /** `fetch` and websockets (client/transport.ts). */
@@ -134,13 +142,36 @@ export function createContext(overrides: ContextOverrides = {}): Context {
   return ctx;
 }
 
-/** Applies the global flags once commander has parsed them. */
-export function applyGlobalFlags(ctx: Context, flags: { color?: boolean; quiet?: boolean; verbose?: boolean; output?: OutputFormat; json?: boolean }): void {
+/** The global flags (program.ts declares them), as commander parses them. */
+export interface GlobalOptions {
+  /** `--no-color` sets it to false → `ctx.color` without colors. */
+  color?: boolean;
+  /** `-q` → `ctx.quiet`. */
+  quiet?: boolean;
+  /** `--verbose` → `ctx.verbose`. */
+  verbose?: boolean;
+  /** `-o <format>` → `ctx.output`. */
+  output?: OutputFormat;
+  /** `--json`: same as `-o json`. */
+  json?: boolean;
+  /** `--url <url>` → `ctx.url`. */
+  url?: string;
+  /** `--profile <name>` → `ctx.profile`. */
+  profile?: string;
+}
+
+/**
+ * Resolves the global flags into the context, once, before a command runs: commands read them
+ * from `ctx`, never from their `opts` (command-action.ts says why).
+ */
+export function applyGlobalOptions(ctx: Context, flags: GlobalOptions): void {
   if (flags.color === false) ctx.color = colors(false);
   if (flags.quiet) ctx.quiet = true;
   if (flags.verbose) ctx.verbose = true;
   if (flags.output) ctx.output = flags.output;
   if (flags.json) ctx.output = 'json';
+  if (flags.url !== undefined) ctx.url = flags.url;
+  if (flags.profile !== undefined) ctx.profile = flags.profile;
 }
 
 function readAll(stream: Readable): Promise<string> {

@@ -1,5 +1,6 @@
 /**
- * The exit codes as `af-jobs --help` prints them: an installed user cannot open the repository's
+ * Help text shared by the command declarations: the "Examples:" block of a command's --help, and
+ * the exit codes as `af-jobs --help` prints them: an installed user cannot open the repository's
  * docs/exit-codes.md, and package.json names no published location, so the table itself.
  * Keep in step with docs/exit-codes.md.
  */
@@ -24,4 +25,9 @@ const MEANINGS: Record<keyof typeof EXIT, string> = {
 export function exitCodesHelp(): string {
   const rows = (Object.keys(EXIT) as (keyof typeof EXIT)[]).map((name) => `  ${String(EXIT[name]).padStart(3)}  ${MEANINGS[name]}`);
   return `Exit codes (several jobs at once: the largest of the jobs that failed):\n${rows.join('\n')}`;
+}
+
+/** An "Examples:" block for a command's --help. */
+export function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }

@@ -1,18 +1,15 @@
 /**
  * The commands that operate jobs on a running app (issue 8): `login`, `logout`, `whoami`, `list`,
- * `show`, `cancel`, `retry`, `tail`, `wait`. Declared like the scaffolding commands in program.ts: flags
- * and help here, `run(opts, ctx)` in `commands/<name>.ts`, loaded when the command runs. The
- * global flags (`--url`, `--profile`, `-o`, ...) are passed in `opts` with the command's own.
+ * `show`, `cancel`, `retry`, `tail`, `wait`. Declared as every command is (command-action.ts):
+ * flags and help here, `run(opts, ctx)` in `commands/<name>.ts`, loaded when the command runs.
+ * The global flags (`--url`, `--profile`, `-o`, ...) reach them in the context, not in `opts`.
  */
 import { Option, type Command } from 'commander';
+import { commandAction } from './command-action.js';
 import type { Context } from './context.js';
 import { JOB_STATUSES, TASK_STATUSES } from './client/api-types.js';
 import { choiceList, duration, integerList, jobId, jobIdList, nonEmpty, nonNegativeInteger, positiveInteger, since } from './flags.js';
-
-/** An "Examples:" block for a command's --help. */
-export function examples(lines: string[]): string {
-  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
-}
+import { examples } from './help-text.js';
 
 /** `--states`, `--timeout`, `--poll`: how `tail` and `retry --follow` follow a job. */
 function followOptions(command: Command): Command {
@@ -36,17 +33,6 @@ function selectorOptions(command: Command, defaultStatuses: string): Command {
 }
 
 export function addJobCommands(program: Command, ctx: Context): void {
-  // Each command module is imported only when its command runs (literal paths, so bundlers and
-  // vitest can resolve them).
-  type Loader = () => Promise<{ run(opts: any, ctx: Context): Promise<void> }>;
-  const run = (load: Loader) => async (...args: unknown[]) => {
-    const command = args.at(-1) as Command;
-    const positional = command.processedArgs as unknown[];
-    // The command's options with the global ones (`url`, `profile`, `output`, ...).
-    const opts = { ...command.optsWithGlobals(), ...(positional.length ? { jobId: positional[0] } : {}) };
-    await (await load()).run(opts, ctx);
-  };
-
   program.command('login')
     .description('log in to an AdminForth app (its own login, or a personal token) and save the login as a profile')
     .option('--username <name>', 'user to log in as (asked on a terminal)')
@@ -60,17 +46,17 @@ export function addJobCommands(program: Command, ctx: Context): void {
       'af-jobs login --url https://admin.example.com --profile prod --token "$AF_TOKEN"',
       'AF_JOBS_URL=https://admin.example.com AF_JOBS_TOKEN=afjobs_... af-jobs list   # CI: no login needed',
     ]))
-    .action(run(() => import('./commands/login.js')));
+    .action(commandAction(ctx, () => import('./commands/login.js')));
 
   program.command('logout')
     .description('forget a saved login (the profile)')
     .addHelpText('after', examples(['af-jobs logout', 'af-jobs logout --profile prod']))
-    .action(run(() => import('./commands/logout.js')));
+    .action(commandAction(ctx, () => import('./commands/logout.js')));
 
   program.command('whoami')
     .description('show the app, user, login and plugin instance in use (asks the app)')
     .addHelpText('after', examples(['af-jobs whoami', 'af-jobs whoami --profile prod -o json']))
-    .action(run(() => import('./commands/whoami.js')));
+    .action(commandAction(ctx, () => import('./commands/whoami.js')));
 
   program.command('list')
     .description('list the jobs you may see, newest first')
@@ -88,7 +74,7 @@ export function addJobCommands(program: Command, ctx: Context): void {
       'af-jobs list --handler import_users --since 24h --limit 100 -o jsonl',
       "af-jobs list --status done_with_errors | cut -f1   # ids, tab-separated when piped",
     ]))
-    .action(run(() => import('./commands/list.js')));
+    .action(commandAction(ctx, () => import('./commands/list.js')));
 
   program.command('show')
     .description('show one job: status, progress, task counts, state; with --tasks its tasks')
@@ -102,7 +88,7 @@ export function addJobCommands(program: Command, ctx: Context): void {
       'af-jobs show 9b2d1c4e-... --task-status failed',
       'af-jobs show 9b2d1c4e-... --tasks --limit 100 --offset 100 -o json',
     ]))
-    .action(run(() => import('./commands/show.js')));
+    .action(commandAction(ctx, () => import('./commands/show.js')));
 
   selectorOptions(program.command('cancel')
     .description('cancel jobs: running tasks are aborted, scheduled ones are not run')
@@ -118,7 +104,7 @@ export function addJobCommands(program: Command, ctx: Context): void {
       'af-jobs cancel --handler import_users --since 2h --dry-run',
       'af-jobs cancel --mine --yes -o jsonl   # every queued or running job you started',
     ]))
-    .action(run(() => import('./commands/cancel.js')));
+    .action(commandAction(ctx, () => import('./commands/cancel.js')));
 
   followOptions(selectorOptions(program.command('retry')
     .description("run finished jobs' failed tasks again (or their unfinished ones, or chosen ones of one job)")
@@ -134,7 +120,7 @@ export function addJobCommands(program: Command, ctx: Context): void {
       'af-jobs retry 9b2d1c4e-... --task 3 --task 17',
       'af-jobs retry --handler send_emails --since 1d --yes',
     ]))
-    .action(run(() => import('./commands/retry.js')));
+    .action(commandAction(ctx, () => import('./commands/retry.js')));
 
   followOptions(program.command('tail')
     .description('follow a job live until it finishes; exit 0 for DONE, 10 for DONE_WITH_ERRORS, 11 for CANCELLED')
@@ -147,7 +133,7 @@ export function addJobCommands(program: Command, ctx: Context): void {
       'af-jobs tail 9b2d1c4e-... -o jsonl | jq -c \'select(.type == "task:failed")\'',
       'af-jobs tail 9b2d1c4e-... --poll --states',
     ]))
-    .action(run(() => import('./commands/tail.js')));
+    .action(commandAction(ctx, () => import('./commands/tail.js')));
 
   program.command('wait')
     .description('wait until jobs finish, without a bar; one line per job as it finishes; exit codes as tail (the worst one)')
@@ -160,9 +146,5 @@ export function addJobCommands(program: Command, ctx: Context): void {
       'af-jobs wait "$JOB_ID" --for done --timeout 30m && deploy-next-step',
       'af-jobs wait 9b2d1c4e-... 7f3a0b12-... -o jsonl | jq -r \'select(.status != "DONE") | .id\'',
     ]))
-    // Its own action: `run` above passes one positional `jobId`, wait takes a list.
-    .action(async (jobIds: string[], _opts: unknown, command: Command) => {
-      const { run: wait } = await import('./commands/wait.js');
-      await wait({ ...command.optsWithGlobals(), jobIds }, ctx);
-    });
+    .action(commandAction(ctx, () => import('./commands/wait.js')));
 }

@@ -1,15 +1,14 @@
 /**
  * The commands around the job commands (issue 19): `token create|list|revoke` (personal tokens),
- * `profiles list|use|remove` (saved logins) and `completion bash|zsh|fish`. Declared like the
- * other commands: flags and help here, `run(opts, ctx)` in `commands/<name>.ts`, loaded when the
- * command runs.
+ * `profiles list|use|remove` (saved logins) and `completion bash|zsh|fish`. Declared as every
+ * command is (command-action.ts): flags and help here, `run(opts, ctx)` in `commands/<name>.ts`,
+ * loaded when the command runs.
  */
 import { Argument, InvalidArgumentError, type Command } from 'commander';
-import type { Context } from './context.js';
+import { commandAction } from './command-action.js';
 import { describeProgram } from './completion-spec.js';
-import { examples } from './program-jobs.js';
-
-type Loader = () => Promise<{ run(opts: any, ctx: Context): Promise<void> }>;
+import type { Context } from './context.js';
+import { examples } from './help-text.js';
 
 /** `--name` of a token: what `tokens/create` accepts (docs/http-api.md), checked before the request. */
 function tokenName(value: string): string {
@@ -30,13 +29,6 @@ function expiresDays(value: string): number {
 }
 
 export function addToolCommands(program: Command, ctx: Context): void {
-  const run = (load: Loader, positional: string[] = []) => async (...args: unknown[]) => {
-    const command = args.at(-1) as Command;
-    const values = command.processedArgs as unknown[];
-    const named = Object.fromEntries(positional.map((name, i) => [name, values[i]]));
-    await (await load()).run({ ...command.optsWithGlobals(), ...named }, ctx);
-  };
-
   const token = program.command('token')
     .description('mint, list and revoke personal tokens (for CI, and apps with two-factor login)')
     .addHelpText('after', examples([
@@ -52,16 +44,16 @@ export function addToolCommands(program: Command, ctx: Context): void {
       'af-jobs token create --name "CI deploy" --expires 90d',
       'gh secret set AF_JOBS_TOKEN --body "$(af-jobs token create --name ci -q)"',
     ]))
-    .action(run(() => import('./commands/token-create.js')));
+    .action(commandAction(ctx, () => import('./commands/token-create.js')));
   token.command('list')
     .description('list your personal tokens (without their secrets)')
     .addHelpText('after', examples(['af-jobs token list', 'af-jobs token list -o json']))
-    .action(run(() => import('./commands/token-list.js')));
+    .action(commandAction(ctx, () => import('./commands/token-list.js')));
   token.command('revoke')
     .description('revoke one of your personal tokens: it stops working at once')
     .argument('<token>', 'its id (tok_…) or its name (see af-jobs token list)')
     .addHelpText('after', examples(['af-jobs token revoke tok_5f0c2a9e1b7d4c38', 'af-jobs token revoke "CI deploy"']))
-    .action(run(() => import('./commands/token-revoke.js'), ['token']));
+    .action(commandAction(ctx, () => import('./commands/token-revoke.js')));
 
   const profiles = program.command('profiles')
     .description('list the saved logins, pick the default one, remove one')
@@ -69,17 +61,17 @@ export function addToolCommands(program: Command, ctx: Context): void {
   profiles.command('list')
     .description('the saved logins: name, URL, user, login, which is the default and which is in use')
     .addHelpText('after', examples(['af-jobs profiles list', 'af-jobs profiles list -o json']))
-    .action(run(() => import('./commands/profiles-list.js')));
+    .action(commandAction(ctx, () => import('./commands/profiles-list.js')));
   profiles.command('use')
     .description('make a saved login the default (used without --profile or AF_JOBS_PROFILE)')
     .argument('<name>', 'the profile')
     .addHelpText('after', examples(['af-jobs profiles use prod']))
-    .action(run(() => import('./commands/profiles-use.js'), ['name']));
+    .action(commandAction(ctx, () => import('./commands/profiles-use.js')));
   profiles.command('remove')
     .description('forget a saved login (as logout does, by name)')
     .argument('<name>', 'the profile')
     .addHelpText('after', examples(['af-jobs profiles remove staging']))
-    .action(run(() => import('./commands/profiles-remove.js'), ['name']));
+    .action(commandAction(ctx, () => import('./commands/profiles-remove.js')));
 
   program.command('completion')
     .description('print a shell completion script (bash, zsh or fish) on stdout')
@@ -89,8 +81,6 @@ export function addToolCommands(program: Command, ctx: Context): void {
       'af-jobs completion zsh > "${fpath[1]}/_af-jobs"',
       'af-jobs completion fish > ~/.config/fish/completions/af-jobs.fish',
     ]))
-    .action(async (shell: string) => {
-      const { run: complete } = await import('./commands/completion.js');
-      await complete({ shell, spec: describeProgram(program) }, ctx);
-    });
+    // The scripts offer the flags of the whole tree, read when the command runs.
+    .action(commandAction(ctx, () => import('./commands/completion.js'), () => ({ spec: describeProgram(program) })));
 }

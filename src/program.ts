@@ -1,15 +1,19 @@
 /**
- * The commander tree. Each command is declared here (name, arguments, flags, help) and
- * implemented in `commands/<name>.ts` as `run(opts, ctx)`, imported only when the command runs, so
- * `af-jobs --help` loads none of them. Commands are flat (design D10); add a group of commands with
+ * The commander tree: the global flags, the scaffolding commands, and the groups of commands in
+ * program-jobs.ts and program-tools.ts. Every command is declared the same way — flags and help
+ * here or in its group, `run(opts, ctx)` in `commands/<name>.ts`, wired with `commandAction`,
+ * which imports the module only when the command runs, so `af-jobs --help` loads none of them
+ * (command-action.ts describes the one way, and why the global flags reach a command through the
+ * context and not its `opts`). Commands are flat (design D10); add a group of commands with
  * another `add...Commands(program, ctx)` below.
  */
 import { Option, type Command } from 'commander';
 import { CliCommand } from './cli-command.js';
-import { applyGlobalFlags, OUTPUT_FORMATS, type Context } from './context.js';
-import { exitCodesHelp } from './help-text.js';
+import { commandAction } from './command-action.js';
+import { applyGlobalOptions, OUTPUT_FORMATS, type Context, type GlobalOptions } from './context.js';
+import { examples, exitCodesHelp } from './help-text.js';
 import { positiveInteger } from './flags.js';
-import { addJobCommands, examples } from './program-jobs.js';
+import { addJobCommands } from './program-jobs.js';
 import { addToolCommands } from './program-tools.js';
 
 // Inlined by the build (dist/); read as JSON on the sources.
@@ -36,7 +40,9 @@ export function buildProgram(ctx: Context, { quietParseErrors = false }: { quiet
       // Its errors (reworded by CliCommand) look like the CLI's own.
       outputError: (text, write) => write(`${ctx.color.red('Error:')} ${text}`),
     });
-  program.hook('preAction', (_program, command) => applyGlobalFlags(ctx, command.optsWithGlobals()));
+  // The global flags are the program's own options (commander reads them before or after the
+  // command's name): resolved into the context once, before the command's action runs.
+  program.hook('preAction', () => applyGlobalOptions(ctx, program.opts<GlobalOptions>()));
 
   program.addHelpText('after', `
 Examples:
@@ -56,7 +62,7 @@ ${exitCodesHelp()}`);
 }
 
 function addScaffoldCommands(program: Command, ctx: Context): void {
-  scaffoldCommand(program, 'init')
+  scaffoldOptions(program.command('init'))
     .description('set up @adminforth/background-jobs in an AdminForth app: jobs resource, table, handlers folder, example')
     .option('--data-source <id>', 'data source for the jobs table (asked when the app has several)')
     .option('--table <name>', 'name of the jobs table (default: jobs)')
@@ -73,12 +79,9 @@ function addScaffoldCommands(program: Command, ctx: Context): void {
       'af-jobs init --yes --install       # every default, then npm install',
       'af-jobs init --data-source maindb --table jobs --no-example --dry-run',
     ]))
-    .action(async (opts) => {
-      const { run } = await import('./commands/init.js');
-      await run(opts, ctx);
-    });
+    .action(commandAction(ctx, () => import('./commands/init.js')));
 
-  scaffoldCommand(program, 'add-handler')
+  scaffoldOptions(program.command('add-handler'))
     .description('add a job handler module (with a test beside it), register it, and add a route that starts a job of it')
     .argument('[name]', 'handler name, e.g. send-emails (stored as send_emails)')
     .option('--parallel-limit <n>', 'tasks of one job running at once (plugin default: 3)', positiveInteger)
@@ -91,25 +94,18 @@ function addScaffoldCommands(program: Command, ctx: Context): void {
       'af-jobs add-handler import-users --parallel-limit 5 --max-attempts 3 --with-component',
       'af-jobs add-handler nightly-report --no-route',
     ]))
-    .action(async (name: string | undefined, opts) => {
-      const { run } = await import('./commands/add-handler.js');
-      await run({ ...opts, name }, ctx);
-    });
+    .action(commandAction(ctx, () => import('./commands/add-handler.js')));
 
-  scaffoldCommand(program, 'add-component')
+  scaffoldOptions(program.command('add-component'))
     .description("add a custom component that shows a handler's tasks in the job popup, and register it")
     .argument('[handler]', 'name of the job handler the component is for')
     .addHelpText('after', examples(['af-jobs add-component send-emails', 'af-jobs add-component send_emails --dry-run']))
-    .action(async (handler: string | undefined, opts) => {
-      const { run } = await import('./commands/add-component.js');
-      await run({ ...opts, handler }, ctx);
-    });
+    .action(commandAction(ctx, () => import('./commands/add-component.js')));
 }
 
-/** A command with the flags every scaffolding command has. */
-function scaffoldCommand(program: Command, name: string): Command {
-  return program
-    .command(name)
+/** `--dir`, `--dry-run`, `--force`: the flags every scaffolding command has. */
+function scaffoldOptions(command: Command): Command {
+  return command
     .option('--dir <path>', 'folder of the AdminForth app', '.')
     .option('--dry-run', 'print what would change (with diffs) and write nothing')
     .option('--force', 'overwrite files af-jobs generates even when they differ');

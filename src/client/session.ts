@@ -11,12 +11,6 @@ import { HttpClient } from './http-client.js';
 import { discover, JobsApi, pickInstance } from './jobs-api.js';
 import { checkProfileName, DEFAULT_PROFILE, ProfileStore, type Credentials, type Profile } from './profiles.js';
 
-/** The global flags every job command takes. */
-export interface TargetOptions {
-  url?: string;
-  profile?: string;
-}
-
 export interface Target {
   url: string | undefined;
   urlSource: string;
@@ -48,16 +42,16 @@ export function normalizeUrl(value: string, source: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-/** Resolves the URL, profile and credentials, without any request. */
-export function resolveTarget(opts: TargetOptions, ctx: Context): Target {
+/** Resolves the URL, profile and credentials (from `--url`, `--profile`: `ctx.url`, `ctx.profile`), without any request. */
+export function resolveTarget(ctx: Context): Target {
   const store = ProfileStore.forEnv(ctx.env);
-  const explicitProfile = opts.profile ?? (ctx.env.AF_JOBS_PROFILE || undefined);
+  const explicitProfile = ctx.profile ?? (ctx.env.AF_JOBS_PROFILE || undefined);
   if (explicitProfile !== undefined) checkProfileName(explicitProfile);
 
   let url: string | undefined;
   let urlSource = '';
-  if (opts.url !== undefined) {
-    url = normalizeUrl(opts.url, '--url');
+  if (ctx.url !== undefined) {
+    url = normalizeUrl(ctx.url, '--url');
     urlSource = '--url';
   } else if (ctx.env.AF_JOBS_URL) {
     url = normalizeUrl(ctx.env.AF_JOBS_URL, 'AF_JOBS_URL');
@@ -121,12 +115,12 @@ async function expectAdminForth(http: HttpClient): Promise<void> {
 }
 
 /** Resolves the settings and returns a client of the plugin's API; fails early when not logged in. */
-export async function connect(opts: TargetOptions, ctx: Context): Promise<Session> {
-  const target = resolveTarget(opts, ctx);
+export async function connect(ctx: Context): Promise<Session> {
+  const target = resolveTarget(ctx);
   if (target.url === undefined) {
-    const named = opts.profile ?? (ctx.env.AF_JOBS_PROFILE || undefined);
+    const named = ctx.profile ?? (ctx.env.AF_JOBS_PROFILE || undefined);
     if (named !== undefined && !target.profile) {
-      const from = opts.profile !== undefined ? '--profile' : 'AF_JOBS_PROFILE';
+      const from = ctx.profile !== undefined ? '--profile' : 'AF_JOBS_PROFILE';
       const saved = Object.keys(target.store.all());
       throw new AuthError(
         `No profile "${named}" (${from}) in ${target.store.file}: ` +
@@ -142,7 +136,7 @@ export async function connect(opts: TargetOptions, ctx: Context): Promise<Sessio
     // A mistyped --url has no saved login either: first make sure an AdminForth app answers
     // there, so the message points at the URL rather than at logging in.
     await expectAdminForth(http);
-    const missing = opts.profile ?? ctx.env.AF_JOBS_PROFILE;
+    const missing = ctx.profile ?? ctx.env.AF_JOBS_PROFILE;
     const where = missing && !target.store.get(missing) ? ` (no profile "${missing}" in ${target.store.file})` : '';
     throw new AuthError(`Not logged in to ${resolved.url}${where}: run ${loginCommand(resolved)} (or set AF_JOBS_TOKEN to a personal token).`);
   }

@@ -4,10 +4,11 @@
  */
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { ManualStepsError, UsageError } from '../errors.js';
+import { ManualStepsError } from '../errors.js';
 import { detectApp } from '../scaffold/app-detection.js';
 import { planComponent } from '../scaffold/component-plan.js';
 import { FilePlan } from '../scaffold/file-plan.js';
+import { handlerArgument } from '../scaffold/handler-argument.js';
 import { handlerNames } from '../scaffold/names.js';
 import { reportPlan } from '../scaffold/plan-report.js';
 
@@ -16,23 +17,6 @@ export interface AddComponentOptions {
   dir?: string;
   dryRun?: boolean;
   force?: boolean;
-}
-
-/** The argument, or a prompt for it on a terminal. */
-export async function handlerArgument(value: string | undefined, ctx: Context, usage: string): Promise<string> {
-  if (value !== undefined) return value;
-  if (!ctx.isTTY) throw new UsageError(`Missing the handler name: ${usage}`);
-  return ctx.prompts.input({
-    message: 'Handler name?',
-    validate: (input) => {
-      try {
-        handlerNames(input);
-        return true;
-      } catch (error) {
-        return (error as Error).message;
-      }
-    },
-  });
 }
 
 export async function run(opts: AddComponentOptions, ctx: Context): Promise<void> {

@@ -14,10 +14,10 @@ import { editFile } from '../scaffold/edit-file.js';
 import { addStartRoute } from '../scaffold/edits/add-start-route.js';
 import { registerHandler } from '../scaffold/edits/register-handler.js';
 import { FilePlan } from '../scaffold/file-plan.js';
+import { handlerArgument } from '../scaffold/handler-argument.js';
 import { handlerNames, type HandlerNames } from '../scaffold/names.js';
 import { reportPlan } from '../scaffold/plan-report.js';
 import { renderTemplate } from '../scaffold/templates.js';
-import { handlerArgument } from './add-component.js';
 
 export interface AddHandlerOptions {
   name?: string;

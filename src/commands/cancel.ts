@@ -11,11 +11,11 @@ import type { Context } from '../context.js';
 import { TimeoutError } from '../errors.js';
 import type { JobsApi } from '../client/jobs-api.js';
 import { hasSelectors, type Selectors } from '../client/job-selection.js';
-import { connect, type TargetOptions } from '../client/session.js';
+import { connect } from '../client/session.js';
 import { checkTargets, jobIds, runBulk } from '../bulk-action.js';
 import { formatDuration, printJson, printJsonLine } from '../output/format.js';
 
-export interface CancelOptions extends TargetOptions, Selectors {
+export interface CancelOptions extends Selectors {
   /** One id, or several (`<jobId...>`). */
   jobId?: string | string[];
   yes?: boolean;
@@ -34,7 +34,7 @@ export async function run(opts: CancelOptions, ctx: Context): Promise<void> {
   const ids = jobIds(opts.jobId);
   checkTargets('cancel', ids, opts);
   if (ids.length === 1 && !hasSelectors(opts) && !opts.dryRun) return cancelOne(ids[0]!, opts, ctx);
-  const session = await connect(opts, ctx);
+  const session = await connect(ctx);
   await runBulk(session, ids, opts, {
     command: 'cancel',
     done: 'cancelled',
@@ -48,7 +48,7 @@ export async function run(opts: CancelOptions, ctx: Context): Promise<void> {
 }
 
 async function cancelOne(jobId: string, opts: CancelOptions, ctx: Context): Promise<void> {
-  const { jobs } = await connect(opts, ctx);
+  const { jobs } = await connect(ctx);
   if (ctx.isTTY && !opts.yes) {
     const job = await jobs.get(jobId);
     const finished = job.tasks.done + job.tasks.failed + job.tasks.cancelled;

@@ -1,15 +1,23 @@
 /**
  * `af-jobs list`: the jobs the user may see, newest first (`jobs/list`), filtered by status,
  * handler, starter and age; a table on a terminal, tab-separated when piped, `-o json|jsonl`.
+ *
+ * `--watch`: the table, read again every 2 s and redrawn when it changed, until Ctrl-C (exit 130).
+ * A poll rather than the websocket: the job topic carries only the jobs a socket subscribed to,
+ * tokens cannot open the socket, and a list's filters (`--since`, `--limit`) are the server's to
+ * apply — one `jobs/list` every 2 s is cheap and always the truth. Only on a terminal: redrawing
+ * is for eyes; a script reads `list -o jsonl` once, or waits with `wait`.
  */
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { ConnectionError, InterruptedError, UsageError } from '../errors.js';
 import type { Job } from '../client/api-types.js';
-import { connect, type TargetOptions } from '../client/session.js';
-import { colorStatus, formatDate, jobDuration, jobDurationMs, printJson, printJsonLine, truncate } from '../output/format.js';
+import { connect } from '../client/session.js';
+import { colorStatus, formatDate, jobDuration, jobDurationMs, printJson, printJsonLine, progressCell, truncate } from '../output/format.js';
 import { printTable, type Column } from '../output/table.js';
 
-export interface ListOptions extends TargetOptions {
+export interface ListOptions {
   status?: string[];
   handler?: string;
   mine?: boolean;
@@ -17,27 +25,23 @@ export interface ListOptions extends TargetOptions {
   /** ISO 8601, already resolved from `--since`. */
   since?: string;
   limit?: number;
-  /** Redraw the table every 2 s until Ctrl-C (list-watch.ts); only on a terminal. */
+  /** Redraw the table every 2 s until Ctrl-C; only on a terminal. */
   watch?: boolean;
 }
 
 const DEFAULT_LIMIT = 20;
 /** The API's largest page (docs/http-api.md). */
 const PAGE = 500;
-
-/** `40% (40/100)`: the tasks that ran to an end (done or failed), as the progress counts them. */
-export function progressCell(job: Job): string {
-  return `${job.progress}% (${job.tasks.done + job.tasks.failed}/${job.tasks.total})`;
-}
+/** `--watch` reads the list again this often. */
+const INTERVAL_MS = 2000;
 
 export async function run(opts: ListOptions, ctx: Context): Promise<void> {
   if (opts.mine && opts.all) throw new UsageError('--mine and --all contradict each other: pass one of them.');
   if (opts.watch) {
-    const { watch } = await import('./list-watch.js');
     return watch((frame) => run({ ...opts, watch: false }, frame), ctx);
   }
   const limit = opts.limit ?? DEFAULT_LIMIT;
-  const { jobs: api, target } = await connect(opts, ctx);
+  const { jobs: api, target } = await connect(ctx);
   const jobs: Job[] = [];
   let cursor: string | undefined;
   let more = false;
@@ -79,4 +83,56 @@ export async function run(opts: ListOptions, ctx: Context): Promise<void> {
   ];
   printTable(ctx, columns, jobs);
   if (more && tty) ctx.info(ctx.color.dim(`Showing the ${jobs.length} newest; more with --limit ${Math.max(limit * 2, 100)}.`));
+}
+
+/** One drawing of the table: what `run` prints while `--watch` redraws. */
+class Frame extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+    this.text += chunk.toString();
+    callback();
+  }
+}
+
+/** Runs `draw` (the list, printing into the context it is given) every 2 s; redraws on change. */
+async function watch(draw: (frame: Context) => Promise<void>, ctx: Context): Promise<void> {
+  if (!ctx.stdoutIsTTY) {
+    throw new UsageError('--watch redraws the table on a terminal, and stdout is not one (it is piped or redirected): drop --watch; a script can read af-jobs list -o jsonl, or wait for jobs with af-jobs wait <jobId…>.');
+  }
+  if (ctx.output !== 'table') {
+    throw new UsageError(`--watch redraws a table and cannot be combined with -o ${ctx.output}: drop one of them.`);
+  }
+  const stop = new AbortController();
+  const removeInterruptHandler = ctx.onInterrupt(() => stop.abort());
+  // TERM=dumb cannot clear the screen: each table is printed under the last one.
+  const clear = ctx.env.TERM === 'dumb' ? '' : '\u001b[H\u001b[2J';
+  let last: string | undefined;
+  try {
+    while (!stop.signal.aborted) {
+      const frame = new Frame();
+      const frameCtx: Context = {
+        ...ctx,
+        stdout: frame,
+        info: (line = '') => { frame.text += `${line}\n`; },
+      };
+      let note = '';
+      try {
+        await draw(frameCtx);
+      } catch (error) {
+        // The app restarting or the network dropping: keep the last table and try again.
+        if (!(error instanceof ConnectionError)) throw error;
+        note = `  ${ctx.color.yellow(`${error.message.split(':')[0]}; retrying`)}`;
+      }
+      const table = note ? (last ?? '') : frame.text;
+      if (table !== last || note) {
+        const now = formatDate(new Date().toISOString(), true);
+        ctx.stdout.write(`${clear}${ctx.color.dim(`af-jobs list, every ${INTERVAL_MS / 1000}s; ${now}; Ctrl-C to stop`)}${note}\n\n${table}`);
+        last = table;
+      }
+      await sleep(INTERVAL_MS, undefined, { signal: stop.signal }).catch(() => {});
+    }
+  } finally {
+    removeInterruptHandler();
+  }
+  throw new InterruptedError('Stopped watching.');
 }

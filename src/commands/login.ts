@@ -13,8 +13,6 @@ import { normalizeUrl } from '../client/session.js';
 import { printJson } from '../output/format.js';
 
 export interface LoginOptions {
-  url?: string;
-  profile?: string;
   username?: string;
   passwordStdin?: boolean;
   /** A personal token, or `-` to read it from stdin. */
@@ -25,8 +23,8 @@ export interface LoginOptions {
 
 const DEFAULT_URL = 'http://localhost:3500';
 
-async function appUrl(opts: LoginOptions, ctx: Context, store: ProfileStore, profileName: string): Promise<{ url: string; source: string }> {
-  if (opts.url !== undefined) return { url: normalizeUrl(opts.url, '--url'), source: '--url' };
+async function appUrl(ctx: Context, store: ProfileStore, profileName: string): Promise<{ url: string; source: string }> {
+  if (ctx.url !== undefined) return { url: normalizeUrl(ctx.url, '--url'), source: '--url' };
   if (ctx.env.AF_JOBS_URL) return { url: normalizeUrl(ctx.env.AF_JOBS_URL, 'AF_JOBS_URL'), source: 'AF_JOBS_URL' };
   const saved = store.get(profileName);
   if (saved) return { url: saved.url, source: `profile "${profileName}"` };
@@ -73,8 +71,8 @@ async function credentialsFor(opts: LoginOptions, ctx: Context, http: HttpClient
 
 export async function run(opts: LoginOptions, ctx: Context): Promise<void> {
   const store = ProfileStore.forEnv(ctx.env);
-  const profileName = checkProfileName(opts.profile ?? (ctx.env.AF_JOBS_PROFILE || DEFAULT_PROFILE));
-  const { url, source } = await appUrl(opts, ctx, store, profileName);
+  const profileName = checkProfileName(ctx.profile ?? (ctx.env.AF_JOBS_PROFILE || DEFAULT_PROFILE));
+  const { url, source } = await appUrl(ctx, store, profileName);
   const loginCommand = `af-jobs login --url ${url}${profileName === DEFAULT_PROFILE ? '' : ` --profile ${profileName}`}`;
   const anonymous = new HttpClient(ctx, url, { credentials: null, source: 'nothing', loginCommand }, source);
   const credentials = await credentialsFor(opts, ctx, anonymous);

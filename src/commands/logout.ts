@@ -4,11 +4,11 @@
  * until it expires; a personal token works until it is revoked. The message says so.
  */
 import type { Context } from '../context.js';
-import { resolveTarget, type TargetOptions } from '../client/session.js';
+import { resolveTarget } from '../client/session.js';
 import { printJson } from '../output/format.js';
 
-export async function run(opts: TargetOptions, ctx: Context): Promise<void> {
-  const target = resolveTarget(opts, ctx);
+export async function run(_opts: object, ctx: Context): Promise<void> {
+  const target = resolveTarget(ctx);
   const { profile, profileName, store } = target;
   if (!profile || !store.remove(profileName)) {
     if (ctx.output !== 'table') printJson(ctx, { profile: profileName, removed: false });

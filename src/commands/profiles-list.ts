@@ -8,14 +8,10 @@ import { checkProfileName, ProfileStore } from '../client/profiles.js';
 import { printJson, printJsonLine } from '../output/format.js';
 import { printTable } from '../output/table.js';
 
-export interface ProfilesListOptions {
-  profile?: string;
-}
-
-export async function run(opts: ProfilesListOptions, ctx: Context): Promise<void> {
+export async function run(_opts: object, ctx: Context): Promise<void> {
   const store = ProfileStore.forEnv(ctx.env);
   const defaultName = store.defaultName();
-  const explicit = opts.profile ?? (ctx.env.AF_JOBS_PROFILE || undefined);
+  const explicit = ctx.profile ?? (ctx.env.AF_JOBS_PROFILE || undefined);
   const inUse = explicit === undefined ? defaultName : checkProfileName(explicit);
   const rows = Object.entries(store.all()).map(([name, profile]) => ({
     name,
@@ -44,6 +40,6 @@ export async function run(opts: ProfilesListOptions, ctx: Context): Promise<void
     { header: 'DEFAULT', cell: (r) => (r.default ? 'default' : '') },
   ], rows);
   if (explicit !== undefined && explicit !== defaultName) {
-    ctx.info(ctx.color.dim(`In use now: "${inUse}" (${opts.profile !== undefined ? '--profile' : 'AF_JOBS_PROFILE'}); the default is "${defaultName}".`));
+    ctx.info(ctx.color.dim(`In use now: "${inUse}" (${ctx.profile !== undefined ? '--profile' : 'AF_JOBS_PROFILE'}); the default is "${defaultName}".`));
   }
 }

@@ -10,12 +10,12 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { currentPosition } from '../client/job-follower.js';
 import { hasSelectors, type Selectors } from '../client/job-selection.js';
-import { connect, type TargetOptions } from '../client/session.js';
+import { connect } from '../client/session.js';
 import { checkTargets, jobIds, runBulk } from '../bulk-action.js';
 import { printJson, printJsonLine } from '../output/format.js';
-import { followJob, type FollowFlags } from './tail.js';
+import { followJob, type FollowFlags } from '../follow-job.js';
 
-export interface RetryOptions extends TargetOptions, FollowFlags, Selectors {
+export interface RetryOptions extends FollowFlags, Selectors {
   /** One id, or several (`<jobId...>`). */
   jobId?: string | string[];
   unfinished?: boolean;
@@ -33,13 +33,13 @@ export async function run(opts: RetryOptions, ctx: Context): Promise<void> {
   if (ids.length !== 1 || hasSelectors(opts) || opts.dryRun) {
     if (opts.task?.length) throw new UsageError('--task picks tasks of one job: pass one job id with it (and no selectors or --dry-run).');
     if (opts.follow) throw new UsageError('--follow follows one job: pass one job id, or drop --follow and use af-jobs tail <jobId> on each.');
-    const session = await connect(opts, ctx);
+    const session = await connect(ctx);
     // Without --status: the jobs that have something to retry in this scope.
     const defaultStatuses = opts.unfinished ? ['DONE_WITH_ERRORS', 'CANCELLED'] : ['DONE_WITH_ERRORS'];
     return runBulk(session, ids, opts, { command: 'retry', done: 'retried', defaultStatuses, act: (jobId) => session.jobs.retry(jobId, scope) }, ctx);
   }
   const jobId = ids[0]!;
-  const session = await connect(opts, ctx);
+  const session = await connect(ctx);
   // Where the log ends before the retry: --follow prints from the retry on.
   const from = opts.follow ? await currentPosition(session.jobs, jobId) : undefined;
   const result = await session.jobs.retry(jobId, scope);

@@ -4,12 +4,11 @@
  */
 import type { Context } from '../context.js';
 import type { Job, JobDetails, Task, TaskPage } from '../client/api-types.js';
-import { connect, type TargetOptions } from '../client/session.js';
-import { colorStatus, formatDate, jobDuration, jobDurationMs, printJson, printJsonLine, truncate } from '../output/format.js';
+import { connect } from '../client/session.js';
+import { colorStatus, formatDate, jobDuration, jobDurationMs, printJson, printJsonLine, progressCell, truncate } from '../output/format.js';
 import { printFields, printTable, type Column } from '../output/table.js';
-import { progressCell } from './list.js';
 
-export interface ShowOptions extends TargetOptions {
+export interface ShowOptions {
   jobId: string;
   tasks?: boolean;
   taskStatus?: string[];
@@ -50,7 +49,7 @@ function taskColumns(ctx: Context): Column<Task>[] {
 }
 
 export async function run(opts: ShowOptions, ctx: Context): Promise<void> {
-  const { jobs, target } = await connect(opts, ctx);
+  const { jobs, target } = await connect(ctx);
   const job = await jobs.get(opts.jobId);
   const wantTasks = Boolean(opts.tasks || opts.taskStatus?.length || opts.offset !== undefined);
   let page: TaskPage | undefined;

@@ -6,17 +6,17 @@
 import os from 'node:os';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { connect, type TargetOptions } from '../client/session.js';
+import { connect } from '../client/session.js';
 import { printJson, printJsonLine } from '../output/format.js';
 
-export interface TokenCreateOptions extends TargetOptions {
+export interface TokenCreateOptions {
   name?: string;
   /** Whole days, already parsed from `--expires`. */
   expires?: number;
 }
 
 export async function run(opts: TokenCreateOptions, ctx: Context): Promise<void> {
-  const session = await connect(opts, ctx);
+  const session = await connect(ctx);
   const { credentials, credentialSource, url } = session.target;
   if (credentials?.kind === 'token') {
     throw new UsageError(`af-jobs token create needs a password login, and the credentials from ${credentialSource} are a personal token (a token cannot mint tokens): run af-jobs login --url ${url} --username <name>${credentialSource === 'AF_JOBS_TOKEN' ? ' without AF_JOBS_TOKEN set' : ''}.`);

@@ -3,12 +3,12 @@
  * secrets: a table on a terminal, tab-separated when piped, `-o json|jsonl`.
  */
 import type { Context } from '../context.js';
-import { connect, type TargetOptions } from '../client/session.js';
+import { connect } from '../client/session.js';
 import { formatDate, printJson, printJsonLine } from '../output/format.js';
 import { printTable } from '../output/table.js';
 
-export async function run(opts: TargetOptions, ctx: Context): Promise<void> {
-  const session = await connect(opts, ctx);
+export async function run(_opts: object, ctx: Context): Promise<void> {
+  const session = await connect(ctx);
   const tokens = await session.jobs.listTokens();
   if (ctx.output === 'json') return printJson(ctx, tokens);
   if (ctx.output === 'jsonl') {

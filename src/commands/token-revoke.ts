@@ -4,10 +4,10 @@
  */
 import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { connect, type TargetOptions } from '../client/session.js';
+import { connect } from '../client/session.js';
 import { printJson, printJsonLine } from '../output/format.js';
 
-export interface TokenRevokeOptions extends TargetOptions {
+export interface TokenRevokeOptions {
   token: string;
 }
 
@@ -17,7 +17,7 @@ export async function run(opts: TokenRevokeOptions, ctx: Context): Promise<void>
   if (opts.token.startsWith('afjobs_')) {
     throw new UsageError('af-jobs token revoke takes the token\'s id (tok_…) or name, not the token itself: see af-jobs token list.');
   }
-  const session = await connect(opts, ctx);
+  const session = await connect(ctx);
   let id = opts.token;
   let name: string | undefined;
   if (!TOKEN_ID.test(id)) {

@@ -12,13 +12,14 @@ import { InterruptedError, JobOutcomeError, TimeoutError, UsageError } from '../
 import { FINISHED_JOB_STATUSES, type JobDetails } from '../client/api-types.js';
 import { JobFollower } from '../client/job-follower.js';
 import type { JobsApi } from '../client/jobs-api.js';
-import { connect, type TargetOptions } from '../client/session.js';
+import { connect } from '../client/session.js';
 import { colors } from '../output/colors.js';
 import { formatDuration, printJson, printJsonLine } from '../output/format.js';
 import { summaryFields, summarySentence } from '../output/job-summary.js';
 
-export interface WaitOptions extends TargetOptions {
-  jobIds: string[];
+export interface WaitOptions {
+  /** The ids (`<jobId...>`). */
+  jobId: string[];
   /** `finished` (default): every job finished, whatever its status; `done`: every job DONE. */
   for?: 'done' | 'finished';
   /** Milliseconds (parsed from `--timeout 10m`). */
@@ -33,9 +34,9 @@ const OUTCOME_CODE: Record<string, number> = { DONE: 0, DONE_WITH_ERRORS: 10, CA
 const isFinished = (job: JobDetails) => FINISHED_JOB_STATUSES.includes(job.status);
 
 export async function run(opts: WaitOptions, ctx: Context): Promise<void> {
-  const ids = [...new Set(opts.jobIds)];
+  const ids = [...new Set(opts.jobId)];
   if (ids.length === 0) throw new UsageError('Give at least one job id: af-jobs wait <jobId…> (ids from af-jobs list).');
-  const { jobs } = await connect(opts, ctx);
+  const { jobs } = await connect(ctx);
   // Every id is checked before waiting: a typo fails now (exit 5), not after the others finish.
   const latest = new Map<string, JobDetails>();
   for (const job of await Promise.all(ids.map((id) => jobs.get(id)))) latest.set(job.id, job);

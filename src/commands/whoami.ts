@@ -4,12 +4,12 @@
  */
 import type { Context } from '../context.js';
 import { discover } from '../client/jobs-api.js';
-import { connect, type TargetOptions } from '../client/session.js';
+import { connect } from '../client/session.js';
 import { printJson, printJsonLine } from '../output/format.js';
 import { printFields } from '../output/table.js';
 
-export async function run(opts: TargetOptions, ctx: Context): Promise<void> {
-  const { target, http, jobs } = await connect(opts, ctx);
+export async function run(_opts: object, ctx: Context): Promise<void> {
+  const { target, http, jobs } = await connect(ctx);
   const discovery = await discover(http);
   const instance = discovery.instances.find((i) => i.instanceId === jobs.instance.instanceId) ?? discovery.instances[0];
   const credentials = target.credentials!;

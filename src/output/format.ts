@@ -42,6 +42,11 @@ export function jobDurationMs(job: { createdAt: string | null; finishedAt: strin
   return Number.isNaN(start) || Number.isNaN(end) ? null : Math.max(0, end - start);
 }
 
+/** `40% (40/100)`: the tasks that ran to an end (done or failed), as the progress counts them. */
+export function progressCell(job: { progress: number; tasks: { total: number; done: number; failed: number } }): string {
+  return `${job.progress}% (${job.tasks.done + job.tasks.failed}/${job.tasks.total})`;
+}
+
 /**
  * `2026-03-01 10:00:01 +01:00` in local time with its offset from UTC (`UTC` when there is none),
  * on a terminal; piped, the ISO string as the app sent it.

@@ -211,3 +211,40 @@ describe('prompts (in a terminal)', () => {
     expect(readTree(dir)).toEqual(before);
   });
 });
+
+describe('the layout of src/ (issue 21)', () => {
+  const SRC = path.join(REPO, 'src');
+  const COMMANDS = path.join(SRC, 'commands');
+  const commandFiles = fs.readdirSync(COMMANDS).filter((file) => file.endsWith('.ts'));
+  /** The relative modules a source file imports (static, type-only, re-exports and `import()`), as paths. */
+  const importsOf = (file: string): string[] => {
+    const text = fs.readFileSync(file, 'utf8');
+    const specifiers = [...text.matchAll(/\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm)]
+      .map((match) => match[1] ?? match[2] ?? match[3]!)
+      .filter((specifier) => specifier.startsWith('.'));
+    return specifiers.map((specifier) => path.resolve(path.dirname(file), specifier));
+  };
+
+  it('no command imports another command: what two commands share lives outside commands/', () => {
+    expect(commandFiles.length).toBeGreaterThan(10);
+    const crossings = commandFiles.flatMap((file) =>
+      importsOf(path.join(COMMANDS, file))
+        .filter((target) => path.dirname(target) === COMMANDS)
+        .map((target) => `commands/${file} imports commands/${path.basename(target)}`));
+    expect(crossings).toEqual([]);
+  });
+
+  it('every command is registered one way: commandAction with a literal import(), none imported statically', () => {
+    const programs = fs.readdirSync(SRC).filter((file) => /^program(-[a-z]+)?\.ts$/.test(file));
+    const text = programs.map((file) => fs.readFileSync(path.join(SRC, file), 'utf8')).join('\n');
+    for (const file of commandFiles) {
+      const module = `./commands/${file.replace(/\.ts$/, '.js')}`;
+      expect(text, `${file} is registered`).toContain(`.action(commandAction(ctx, () => import('${module}')`);
+    }
+    // Any other path to a command module would load it for `af-jobs --help` too (or bypass commandAction).
+    const loaded = programs.flatMap((file) => importsOf(path.join(SRC, file)).filter((target) => path.dirname(target) === COMMANDS));
+    expect(loaded).toHaveLength(commandFiles.length);
+    expect(text).not.toMatch(/\bfrom\s*['"]\.\/commands\//);
+    expect(text).not.toMatch(/optsWithGlobals/);
+  });
+});
