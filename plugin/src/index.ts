@@ -420,6 +420,14 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     return adminUser.dbUser?.role === 'superadmin';
   }
 
+  /**
+   * The jobs resource's rows (adapter/job-rows.ts), for the HTTP API.
+   * @internal
+   */
+  get jobRowsApi(): JobRows {
+    return this.rows();
+  }
+
   /** The jobs resource's rows; AdminForth hands the resource over before anything here runs. */
   private rows(): JobRows {
     if (!this.jobRows) throw new JobsError('INVALID_STATE', 'BackgroundJobsPlugin is not attached to its jobs resource yet: add it to the resource\'s plugins and let AdminForth start.');

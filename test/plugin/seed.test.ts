@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type BackgroundJobsPlugin from '@adminforth/background-jobs';
 import { startJobsApp, type JobsApp } from './fixtures.js';
 import { TestSocket, closeTestSockets } from '../helpers/ws-client.js';
+import { confirmSubscribed } from './http-helpers.js';
 
 let app: JobsApp | null = null;
 afterEach(async () => {
@@ -78,7 +79,7 @@ describe('seed samples on the host (SQLite)', () => {
     const adminSocket = await TestSocket.open(wsUrl, adminCookie);
     const viewerSocket = await TestSocket.open(wsUrl, viewerCookie);
     for (const s of [adminSocket, viewerSocket]) s.send({ type: 'subscribe', topic: '/background-jobs-job-update' });
-    await new Promise((r) => setTimeout(r, 50));
+    for (const s of [adminSocket, viewerSocket]) await confirmSubscribed(a, s, '/background-jobs-job-update');
 
     const response = await fetch(`${a.url}/api/create-job/`, { method: 'POST', headers: { cookie: adminCookie, 'content-type': 'application/json' }, body: '{}' });
     expect(await response.json()).toEqual({ ok: true, message: 'Job started' });
@@ -105,7 +106,8 @@ describe('seed samples on the host (SQLite)', () => {
     // The viewer did not start the job and is no admin: none of its events reach them.
     viewerSocket.send('ping');
     await viewerSocket.next((f) => f === 'pong');
-    expect(viewerSocket.frames.filter((f) => f.includes('"type":"message"'))).toEqual([]);
+    const leaked = viewerSocket.frames.filter((f) => f.includes('"type":"message"'));
+    expect(leaked, `frames the viewer got: ${leaked.join(' | ')}`).toEqual([]);
   });
 });
 

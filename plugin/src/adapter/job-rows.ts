@@ -47,10 +47,15 @@ export class JobRows {
     return pk;
   }
 
+  /** The primary key column holds numbers (ids from requests must then be numeric). */
+  get numericKey(): boolean {
+    const pk = this.resource.columns.find((c) => c.primaryKey);
+    return pk !== undefined && NUMERIC_TYPES.has(String(pk.type ?? '').toLowerCase());
+  }
+
   /** A job id in the type of the resource's primary key column. */
   rowId(jobId: string): string | number {
-    const pk = this.resource.columns.find((c) => c.primaryKey);
-    return pk && NUMERIC_TYPES.has(String(pk.type ?? '').toLowerCase()) ? Number(jobId) : jobId;
+    return this.numericKey ? Number(jobId) : jobId;
   }
 
   /** What the access rules (`canView`, `canManage`) see of a row. */

@@ -4,14 +4,14 @@
  * joins a resource row with the engine's stored state.
  */
 import type { AdminForthComponentDeclarationFull, AdminForthResource, IAdminForth } from 'adminforth';
-import { Filters } from 'adminforth';
 import type { Engine, RetryScope } from '../engine/engine.js';
 import type { EngineEvents } from '../engine/engine-events.js';
 import type { JobRow, TaskRow } from '../store/job-store.js';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import type { AdminUserLike, JobAccessInfo, PluginOptions } from '../types.js';
 import type { TokenStore } from '../store/token-store.js';
-import { accessInfoOf, type JobsPolicy } from './policy.js';
+import type { JobRows } from '../adapter/job-rows.js';
+import type { JobsPolicy } from './policy.js';
 import type { EventLog } from './event-log.js';
 import { ApiError } from './errors.js';
 import { UserNames } from './user-names.js';
@@ -29,6 +29,8 @@ export interface JobsPluginFacade {
   events: EngineEvents;
   /** The personal tokens' store, once the engine runs. */
   tokenStore(): Promise<TokenStore>;
+  /** The jobs resource's rows: keys, reads, what the rules see (adapter/job-rows.ts). */
+  readonly jobRowsApi: JobRows;
   getTaskDetailsComponent(jobHandlerName: string): AdminForthComponentDeclarationFull | undefined;
   cancelJob(jobId: unknown): Promise<{ changed: boolean; status: JobStatus }>;
   retryJob(jobId: unknown, opts?: { scope?: RetryScope }): Promise<{ status: JobStatus; tasks: number }>;
@@ -65,16 +67,9 @@ export interface ApiContext {
   verified: VerifiedCredentials;
 }
 
-const NUMERIC_TYPES = new Set(['integer', 'float', 'decimal']);
-
 export function createContext(plugin: JobsPluginFacade, policy: JobsPolicy, events: EventLog, tokens: () => Promise<TokenStore>): ApiContext {
   const o = plugin.options;
-  const resource = () => plugin.adminforth.resource(plugin.resourceConfig.resourceId);
-  const pkColumn = () => {
-    const column = plugin.resourceConfig.columns.find((c) => c.primaryKey);
-    if (!column) throw new ApiError('INTERNAL', `The jobs resource '${plugin.resourceConfig.resourceId}' has no primary key column.`);
-    return column;
-  };
+  const rows = () => plugin.jobRowsApi;
   const engine = async () => {
     try {
       return await plugin.engineReady();
@@ -86,24 +81,24 @@ export function createContext(plugin: JobsPluginFacade, policy: JobsPolicy, even
     plugin, policy, events, engine, tokens,
     userNames: new UserNames(plugin.adminforth),
     verified: new VerifiedCredentials(o.userRecheckMs ?? 2000),
-    primaryKey: () => pkColumn().name,
+    primaryKey: () => rows().primaryKey,
     rowId(jobId, field = 'jobId') {
-      const type = String(pkColumn().type ?? '').toLowerCase();
-      if (!NUMERIC_TYPES.has(type)) return String(jobId);
       const text = String(jobId);
-      if (!/^-?\d+(\.\d+)?$/.test(text)) throw new ApiError('INVALID_INPUT', `Field '${field}' must be a number for this jobs resource, got '${text}'.`, field);
-      return Number(text);
+      if (rows().numericKey && !/^-?\d+(\.\d+)?$/.test(text)) {
+        throw new ApiError('INVALID_INPUT', `Field '${field}' must be a number for this jobs resource, got '${text}'.`, field);
+      }
+      return rows().rowId(text);
     },
     accessInfo(row) {
-      return accessInfoOf(row, o, pkColumn().name);
+      return rows().accessInfo(row);
     },
     async loadJob(jobId, field = 'jobId') {
-      const id = ctx.rowId(jobId, field);
+      ctx.rowId(jobId, field);
       const running = await engine();
-      const row = await resource().get(Filters.EQ(pkColumn().name, id));
+      const row = await rows().load(String(jobId));
       if (!row) return null;
-      const stored = await running.findJob(String(row[pkColumn().name]));
-      return { id: String(row[pkColumn().name]), row, stored, access: ctx.accessInfo(row) };
+      const id = String(row[rows().primaryKey]);
+      return { id, row, stored: await running.findJob(id), access: ctx.accessInfo(row) };
     },
   };
   return ctx;
