@@ -36,7 +36,8 @@ const SCHEMA = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.
 const INSTANCE_ID = '0074ddcdd9e9f208d9af952ef7c971c0';
 const COOKIE_NAME = 'adminforth_adminforth_jwt';
 const JOB_TOPIC = '/background-jobs-job-update';
-const JOB_MS = 30_000;
+/** The seed's handler sleeps 3 s a task, one at a time: its 6-task job takes 18 s. */
+const JOB_MS = 90_000;
 
 describe.skipIf(!REAL_ADMINFORTH)(`the packed plugin on real AdminForth (${REAL_ADMINFORTH ?? 'unset'}), MySQL connector`, () => {
   let scratch: ScratchApp | undefined;
@@ -174,14 +175,19 @@ describe.skipIf(!REAL_ADMINFORTH)(`the packed plugin on real AdminForth (${REAL_
     expect(row).toMatchObject({ name: 'Example Job', job_handler_name: 'example_job_handler', status: 'DONE', progress: '100', started_by: pks.admin });
   });
 
-  it("getPluginByClassName('default') at start-up finds the plugin: the handler registered through it ran", async () => {
+  it("getPluginByClassName('default') at start-up finds the plugin: what the seed registers through it takes effect", async () => {
     requireApp();
     expect(app!.output()).not.toContain("getPluginByClassName('default') failed");
     expect(app!.output()).toContain('[conformance] registered through the default lookup');
-    const tasks = await api(`/plugin/${INSTANCE_ID}/jobs/tasks`, { jobId: await theAdminJob() }, cookies.admin);
+    const jobId = await theAdminJob();
+    const tasks = await api(`/plugin/${INSTANCE_ID}/jobs/tasks`, { jobId }, cookies.admin);
     expect(tasks.status, tasks.text).toBe(200);
-    expect(tasks.json.tasks).toHaveLength(6);
-    for (const task of tasks.json.tasks) expect(task).toMatchObject({ status: 'DONE', state: { registeredVia: 'default' } });
+    expect(tasks.json.tasks.map((task: { status: string; state: Record<string, unknown> }) => [task.status, task.state]))
+      .toEqual([1, 2, 3, 4, 5, 6].map((step) => ['DONE', { step, [step]: `Step ${step} completed` }]));
+    // The seed's component, registered only through 'default', is the job's renderer.
+    const list = await api(`/plugin/${INSTANCE_ID}/get-list-of-jobs`, {}, cookies.admin);
+    expect(list.status, list.text).toBe(200);
+    expect(list.json.jobs.find((job: { id: unknown }) => String(job.id) === jobId)?.customComponent).toMatchObject({ file: '@@/JobCustomComponent.vue' });
   });
 
   it('discovery: /plugin/background-jobs/instances names the instance for admin and viewer', async () => {

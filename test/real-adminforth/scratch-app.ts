@@ -86,24 +86,62 @@ export async function installScratchApp(realAdminforth: string): Promise<Scratch
 export interface RunningApp {
   process: ResultPromise;
   output(): string;
+  /** Resolves once the app's output contains `text` (rejects when the app exits first or after `timeoutMs`). */
+  waitForOutput(text: string | RegExp, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Runs `file args` in `cwd` with `plainEnv(env)` as the leader of its own process group, so that
+ * `stop()` also ends what the app started: `bundleNow` runs npm and vite as child processes, which
+ * a signal to the app alone would leave running.
+ */
+export function startAppProcess(cwd: string, file: string, args: string[], env: Record<string, string>): RunningApp {
+  const child = execa(file, args, { cwd, env: plainEnv(env), extendEnv: false, reject: false, all: true, detached: true });
+  const chunks: string[] = [];
+  const waiters = new Set<() => void>();
+  child.all?.on('data', (chunk: Buffer) => {
+    chunks.push(chunk.toString());
+    for (const waiter of waiters) waiter();
+  });
+  const output = () => chunks.join('');
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try { process.kill(-child.pid!, signal); } catch { /* the group is gone already */ }
+  };
+  let exited = false;
+  void child.finally(() => { exited = true; for (const waiter of waiters) waiter(); });
+  return {
+    process: child,
+    output,
+    waitForOutput(text, timeoutMs) {
+      return new Promise<void>((resolve, reject) => {
+        const found = () => (typeof text === 'string' ? output().includes(text) : text.test(output()));
+        const timer = setTimeout(() => settle(new Error(`the app did not print ${String(text)} within ${timeoutMs} ms`)), timeoutMs);
+        const settle = (error?: Error) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (error) reject(new Error(`${error.message}\n--- app output ---\n${output()}`)); else resolve();
+        };
+        const check = () => {
+          if (found()) settle();
+          else if (exited) settle(new Error(`the app exited with code ${child.exitCode} before printing ${String(text)}`));
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      // The group may outlive its leader (npm or vite still running): always signal it.
+      signalGroup('SIGTERM');
+      const killer = setTimeout(() => signalGroup('SIGKILL'), 5_000);
+      await child.catch(() => {});
+      clearTimeout(killer);
+      signalGroup('SIGKILL');
+    },
+  };
 }
 
 /** `node index.mjs` in the app folder (one process, so killing it frees the port). */
 export function startScratchApp(appDir: string, env: Record<string, string>): RunningApp {
-  const child = execa(process.execPath, ['index.mjs'], { cwd: appDir, env: plainEnv(env), extendEnv: false, reject: false, all: true });
-  const chunks: string[] = [];
-  child.all?.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
-  return {
-    process: child,
-    output: () => chunks.join(''),
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await child.catch(() => {});
-        clearTimeout(killer);
-      }
-    },
-  };
+  return startAppProcess(appDir, process.execPath, ['index.mjs'], env);
 }
