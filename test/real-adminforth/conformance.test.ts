@@ -62,8 +62,10 @@ describe.skipIf(!REAL_ADMINFORTH)(`the packed plugin on real AdminForth (${REAL_
     base = `http://127.0.0.1:${port}`;
     app = startScratchApp(scratch.appDir, { DATABASE_URL: db.url, PORT: String(port), ADMINFORTH_SECRET: 'real-adminforth-conformance' });
     try {
-      // Users are seeded after discovery: logging in works once the app is fully up.
-      cookies.admin = await eventually('admin login', () => login('adminforth', 'adminforth').catch(() => undefined), app.process, 60_000);
+      // Users are seeded after discovery, one after the other: wait for the app to say both are.
+      const running = app;
+      await eventually('the app to seed its users', () => (running.output().includes('[conformance] users seeded') ? true : undefined), app.process, 120_000);
+      cookies.admin = await login('adminforth', 'adminforth');
       cookies.viewer = await login('viewer', 'viewer');
       pks.admin = await userPk('adminforth');
       pks.viewer = await userPk('viewer');

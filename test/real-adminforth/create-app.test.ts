@@ -17,8 +17,8 @@
  *    built package and the packed plugin; Prisma's packages and prisma.config.ts are dropped
  *    (migrations are applied by hand: the adminuser table as Prisma would create it from create-app's schema.prisma, the jobs
  *    table from the file init wrote); `npm install`.
- * 5. A route is added to create-app's api.ts that starts a job of `greet_users` exactly as the
- *    generated handler's doc comment shows (the generated code has no route of its own for it).
+ * 5. The job of `greet_users` is started through the route `add-handler` generated
+ *    (`POST /api/jobs/greet-users/start`), with no code of the test's own.
  * 6. `node --import tsx index.ts` (one process; create-app's `npm run dev` would add dotenvx and a
  *    watcher), with DATABASE_URL, ADMINFORTH_SECRET, PORT and TMPDIR in its environment. It calls
  *    `bundleNow` as create-app wrote it; the API answers before that build is done.
@@ -115,7 +115,7 @@ describe.skipIf(!REAL_ADMINFORTH)('init + add-handler + add-component on adminfo
     expect(handler.code, `${handler.stdout}\n${handler.stderr}`).toBe(0);
     const component = await af(['add-component', 'greet_users']);
     expect(component.code, `${component.stdout}\n${component.stderr}`).toBe(0);
-    for (const file of ['resources/jobs.ts', 'migrations/create_jobs.sql', 'jobs/index.ts', 'jobs/example-job-route.ts', 'jobs/greet-users.ts', 'custom/GreetUsersTasks.vue']) {
+    for (const file of ['resources/jobs.ts', 'migrations/create_jobs.sql', 'jobs/index.ts', 'jobs/example-job-route.ts', 'jobs/greet-users.ts', 'jobs/greet-users-route.ts', 'custom/GreetUsersTasks.vue']) {
       expect(fs.existsSync(path.join(appDir, file)), file).toBe(true);
     }
     expect(read(index)).toContain('@@/GreetUsersTasks.vue');
@@ -141,14 +141,6 @@ describe.skipIf(!REAL_ADMINFORTH)('init + add-handler + add-component on adminfo
     await db!.exec(ADMINUSER_SQL);
     await db!.exec(read(path.join(appDir, 'migrations/create_jobs.sql')));
 
-    patch(path.join(appDir, 'api.ts'), /(export function initApi\([^)]*\) \{\n)/, `$1  // Added by create-app.test.ts: starts a job of greet_users as the generated handler's comment shows.
-  app.post(\`\${admin.config.baseUrl}/api/start-greet-users/\`, admin.express.authorize(async (req: any, res: any) => {
-    const backgroundJobsPlugin = (admin as any).getPluginByClassName('BackgroundJobsPlugin');
-    const jobId = await backgroundJobsPlugin.startNewJob('Greet users', req.adminUser, [{ state: { item: 1 } }, { state: { item: 2 } }], 'greet_users');
-    res.json({ ok: true, jobId });
-  }));
-`, 'the start of initApi');
-
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const tmpDir = path.join(scratch, 'tmp');
@@ -168,7 +160,7 @@ describe.skipIf(!REAL_ADMINFORTH)('init + add-handler + add-component on adminfo
     expect(example.json).toMatchObject({ ok: true, jobId: expect.anything() });
     expect(await waitDone(String(example.json.jobId))).toMatchObject({ handler: 'example_job_handler', progress: 100 });
 
-    const greet = await post(base, '/api/start-greet-users/', {}, cookie);
+    const greet = await post(base, '/api/jobs/greet-users/start', { name: 'Greet users', tasks: [{ state: { item: 1 } }, { state: { item: 2 } }] }, cookie);
     expect(greet.status, `${greet.text}\n${running.output()}`).toBe(200);
     const greetId = String(greet.json.jobId);
     expect(await waitDone(greetId)).toMatchObject({ name: 'Greet users', handler: 'greet_users', progress: 100 });
