@@ -13,6 +13,7 @@ import { EXIT } from '../../src/errors.js';
 import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess } from '../helpers/demo-process.js';
 import { af, configDir, jsonLines, removeConfigDirs } from './jobs-helpers.js';
 import { PtyCli } from './pty.js';
+import { untilStatus } from '../helpers/wait.js';
 
 let demo: DemoProcess;
 let dbDir: string;
@@ -25,17 +26,17 @@ async function api(action: string, body: unknown): Promise<any> {
   return response.json();
 }
 
-async function status(jobId: string): Promise<string> {
-  return (await api('jobs/get', { jobId })).job.status;
+/** The job as the app answers jobs/get now. */
+async function jobNow(jobId: string): Promise<any> {
+  return (await api('jobs/get', { jobId })).job;
 }
 
-async function waitForStatus(jobId: string, statuses: string[]): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!statuses.includes(await status(jobId))) {
-    if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${await status(jobId)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+async function status(jobId: string): Promise<string> {
+  return (await jobNow(jobId)).status;
 }
+
+/** The demo's jobs finish within seconds; 20 s before giving up. */
+const WAIT = { timeoutMs: 20_000 };
 
 /** Jobs whose tasks run for minutes (each test cancels its own: selectors then pick exactly a test's jobs). */
 async function longJobs(count: number): Promise<string[]> {
@@ -107,7 +108,7 @@ describe('cancel and retry of several jobs', () => {
   it('per-job failures are reported per job and the rest goes on; the exit code is the largest', async () => {
     const [running] = await longJobs(1);
     const done = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 1, taskMs: 0 });
-    await waitForStatus(done, ['DONE']);
+    await untilStatus(`job ${done}`, () => jobNow(done), 'DONE', WAIT);
     const result = await af(['cancel', 'no-such-job', done, running!, '--yes', '-o', 'jsonl'], { config });
     // Not found is 5, already DONE is 6: the largest wins.
     expect(result.code).toBe(EXIT.API);
@@ -129,7 +130,7 @@ describe('cancel and retry of several jobs', () => {
   it('retry by selectors retries the jobs that failed', async () => {
     const start = new Date().toISOString();
     const failed = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 2, taskMs: 0, failTasks: [1] });
-    await waitForStatus(failed, ['DONE_WITH_ERRORS']);
+    await untilStatus(`job ${failed}`, () => jobNow(failed), 'DONE_WITH_ERRORS', WAIT);
     const result = await af(['retry', '--handler', 'demo_job', '--since', start, '--yes', '-o', 'json'], { config });
     expect(result.code, result.stderr).toBe(EXIT.OK);
     expect(JSON.parse(result.stdout)).toEqual([expect.objectContaining({ jobId: failed, tasks: 1, changed: true })]);

@@ -15,7 +15,8 @@ import { afterAll, expect, it } from 'vitest';
 import { ADMINUSER_TABLE_SQL } from '../helpers/app.js';
 import { copyFixture, removeCopies, runBin, runInProcess } from './helpers.js';
 import { freePort } from '../helpers/demo-process.js';
-import { eventually, runExampleJob } from '../helpers/example-job.js';
+import { appWait, runExampleJob } from '../helpers/example-job.js';
+import { until } from '../helpers/wait.js';
 
 let app: ResultPromise | undefined;
 afterAll(async () => {
@@ -99,10 +100,10 @@ it('init + add-handler + add-component, then jobs started through the generated 
     expect(started.json).toMatchObject({ ok: true, jobId: expect.anything() });
     const reader = new Database(dbFile, { readonly: true });
     try {
-      const job = await eventually('send_emails job DONE', async () => {
+      const job = await until('send_emails job DONE', async () => {
         const found = reader.prepare('SELECT * FROM jobs WHERE id = ?').get(started.json.jobId) as Record<string, unknown> | undefined;
         return found?.status === 'DONE' ? found : undefined;
-      }, app);
+      }, appWait(app));
       expect(job).toMatchObject({ name: 'Send emails', job_handler_name: 'send_emails', progress: '100' });
     } finally {
       reader.close();

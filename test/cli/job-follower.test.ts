@@ -5,13 +5,14 @@
  * the last number seen), a reader that fell behind what the log keeps, a page that repeats
  * events — and a scripted websocket whose messages carry (or lack) the events' `seq`.
  */
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { EventPage, JobEvent } from '../../src/client/api-types.js';
 import { JobFollower } from '../../src/client/job-follower.js';
 import type { JobsApi } from '../../src/client/jobs-api.js';
 import { ConnectionError } from '../../src/errors.js';
 import { defaultTransport, type SocketHandlers, type Transport } from '../../src/client/transport.js';
+import { quietFor, until } from '../helpers/wait.js';
 
 const event = (seq: number, at: string, type = 'task:done', extra: Partial<JobEvent> = {}): JobEvent =>
   ({ seq, at, type, jobId: 'j1', handler: 'h', taskIndex: seq, ...extra });
@@ -162,14 +163,8 @@ function scriptedApp() {
   };
 }
 
-/** Waits until `check` holds (fails after 5 s). */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+/** The follower runs in this process: checks every 5 ms, for up to 5 s. */
+const WAIT = { timeoutMs: 5000, intervalMs: 5 };
 
 describe('JobFollower driven by websocket messages with seq', () => {
   it('skips the read when a message brings nothing new, reads at once on a gap, and prints each event once, in order', async () => {
@@ -184,20 +179,20 @@ describe('JobFollower driven by websocket messages with seq', () => {
     });
     const done = follower.run();
     try {
-      await until(() => app.socketOpen, 'the socket');
+      await until('the socket', () => app.socketOpen, WAIT);
       app.ready();
       app.append(1, 2, 3);
       for (const seq of [1, 2, 3]) app.task(seq);
-      await until(() => printed.length === 3, 'events 1–3');
+      await until('events 1–3', () => printed.length === 3, WAIT);
       // The subscription's read (rung while the first read was waiting) comes next; then quiet.
-      await sleep(100);
+      await until("the subscription's read", () => app.reads.length >= 2, WAIT);
 
       // Duplicates of what was printed, and a message about another job: no read.
       let reads = app.reads.length;
       app.task(2);
       app.task(3);
       app.job('other', 40);
-      await sleep(150);
+      await quietFor(150, 'no read for messages about printed events or another job');
       expect(app.reads).toHaveLength(reads);
       expect(debug.at(-1)).toBe('websocket: nothing after #3 (heard up to #3); no read');
 
@@ -207,21 +202,21 @@ describe('JobFollower driven by websocket messages with seq', () => {
       await nextTurn();
       expect(app.reads.slice(reads)).toEqual([2]);
       expect(debug).toContain('websocket: event #6 skipped numbers after #3; reading now');
-      await until(() => printed.length === 6, 'events 4–6');
+      await until('events 4–6', () => printed.length === 6, WAIT);
 
       // The next number: read (after the coalescing wait), not as a gap.
       reads = app.reads.length;
       app.append(7);
       app.task(7);
-      await until(() => printed.length === 7, 'event 7');
+      await until('event 7', () => printed.length === 7, WAIT);
       expect(app.reads.slice(reads, reads + 1)).toEqual([5]);
       expect(debug.filter((line) => line.includes('skipped numbers'))).toHaveLength(1);
 
       // A message without seq (a plugin older than the durable log) always reads.
-      await sleep(60);
+      await quietFor(60, 'no read after the one for event 7, so the next read is the one this message rings for');
       reads = app.reads.length;
       app.task();
-      await until(() => app.reads.length > reads, 'a read for a message without seq');
+      await until('a read for a message without seq', () => app.reads.length > reads, WAIT);
 
       app.append(8, 99);
       app.job('j1', 99);

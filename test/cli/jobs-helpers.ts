@@ -14,6 +14,7 @@ import { execa, type ResultPromise } from 'execa';
 import { createContext, type Prompts } from '../../src/context.js';
 import { runCli } from '../../src/main.js';
 import { BIN, NO_PROMPTS, REPO, type CliResult } from './helpers.js';
+import { until } from '../helpers/wait.js';
 
 const tempDirs: string[] = [];
 
@@ -74,15 +75,13 @@ export class RunningCli {
 
   /** Resolves once `match` holds for the output so far (fails after `timeoutMs`, or when the CLI ended). */
   async waitFor(match: (stdout: string, stderr: string) => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let ended = false;
     void this.done.then(() => { ended = true; });
-    while (!match(this.stdout, this.stderr)) {
-      if (ended || Date.now() > deadline) {
-        throw new Error(`af-jobs ${ended ? 'ended' : 'timed out'} before ${what}.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await until(what, () => match(this.stdout, this.stderr), {
+      timeoutMs, intervalMs: 25,
+      giveUpIf: () => ended && !match(this.stdout, this.stderr) && 'af-jobs ended',
+      explain: () => `stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+    });
   }
 
   kill(): void {

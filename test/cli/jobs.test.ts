@@ -11,6 +11,7 @@ import { EXIT } from '../../src/errors.js';
 import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess } from '../helpers/demo-process.js';
 import { NO_PROMPTS } from './helpers.js';
 import { af, afInTerminal, configDir, jsonLines, removeConfigDirs } from './jobs-helpers.js';
+import { untilStatus } from '../helpers/wait.js';
 
 let demo: DemoProcess;
 let dbDir: string;
@@ -26,15 +27,13 @@ async function api(action: string, body: unknown): Promise<any> {
   return response.json();
 }
 
-async function waitForStatus(jobId: string, statuses: string[]): Promise<any> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const { job } = await api('jobs/get', { jobId });
-    if (statuses.includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${job.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** The job as the app answers jobs/get now. */
+async function jobNow(jobId: string): Promise<any> {
+  return (await api('jobs/get', { jobId })).job;
 }
+
+/** The demo's jobs finish within seconds; 20 s before giving up. */
+const WAIT = { timeoutMs: 20_000 };
 
 beforeAll(async () => {
   dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-jobs-'));
@@ -46,8 +45,8 @@ beforeAll(async () => {
   cookie = await loginTo(demo.url, 'adminforth', 'adminforth');
   doneJob = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 3, taskMs: 0 });
   failedJob = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 4, taskMs: 0, failTasks: [1, 2] });
-  await waitForStatus(doneJob, ['DONE']);
-  await waitForStatus(failedJob, ['DONE_WITH_ERRORS']);
+  await untilStatus(`job ${doneJob}`, () => jobNow(doneJob), 'DONE', WAIT);
+  await untilStatus(`job ${failedJob}`, () => jobNow(failedJob), 'DONE_WITH_ERRORS', WAIT);
 });
 
 afterAll(async () => {
@@ -186,7 +185,7 @@ describe('cancel and retry', () => {
 
   it('retry --follow prints from the retry on and exits by the new outcome; --task retries chosen tasks', async () => {
     const jobId = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 4, taskMs: 0, failTasks: [1, 2] });
-    await waitForStatus(jobId, ['DONE_WITH_ERRORS']);
+    await untilStatus(`job ${jobId}`, () => jobNow(jobId), 'DONE_WITH_ERRORS', WAIT);
     const result = await af(['retry', jobId, '--follow', '-o', 'jsonl'], { config });
     // Tasks 1 and 2 fail on every attempt: the job ends DONE_WITH_ERRORS again.
     expect(result.code, result.stderr).toBe(EXIT.JOB_FAILED);
@@ -200,7 +199,7 @@ describe('cancel and retry', () => {
     const chosen = await af(['retry', jobId, '--task', '0', '--task', '3', '-o', 'json'], { config });
     expect(chosen.code, chosen.stderr).toBe(EXIT.OK);
     expect(JSON.parse(chosen.stdout)).toMatchObject({ tasks: 2, changed: true });
-    await waitForStatus(jobId, ['DONE_WITH_ERRORS']);
+    await untilStatus(`job ${jobId}`, () => jobNow(jobId), 'DONE_WITH_ERRORS', WAIT);
     const outOfRange = await af(['retry', jobId, '--task', '9'], { config });
     expect(outOfRange.code).toBe(EXIT.USAGE);
     expect(outOfRange.stderr.trim()).toBe(`Error: Field 'scope[0]': job ${jobId} has 4 tasks (indexes 0–3), got 9.`);

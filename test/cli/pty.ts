@@ -7,6 +7,7 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { BIN, REPO } from './helpers.js';
+import { until } from '../helpers/wait.js';
 
 export interface PtyOptions {
   config: string;
@@ -51,15 +52,13 @@ export class PtyCli {
 
   /** Resolves once `match` holds for the output so far (fails after `timeoutMs`, or when the CLI ended first). */
   async waitFor(match: (output: string) => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let ended = false;
     void this.done.then(() => { ended = true; });
-    while (!match(this.output)) {
-      if (ended || Date.now() > deadline) {
-        throw new Error(`af-jobs ${ended ? 'ended' : 'timed out'} before ${what}.\noutput:\n${JSON.stringify(this.output)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await until(what, () => match(this.output), {
+      timeoutMs, intervalMs: 25,
+      giveUpIf: () => ended && !match(this.output) && 'af-jobs ended',
+      explain: () => `output:\n${JSON.stringify(this.output)}`,
+    });
   }
 
   kill(): void {

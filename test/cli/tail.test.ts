@@ -21,6 +21,7 @@ import { NO_PROMPTS, REPO } from './helpers.js';
 import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess } from '../helpers/demo-process.js';
 import { af, configDir, jsonLines, removeConfigDirs, RunningCli, TestProxy } from './jobs-helpers.js';
 import { afInPty, barFrames, PtyCli } from './pty.js';
+import { untilValue } from '../helpers/wait.js';
 
 let demo: DemoProcess;
 let dbDir: string;
@@ -264,13 +265,8 @@ async function jobNow(jobId: string): Promise<{ status: string; tasks: { total: 
 
 /** Resolves once the job has at least `count` finished tasks (read from the app, not guessed from time). */
 async function untilFinishedTasks(jobId: string, count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const { tasks } = await jobNow(jobId);
-    if (tasks.done + tasks.failed + tasks.cancelled >= count) return;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not reach ${count} finished tasks: ${JSON.stringify(tasks)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await untilValue(`job ${jobId} to reach ${count} finished tasks`, async () => (await jobNow(jobId)).tasks,
+    (tasks) => tasks.done + tasks.failed + tasks.cancelled >= count, { timeoutMs: 30_000 });
 }
 
 describe('tail on a terminal (a real pseudo-terminal)', () => {

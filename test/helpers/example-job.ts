@@ -6,28 +6,25 @@
  */
 import Database from 'better-sqlite3';
 import type { ResultPromise } from 'execa';
+import { until, untilValue, type WaitOptions } from './wait.js';
 
-/** Retries `attempt` until it returns a value, or fails with what it last saw (at once if `app` died). */
+/** How to wait on an app in its own process: up to a minute, and not at all once it has exited. */
+export function appWait(app?: ResultPromise, timeoutMs = 60_000): WaitOptions {
+  return { timeoutMs, intervalMs: 100, giveUpIf: () => app !== undefined && app.exitCode !== null && `the app exited with code ${app.exitCode}` };
+}
+
+/**
+ * `untilValue` with `appWait`, for a value that may be falsy: retries `attempt` until it returns
+ * anything but `undefined`. Kept for test/real-adminforth; elsewhere call `until(what, check, appWait(app))`.
+ */
 export async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, app?: ResultPromise, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    if (app && app.exitCode !== null) throw new Error(`${what}: the app exited with code ${app.exitCode}`);
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs} ms (last error: ${String(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return await untilValue(what, attempt, (value) => value !== undefined, appWait(app, timeoutMs)) as T;
 }
 
 /** Starts the example job on the app at `base` and resolves to its row once it is DONE. */
 export async function runExampleJob(base: string, dbFile: string, app: ResultPromise): Promise<Record<string, unknown>> {
   // The app seeds adminforth/adminforth after discovery; log in once it has.
-  const cookie = await eventually('login', async () => {
+  const cookie = await until('login', async () => {
     const response = await fetch(`${base}/adminapi/v1/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -35,7 +32,7 @@ export async function runExampleJob(base: string, dbFile: string, app: ResultPro
     });
     if (response.status !== 200) return undefined;
     return response.headers.getSetCookie()[0]!.split(';')[0]!;
-  }, app);
+  }, appWait(app));
 
   const response = await fetch(`${base}/api/create-job/`, { method: 'POST', headers: { 'content-type': 'application/json', cookie } });
   const text = await response.text();
@@ -45,10 +42,10 @@ export async function runExampleJob(base: string, dbFile: string, app: ResultPro
 
   const reader = new Database(dbFile, { readonly: true });
   try {
-    return await eventually('job DONE', async () => {
+    return await until('job DONE', async () => {
       const job = reader.prepare('SELECT * FROM jobs WHERE id = ?').get(body.jobId) as Record<string, unknown> | undefined;
       return job?.status === 'DONE' ? job : undefined;
-    }, app);
+    }, appWait(app));
   } finally {
     reader.close();
   }

@@ -7,9 +7,10 @@
  *
  * Whatever it finds is closed before failing, so one leaky file does not break the next.
  * The registry of open apps lives on `globalThis` (key below) so this file needs no imports from
- * the app helper and stays cheap for files that never start an app.
+ * the app helper and stays cheap for files that never start an app (it imports only wait.ts).
  */
 import { afterAll } from 'vitest';
+import { until } from './wait.js';
 
 /** One app started by `startApp()` and not closed yet. */
 export interface TrackedApp {
@@ -42,10 +43,6 @@ function exceeds(now: TcpCounts, baseline: TcpCounts): boolean {
   return TCP_KINDS.some((kind) => now[kind] > baseline[kind]);
 }
 
-// Captured before any test can install fake timers.
-const realSetTimeout = globalThis.setTimeout;
-const sleep = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
-
 /**
  * Closing a server or a pool is asynchronous on both ends (client keep-alive sockets see the FIN
  * a tick later, database drivers finish their goodbye), so the check polls instead of looking once.
@@ -74,11 +71,10 @@ afterAll(async () => {
     await Promise.resolve(admin.shutdown?.()).catch(() => {});
   }
 
-  let now = tcpCounts();
-  for (let waited = 0; exceeds(now, baseline) && waited < SETTLE_MS; waited += POLL_MS) {
-    await sleep(POLL_MS);
-    now = tcpCounts();
-  }
+  // wait.ts times with the real clock, so a test's fake timers do not stall this.
+  await until('TCP handles back to the count at file start', () => !exceeds(tcpCounts(), baseline), { timeoutMs: SETTLE_MS, intervalMs: POLL_MS })
+    .catch(() => {});
+  const now = tcpCounts();
   if (exceeds(now, baseline)) {
     problems.push(
       `open TCP handles after ${SETTLE_MS} ms: ${JSON.stringify(now)}, at file start ${JSON.stringify(baseline)} ` +

@@ -157,7 +157,7 @@ describe('contract §1.3 step 3: discoverDatabases', () => {
     await admin.discoverDatabases();
     expect(log).toEqual(['deferred:d:started']);
     release();
-    await vi.waitFor(() => expect(log).toEqual(['deferred:d:started', 'deferred:d:count=2']));
+    await expect.poll(() => log).toEqual(['deferred:d:started', 'deferred:d:count=2']);
   });
 
   it('records (host deviation: instead of an unhandled rejection) a rejected validateConfigAfterDiscover', async () => {
@@ -165,7 +165,7 @@ describe('contract §1.3 step 3: discoverDatabases', () => {
     const plugin = new DeferredValidatePlugin({ name: 'bad', log: [], release: Promise.resolve(), failWith: 'field "status" missing' });
     admin = new AdminForth(fixtureConfig([fixtureResource('jobs', [plugin])], {}, db!.url));
     await admin.discoverDatabases();
-    await vi.waitFor(() => expect(admin!.pluginErrors).toHaveLength(1));
+    await expect.poll(() => admin!.pluginErrors).toHaveLength(1);
     expect(admin.pluginErrors[0]).toMatchObject({ hook: 'validateConfigAfterDiscover', plugin, resourceId: 'jobs' });
     expect((admin.pluginErrors[0].error as Error).message).toBe('field "status" missing');
     expect(consoleError).toHaveBeenCalled();

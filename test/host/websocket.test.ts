@@ -8,6 +8,7 @@ import type { AdminUser } from './types.js';
 import { startHarness, type Harness } from './http/test-harness.js';
 import WebSocket from 'ws';
 import { TestSocket, closeTestSockets } from '../helpers/ws-client.js';
+import { until } from '../helpers/wait.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -21,10 +22,11 @@ async function publishUntilReceived(h: Harness, socket: TestSocket, topic: strin
   const arrived = socket.next((f) => f === expected);
   let done = false;
   void arrived.then(() => (done = true), () => (done = true));
-  while (!done) {
+  // Until the marker arrives (or `next` gives up: then `arrived` rejects below).
+  await until(`a marker on ${topic}`, async () => {
     await h.admin.websocket.publish(topic, data);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return done;
+  }, { intervalMs: 10 });
   await arrived;
   // Extra copies may still be in flight; a ping sent now is answered after all of them.
   socket.send('ping');

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDemoJob, killDemoProcesses, loginTo, startDemo, freePort } from '../helpers/demo-process.js';
+import { until } from '../helpers/wait.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -25,15 +26,8 @@ function readAudit(file: string): AuditLine[] {
   });
 }
 
-async function waitUntil<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The demo runs in its own processes, 2,000 tasks of 20 ms: generous waits. */
+const WAIT = { timeoutMs: 60_000 };
 
 describe('SIGKILL mid-job and restart (SQLite, real processes)', () => {
   it('loses no task, runs none in two places at once, and resumes before the old lease expires', async () => {
@@ -44,7 +38,7 @@ describe('SIGKILL mid-job and restart (SQLite, real processes)', () => {
 
     const first = await startDemo(env, port);
     const jobId = await createDemoJob(first.url, await loginTo(first.url, 'adminforth', 'adminforth'), { handler: 'demo_job', tasks: 2000, taskMs: 20 });
-    await waitUntil('400 finished tasks', () => readAudit(env.DEMO_AUDIT_FILE).filter((l) => l.what === 'end').length >= 400);
+    await until('400 finished tasks', () => readAudit(env.DEMO_AUDIT_FILE).filter((l) => l.what === 'end').length >= 400, WAIT);
 
     const db = new Database(env.DEMO_DB, { readonly: true, fileMustExist: true });
     const leaseAtKill = (db.prepare(`SELECT MAX(lease_expires) AS t FROM af_bj_tasks WHERE status = 'IN_PROGRESS'`).get() as { t: number }).t;
@@ -59,7 +53,7 @@ describe('SIGKILL mid-job and restart (SQLite, real processes)', () => {
     const during = await createDemoJob(second.url, await loginTo(second.url, 'adminforth', 'adminforth'), { handler: 'demo_job', tasks: 200, taskMs: 1 });
 
     const status = (id: string) => (db.prepare('SELECT status, progress FROM jobs WHERE id = ?').get(id) as { status: string; progress: string });
-    await waitUntil('both jobs DONE', () => status(jobId).status === 'DONE' && status(during).status === 'DONE');
+    await until('both jobs DONE', () => status(jobId).status === 'DONE' && status(during).status === 'DONE', WAIT);
     expect(status(jobId)).toEqual({ status: 'DONE', progress: '100' });
     const key = (db.prepare('SELECT job_key FROM af_bj_jobs WHERE job_id = ?').get(jobId) as { job_key: number }).job_key;
     expect(db.prepare('SELECT status, COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? GROUP BY status').all(key)).toEqual([{ status: 'DONE', n: 2000 }]);

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { availableDbKinds, freshDatabase, type DbKind, type FreshDatabase } from '../helpers/databases.js';
 import { SOURCE_CONDITION } from '../helpers/source-condition.js';
+import { until } from '../helpers/wait.js';
 import { openStore, type StoreHandle } from './store-helpers.js';
 import { engineOnStore, type StoreEngineFixture } from './engine-helpers.js';
 import { Engine } from '../../plugin/src/engine/engine.js';
@@ -28,15 +29,8 @@ function gate() {
   return { open, opened };
 }
 
-async function until<T>(what: string, fn: () => T | Promise<T>, ms = 30_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** How the waits of this file poll: the engines run on real databases, some in child processes. */
+const WAIT = { timeoutMs: 30_000, intervalMs: 10 };
 
 describe.each(kinds)('changing a running job (%s)', (kind: DbKind) => {
   let db: FreshDatabase;
@@ -101,7 +95,7 @@ describe.each(kinds)('changing a running job (%s)', (kind: DbKind) => {
     ]);
     expect([...ran].sort()).toEqual([0, 1, 2, 'extra-1', 'extra-2'].sort());
     expect(await app.engine.getJob(jobId)).toMatchObject({ status: 'DONE', total: 5, done: 5 });
-    await until('onAllTasksDone', () => done.length > 0);
+    await until('onAllTasksDone', () => done.length > 0, WAIT);
     expect(done).toEqual([{ jobId, failedTasks: 0, succeededTasks: 5 }]);
     const added = app.events.find((e) => e.type === 'job:tasks-added');
     expect(added).toMatchObject({ jobId, firstIndex: 3, count: 2, total: 5 });
@@ -134,13 +128,13 @@ describe.each(kinds)('changing a running job (%s)', (kind: DbKind) => {
     const a = await replica([definition('a')]);
     const b = await replica([definition('b')], {}, true);
     const jobId = await a.start('shared', Array.from({ length: 40 }, (_, i) => ({ state: { i } })));
-    await until('the hook to be called', () => hookCalls.length > 0);
+    await until('the hook to be called', () => hookCalls.length > 0, WAIT);
     // Both replicas poll the job every 50 ms; while the hook runs, neither calls it again.
     const job = await a.engine.getJob(jobId);
     expect(job).toMatchObject({ status: 'IN_PROGRESS', done: 40 });
     // b's runner sees every task finished and asks for the finish, again at each poll: refused
     // while a holds it.
-    await until('b to be refused the finish three times', () => (calls.get('claimFinish:null') ?? 0) >= 3);
+    await until('b to be refused the finish three times', () => (calls.get('claimFinish:null') ?? 0) >= 3, WAIT);
     expect(hookCalls).toHaveLength(1);
     release.open();
     expect(await a.finished(jobId)).toMatchObject({ status: 'DONE' });
@@ -155,7 +149,7 @@ describe.each(kinds)('changing a running job (%s)', (kind: DbKind) => {
       handler: async ({ getState }) => { await hold.opened; ran.push((await getState()).n); },
     }]);
     const jobId = await app.start('more', [{ state: { n: 0 } }]);
-    await until('task 0 to start', () => app.events.some((e) => e.type === 'task:started'));
+    await until('task 0 to start', () => app.events.some((e) => e.type === 'task:started'), WAIT);
     expect(await app.engine.addTasks(jobId, [{ state: { n: 1 } }, { state: { n: 2 } }])).toEqual({ firstIndex: 1, count: 2, total: 3 });
     hold.open();
     expect(await app.finished(jobId)).toMatchObject({ status: 'DONE', progress: 100 });
@@ -176,11 +170,11 @@ describe.each(kinds)('changing a running job (%s)', (kind: DbKind) => {
       }),
     }]);
     const jobId = await app.start('del', [{ state: {} }, { state: {} }, { state: {} }]);
-    await until('task 0 to start', () => ran.includes(0));
+    await until('task 0 to start', () => ran.includes(0), WAIT);
     await app.engine.deleteTask(jobId, 2);
     await app.engine.deleteTask(jobId, 0);
     expect(aborted).toEqual([0]);
-    await until('task 1 to start', () => ran.includes(1));
+    await until('task 1 to start', () => ran.includes(1), WAIT);
     expect(await app.engine.getJob(jobId)).toMatchObject({ status: 'IN_PROGRESS', total: 1 });
     await expect(app.engine.deleteTask(jobId, 2)).rejects.toThrow(`Job ${jobId} has no task 2`);
     await expect(app.engine.deleteTask(jobId, -1)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
@@ -221,7 +215,7 @@ describe.each(kinds)('changing a running job (%s)', (kind: DbKind) => {
     }]);
     const jobId = await app.start('stop-early', Array.from({ length: 10 }, () => ({ state: {} })));
     await until('four tasks done and the fifth running', async () => ended === 4 && (await app.engine.getJob(jobId)).done === 4
-      && app.events.some((e) => e.type === 'task:started' && e.taskIndex === 4));
+      && app.events.some((e) => e.type === 'task:started' && e.taskIndex === 4), WAIT);
     await app.engine.cancelJob(jobId);
     hold.open();
     expect(await app.finished(jobId)).toMatchObject({ status: 'CANCELLED', progress: 40 });
@@ -266,7 +260,7 @@ describe('beforeJobFinish after its process is killed (SQLite, real processes)',
     let stderr = '';
     child.stderr.on('data', (chunk) => { stderr += chunk; });
     const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    await until(`the child's hook to run (stderr: ${stderr})`, () => existsSync(calls) && readFileSync(calls, 'utf8').includes('child 1'), 60_000);
+    await until("the child's hook to run", () => existsSync(calls) && readFileSync(calls, 'utf8').includes('child 1'), { ...WAIT, timeoutMs: 60_000, explain: () => `stderr: ${stderr}` });
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
@@ -282,7 +276,7 @@ describe('beforeJobFinish after its process is killed (SQLite, real processes)',
     try {
       await engine.start();
       // The dead child's claim ends in the recovery pass (its pid is gone), not after the 60 s lease.
-      await until('the job to finish', () => events.some((e) => e.type === 'job:finished'), 20_000);
+      await until('the job to finish', () => events.some((e) => e.type === 'job:finished'), { ...WAIT, timeoutMs: 20_000 });
       expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['child 1 3']);
       expect(seen).toEqual(['parent 1 3']);
       expect(await engine.getJob('crash-job')).toMatchObject({ status: 'DONE', done: 3 });

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { Engine } from '../../plugin/src/engine/engine.js';
 import { SqliteJobStore } from '../../plugin/src/store/sqlite-store.js';
+import { until } from '../helpers/wait.js';
 
 /** A SQLite store whose job-state writes take 200 ms longer. */
 class SlowJobStateStore extends SqliteJobStore {
@@ -41,13 +42,14 @@ it('the final status and the error in the job state are read together', async ()
     name: 'x', handler: 'fails', startedBy: null, tasks: [{ state: {} }, { state: {} }],
     createRow: async () => ({ jobId: 'job-1', createdAt: new Date().toISOString() }), deleteRow: async () => {},
   });
-  for (;;) {
+  // Every read before the final one must say IN_PROGRESS; the final read holds the error too.
+  const before: string[] = [];
+  const final = await until('the job to end DONE_WITH_ERRORS', async () => {
     const job = await engine.getJob(jobId);
-    if (job.status === 'DONE_WITH_ERRORS') {
-      expect(job.state).toEqual({ error: 'task 1 failed on purpose' });
-      break;
-    }
-    expect(job.status).toBe('IN_PROGRESS');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+    if (job.status === 'DONE_WITH_ERRORS') return job;
+    before.push(job.status);
+    return undefined;
+  }, { intervalMs: 5 });
+  expect(before.filter((status) => status !== 'IN_PROGRESS')).toEqual([]);
+  expect(final.state).toEqual({ error: 'task 1 failed on purpose' });
 });

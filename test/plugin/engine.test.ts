@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteEngine, finished, type EngineFixture } from './engine-helpers.js';
 import { UnrecoverableError } from '../../plugin/src/errors.js';
+import { quietFor, until } from '../helpers/wait.js';
 
 let fx: EngineFixture | null = null;
 afterEach(async () => { await fx?.close(); fx = null; });
@@ -230,7 +231,8 @@ describe('engine on SQLite: restart and leases', () => {
     const second = await sqliteEngine({ log: (_level, message) => logs.push(message), pollMs: 20 }, first.file);
     fixtures.push(second);
     await second.engine.start();
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the log that the job waits for its handler', () => logs.some((m) => m.includes(`waits for its handler 'late'`)));
+    await quietFor(100, 'no second log line about it over five polls, and no task run');
     expect(logs.filter((m) => m.includes(`waits for its handler 'late'`))).toHaveLength(1);
     expect((await second.engine.getJob(jobId)).done).toBe(0);
     let runs = 0;
@@ -257,7 +259,7 @@ describe('engine on SQLite: restart and leases', () => {
     b.engine.register({ jobHandlerName: 'h', parallelLimit: 2, handler: async () => { bRuns++; } });
     await b.engine.start();
     expect(await b.engine.recoverExpiredLeases()).toBe(0);
-    await new Promise((r) => setTimeout(r, 100));
+    await quietFor(100, "b runs none of the tasks under a's live leases over five polls");
     expect(bRuns).toBe(0);
 
     // a's process is "gone": its owner is no longer live here; b recovers its leases at once.
@@ -374,13 +376,13 @@ describe('engine on SQLite: shutdown', () => {
     // The job is DONE in the store, its promotion in flight: the bench stops here, then closes the database.
     let stopped = false;
     const stopping = fx.engine.stop({ graceMs: 0 }).then(() => { stopped = true; });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await quietFor(50, 'stop does not return while the promotion is in flight');
     expect(stopped).toBe(false);
     releasePromotion();
     await stopping;
     closed = true;
     const eventsAtStop = fx.events.length;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await quietFor(50, 'no store call, error or event after stop');
 
     expect(lateCalls).toEqual([]);
     expect(errors).toEqual([]);

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskHandler } from '@adminforth/background-jobs';
 import { startJobsApp, type JobsApp } from './fixtures.js';
-import { Gate, pluginCall, post, settle, until, type Credentials } from './http-helpers.js';
+import { APP_WAIT, Gate, pluginCall, post, settle, type Credentials } from './http-helpers.js';
+import { until, untilStatus } from '../helpers/wait.js';
 import { availableDbKinds } from '../helpers/databases.js';
 import { SUPPORTED_DATABASES } from '../../plugin/src/adapter/options.js';
 
@@ -67,7 +68,7 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
   };
   const doneJob = async (pk: string, name = 'quick job', n = 3, state?: (i: number) => Record<string, unknown>, handler = 'quick') => {
     const jobId = String(await app.plugin.startNewJob(name, { pk }, tasks(n, state), handler));
-    await until(async () => ['DONE', 'DONE_WITH_ERRORS'].includes(await status(jobId)), `job ${jobId} to finish`);
+    await untilStatus(`job ${jobId}`, () => app.plugin.getJob(jobId), ['DONE', 'DONE_WITH_ERRORS'], APP_WAIT);
     return jobId;
   };
   /** Newest first; jobs created in the same instant (MySQL: second) by descending id. */
@@ -341,7 +342,7 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
       const jobId = await doneJob(adminPk, 'compat', 3, (i) => ({ fail: i === 2, extra: i }));
       // The row is the resource's mirror, written when job:finished is published (a moment after
       // the store says DONE_WITH_ERRORS: the event is written to the durable log first).
-      await until(async () => (await asAdmin()('get-list-of-jobs')).json.jobs.find((j: any) => j.id === jobId)?.status === 'DONE_WITH_ERRORS', `the row of job ${jobId} to be final`);
+      await until(`the row of job ${jobId} to be final`, async () => (await asAdmin()('get-list-of-jobs')).json.jobs.find((j: any) => j.id === jobId)?.status === 'DONE_WITH_ERRORS', APP_WAIT);
       const list = (await asAdmin()('get-list-of-jobs')).json;
       expectNewestFirst(list.jobs);
       expect(list.jobs.find((j: any) => j.id === jobId)).toEqual({

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startJobsApp, type JobsApp } from './fixtures.js';
-import { Gate, confirmSubscribed, pluginCall, realMessages, settle, until, type Credentials } from './http-helpers.js';
+import { APP_WAIT, Gate, confirmSubscribed, pluginCall, realMessages, settle, type Credentials } from './http-helpers.js';
+import { until } from '../helpers/wait.js';
 import { TestSocket, closeTestSockets } from '../helpers/ws-client.js';
 import { availableDbKinds } from '../helpers/databases.js';
 import { SUPPORTED_DATABASES } from '../../plugin/src/adapter/options.js';
@@ -51,7 +52,7 @@ describe.each(kinds)('authorization (%s)', (kind) => {
     for (const topic of jobTopics) await subscribeBoth(topic);
     gate.open();
     await adminSocket.next((f) => f.includes(jobId) && f.includes('"status":"DONE"'), 20_000);
-    for (const topic of jobTopics) await until(async () => realMessages(adminSocket).some((m) => m.topic === topic), `admin message on ${topic}`);
+    for (const topic of jobTopics) await until(`admin message on ${topic}`, () => realMessages(adminSocket).some((m) => m.topic === topic), APP_WAIT);
 
     // The viewer's own job comes through the same socket after the admin's job finished.
     const viewerJob = String(await a.plugin.startNewJob('mine', { pk: await a.userPk('viewer') }, [{ state: {} }], 'stateful'));

@@ -1,10 +1,12 @@
 /**
  * Helpers for the HTTP API tests: plain `fetch` calls to the running app, gated handlers that
  * finish when the test says so, and a websocket subscription check that needs no sleep.
+Waiting: test/helpers/wait.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { JobsApp } from './fixtures.js';
 import type { TestSocket } from '../helpers/ws-client.js';
+import { until } from '../helpers/wait.js';
 
 export interface HttpAnswer {
   status: number;
@@ -70,19 +72,19 @@ export class Gate {
 /**
  * Waits until `socket` really receives `topic`: AdminForth sends no subscribe acknowledgement and
  * checks topic auth asynchronously (contract §4), so the test publishes probes until one arrives.
+ * Every probe (this call's, and an earlier call's for another socket on the topic) is taken out of
+ * `socket.frames` again (a ping is answered after every copy already sent), so a test can still
+ * assert on everything else the socket received.
  */
 export async function confirmSubscribed(app: JobsApp, socket: TestSocket, topic: string): Promise<void> {
   const marker = randomUUID();
-  for (let attempt = 0; attempt < 100; attempt++) {
+  await until(`the socket to receive ${topic}`, async () => {
     await app.admin.websocket.publish(topic, { probe: marker });
-    try {
-      await socket.next((f) => f.includes(marker), 100);
-      return;
-    } catch {
-      // not subscribed yet: probe again
-    }
-  }
-  throw new Error(`socket never received ${topic}`);
+    return socket.next((f) => f.includes(marker), 100).then(() => true, () => false);
+  }, { timeoutMs: 10_000, intervalMs: 0 });
+  socket.send('ping');
+  await socket.next((f) => f === 'pong');
+  socket.frames.splice(0, socket.frames.length, ...socket.frames.filter((f) => !f.includes('"data":{"probe":')));
 }
 
 /** Removes probe frames so assertions see only the plugin's messages. */
@@ -90,18 +92,12 @@ export function realMessages(socket: TestSocket): any[] {
   return socket.frames.map((f) => JSON.parse(f)).filter((m) => m.type === 'message' && !m.data?.probe);
 }
 
-/** Polls `check` until it returns true (usable in hooks, where `expect.poll` is not). */
-export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** How these tests poll the app (in hooks too, where `expect.poll` does not belong). */
+export const APP_WAIT = { timeoutMs: 20_000, intervalMs: 20 };
 
 /** Opens `gates` and waits until no job of the app runs, so closing the app interrupts nothing. */
 export async function settle(app: JobsApp, gates: Iterable<Gate>): Promise<void> {
   for (const gate of gates) gate.open();
   const engine = await app.plugin.engineReady();
-  await until(async () => (await engine.store.listRunnableJobs()).length === 0, 'running jobs to finish');
+  await until('running jobs to finish', async () => (await engine.store.listRunnableJobs()).length === 0, APP_WAIT);
 }

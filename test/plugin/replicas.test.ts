@@ -14,6 +14,7 @@ import { JOBS_TABLE_SQL } from '../helpers/jobs-resource.js';
 import { query } from '../helpers/sql.js';
 import { SUPPORTED_DATABASES } from '../../plugin/src/adapter/options.js';
 import { TestSocket, closeTestSockets } from '../helpers/ws-client.js';
+import { until, untilValue } from '../helpers/wait.js';
 import { af, configDir, jsonLines, removeConfigDirs, RunningCli } from '../cli/jobs-helpers.js';
 import { EXIT } from '../../src/errors.js';
 
@@ -67,16 +68,14 @@ async function prepare(kind: DbKind): Promise<FreshDatabase> {
   return db;
 }
 
-async function waitForJob(kind: DbKind, client: any, jobId: string, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [row] = await query(kind, client, 'SELECT status, progress FROM jobs WHERE id = ?', [jobId]);
-    // The row is a mirror: a replica's late progress write may land after the final one, which the
-    // finishing replica re-asserts a second later (plugin/src/index.ts reassertFinalRow).
-    if (row && row.status !== 'IN_PROGRESS' && String(row.progress) === '100') return row;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${row?.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The job's row once it is final at 100 %. */
+async function untilRowFinal(kind: DbKind, client: any, jobId: string, timeoutMs = 90_000) {
+  // The row is a mirror: a replica's late progress write may land after the final one, which the
+  // finishing replica re-asserts a second later (plugin/src/index.ts reassertFinalRow).
+  return untilValue(`the row of job ${jobId} to be final at 100 %`,
+    async () => (await query(kind, client, 'SELECT status, progress FROM jobs WHERE id = ?', [jobId]))[0],
+    (row) => row && row.status !== 'IN_PROGRESS' && String(row.progress) === '100',
+    { timeoutMs, intervalMs: 100 });
 }
 
 async function openClient(db: FreshDatabase): Promise<{ client: any; close(): Promise<void> }> {
@@ -106,7 +105,7 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
     const jobId = await a.jobId();
     const { client, close } = await openClient(db);
     try {
-      expect(await waitForJob(kind, client, jobId)).toMatchObject({ status: 'DONE', progress: '100' });
+      expect(await untilRowFinal(kind, client, jobId)).toMatchObject({ status: 'DONE', progress: '100' });
       const runs = await query(kind, client, 'SELECT idx, pid, phase FROM replica_runs WHERE job_id = ?', [jobId]);
       const starts = runs.filter((r) => r.phase === 'start');
       const ends = runs.filter((r) => r.phase === 'end');
@@ -136,15 +135,14 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
     const { client, close } = await openClient(db);
     try {
       const b = await startReplica(db.url, { REPLICA_PARALLEL: '4', REPLICA_TASK_MS: '10', REPLICA_LEASE_MS: '1500', ...gate });
-      for (;;) {
+      await until('replica A to finish 50 tasks', async () => {
         const [row] = await query(kind, client, `SELECT COUNT(*) AS n FROM replica_runs WHERE pid = ? AND phase = 'end'`, [a.pid]);
-        if (Number(row.n) >= 50) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+        return Number(row.n) >= 50;
+      }, { timeoutMs: 60_000, intervalMs: 20 });
       a.child.kill('SIGKILL');
       expect(await a.exited).toBe('SIGKILL');
       writeFileSync(gate.REPLICA_GATE_FILE, '');
-      expect(await waitForJob(kind, client, jobId)).toMatchObject({ status: 'DONE', progress: '100' });
+      expect(await untilRowFinal(kind, client, jobId)).toMatchObject({ status: 'DONE', progress: '100' });
       const runs = await query(kind, client, `SELECT idx, pid FROM replica_runs WHERE job_id = ? AND phase = 'end'`, [jobId]);
       expect(new Set(runs.map((r) => Number(r.idx))).size).toBe(600);
       expect(runs.some((r) => Number(r.pid) === b.pid)).toBe(true);
@@ -164,14 +162,6 @@ describe.each(kinds)('two replicas on one %s database', (kind) => {
  * longer than the test waits.
  */
 describe.each(kinds)('two replicas on one %s database, polls and heartbeats a minute apart', (kind) => {
-  async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
   it('a job the other replica starts runs here at once, and its cancel aborts the tasks running here at once', async () => {
     const db = await prepare(kind);
     const slow = { REPLICA_PARALLEL: '4', REPLICA_POLL_MS: '60000', REPLICA_HEARTBEAT_MS: '60000', REPLICA_LEASE_MS: '300000' };
@@ -263,13 +253,22 @@ async function liveJob(kind: DbKind, tasks: number) {
 }
 
 async function finalSeq(live: Live, jobId: string, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const finished = received(live, jobId).find((m) => m.topic === '/background-jobs-job-update' && ['DONE', 'DONE_WITH_ERRORS'].includes(m.data.status));
-    if (finished) return finished.seq;
-    if (Date.now() > deadline) throw new Error(`no final event on port ${live.port}: ${JSON.stringify(received(live, jobId).slice(-5))}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const finished = await until(`the final event on port ${live.port}`,
+    () => received(live, jobId).find((m) => m.topic === '/background-jobs-job-update' && ['DONE', 'DONE_WITH_ERRORS'].includes(m.data.status)),
+    { timeoutMs, intervalMs: 100, explain: () => `last received: ${JSON.stringify(received(live, jobId).slice(-5))}` });
+  return finished.seq;
+}
+
+/**
+ * Once the job's final event is out: waits until the durable log ends with job:finished and every
+ * client in `lives` has received a message numbered with the log's last event: the last messages
+ * may still be on their way from the other replica (its log follower polls every 100 ms here).
+ */
+async function caughtUp(lives: Live[], jobId: string): Promise<void> {
+  await until(`every client to receive job ${jobId}'s last logged event`, async () => {
+    const last = (await eventsAfter(lives[0], jobId, 0)).at(-1);
+    return last?.type === 'job:finished' && lives.every((live) => received(live, jobId).some((m) => m.seq === last.seq));
+  }, { timeoutMs: 30_000, intervalMs: 100 });
 }
 
 describe.each(kinds)('live events across two replicas on one %s database', (kind) => {
@@ -283,7 +282,7 @@ describe.each(kinds)('live events across two replicas on one %s database', (kind
     expect(login.code, login.stderr).toBe(EXIT.OK);
     const tail = new RunningCli(['tail', jobId, '-o', 'jsonl'], { config });
     const last = Math.max(await finalSeq(a, jobId), await finalSeq(b, jobId));
-    await new Promise((r) => setTimeout(r, 500));
+    await caughtUp([a, b], jobId);
     const all = await eventsAfter(a, jobId, 0);
     expect(all.map((e) => e.seq)).toEqual(range(1, all.length));
     const lastSeq = all.length;
@@ -313,15 +312,11 @@ describe.each(kinds)('live events across two replicas on one %s database', (kind
   it("a replica killed mid-job: the survivor's client still receives the rest, in order", async () => {
     const { a, b, jobId } = await liveJob(kind, 120);
     // Wait until the job is well under way on both, then kill the creator.
-    const deadline = Date.now() + 30_000;
-    while (received(a, jobId).filter((m) => m.data.status === 'DONE').length < 20) {
-      if (Date.now() > deadline) throw new Error('the job did not get going');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('the job to get going (20 tasks DONE)', () => received(a, jobId).filter((m) => m.data.status === 'DONE').length >= 20, { timeoutMs: 30_000 });
     b.replica.child.kill('SIGKILL');
     await b.replica.exited;
     await finalSeq(a, jobId, 90_000);
-    await new Promise((r) => setTimeout(r, 500));
+    await caughtUp([a], jobId);
     const all = await eventsAfter(a, jobId, 0);
     expect(all.map((e) => e.seq)).toEqual(range(1, all.length));
     expectInOrderFromFirstTaskMessage(received(a, jobId), all.length);

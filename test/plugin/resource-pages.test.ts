@@ -11,6 +11,7 @@ import { startJobsApp, seedJobsResource, type JobsApp } from './fixtures.js';
 import { post, type Credentials } from './http-helpers.js';
 import { availableDbKinds } from '../helpers/databases.js';
 import { SUPPORTED_DATABASES } from '../../plugin/src/adapter/options.js';
+import { untilStatus } from '../helpers/wait.js';
 
 const kinds = (await availableDbKinds()).filter((k) => (SUPPORTED_DATABASES as readonly string[]).includes(k));
 
@@ -26,12 +27,7 @@ async function withJobs(options: Parameters<typeof startJobsApp>[0] = {}) {
   a.plugin.registerTaskHandler({ jobHandlerName: 'noop', handler: async () => {} });
   const adminJob = String(await a.plugin.startNewJob('admin job', { pk: await a.userPk('adminforth') }, [{ state: {} }], 'noop'));
   const viewerJob = String(await a.plugin.startNewJob('viewer job', { pk: await a.userPk('viewer') }, [{ state: {} }], 'noop'));
-  for (const id of [adminJob, viewerJob]) {
-    for (;;) {
-      if ((await a.plugin.getJob(id)).status === 'DONE') break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  for (const id of [adminJob, viewerJob]) await untilStatus(`job ${id}`, () => a.plugin.getJob(id), 'DONE', { timeoutMs: 30_000, intervalMs: 20 });
   return {
     a, adminJob, viewerJob,
     admin: { cookie: await a.login('adminforth', 'adminforth') } as Credentials,

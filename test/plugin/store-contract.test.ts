@@ -11,6 +11,7 @@ import type { EngineEvent } from '../../plugin/src/events.js';
 import { durablePage } from '../../plugin/src/http/event-log.js';
 import { POSTGRES_MIGRATIONS } from '../../plugin/src/store/postgres-migrations.js';
 import { MIGRATION_VERSIONS, T0, flushOf, makeJob, openStore, tasksOf, transitionChecked, type StoreHandle } from './store-helpers.js';
+import { until } from '../helpers/wait.js';
 
 const kinds = await availableDbKinds();
 
@@ -403,14 +404,9 @@ describe.each(kinds)('JobStore contract (%s)', (kind: DbKind) => {
       const watcher = new pg.default.Client({ connectionString: db.url });
       await blocker.connect();
       await watcher.connect();
-      const waiting = async (like: string) => {
-        for (let i = 0; i < 500; i++) {
-          const { rows } = await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`, [like]);
-          if (rows.length > 0) return;
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        throw new Error(`nothing waited on a lock running ${like}`);
-      };
+      const waiting = (like: string) => until(`a query like ${like} to wait on a lock`, async () =>
+        (await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`, [like])).rows.length > 0,
+      { timeoutMs: 10_000, intervalMs: 10 });
       try {
         await blocker.query('BEGIN');
         await blocker.query('SELECT 1 FROM af_bj_tasks WHERE job_key = $1 AND idx = 3 FOR UPDATE', [jobKey]);

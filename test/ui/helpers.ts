@@ -6,6 +6,7 @@ import { flushPromises, mount, type ComponentMountingOptions } from '@vue/test-u
 import { createI18n } from 'vue-i18n';
 import type { Component } from 'vue';
 import { vi } from 'vitest';
+import { until as untilWaiting } from '../helpers/wait';
 
 export const PLUGIN_ID = '0074ddcdd9e9f208d9af952ef7c971c0';
 export const meta = { pluginInstanceId: PLUGIN_ID };
@@ -94,19 +95,16 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await flushPromises();
 }
 
-/** Waits until `check` passes (real timers), for throttled reloads. */
+/**
+ * Waits until `check` passes (an assertion that stops throwing, or `true`), for throttled reloads:
+ * the kit's `until` (test/helpers/wait.ts, real timers) with Vue's updates settled before each look.
+ * On timeout the error carries the last assertion's message (and the assertion as its cause).
+ */
 export async function until(check: () => boolean | void, timeoutMs = 3000): Promise<void> {
-  const start = Date.now();
-  for (;;) {
+  await untilWaiting('the component to show what the check expects', async () => {
     await settle();
-    try {
-      if (check() !== false) return;
-    } catch (error) {
-      if (Date.now() - start > timeoutMs) throw error;
-    }
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    return check() !== false;
+  }, { timeoutMs, intervalMs: 20 });
 }
 
 /** Clicks a button of the plugin's confirmation dialog (plugin/custom/ConfirmDialog.vue). */
