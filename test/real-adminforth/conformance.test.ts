@@ -64,7 +64,7 @@ describe.skipIf(!REAL_ADMINFORTH)(`the packed plugin on real AdminForth (${REAL_
     try {
       // Users are seeded after discovery, one after the other: wait for the app to say both are.
       const running = app;
-      await eventually('the app to seed its users', () => (running.output().includes('[conformance] users seeded') ? true : undefined), app.process, 120_000);
+      await eventually('the app to seed its users', async () => (running.output().includes('[conformance] users seeded') ? true : undefined), app.process, 120_000);
       cookies.admin = await login('adminforth', 'adminforth');
       cookies.viewer = await login('viewer', 'viewer');
       pks.admin = await userPk('adminforth');

@@ -60,6 +60,9 @@ export async function installScratchApp(realAdminforth: string): Promise<Scratch
     const adminforth = await adminforthTarball(realAdminforth, scratch);
     const plugin = (await pack(path.join(REPO, 'plugin'), scratch)).file; // its prepack builds it
     fs.cpSync(path.join(HERE, 'app'), appDir, { recursive: true });
+    // The seed's JobCustomComponent.vue, kept once in the repository: the demo's copy of it.
+    fs.mkdirSync(path.join(appDir, 'custom'), { recursive: true });
+    fs.copyFileSync(path.join(REPO, 'examples/demo/custom/JobCustomComponent.vue'), path.join(appDir, 'custom/JobCustomComponent.vue'));
     const [connectorName, connectorVersion] = [CONNECTOR_MYSQL.slice(0, CONNECTOR_MYSQL.lastIndexOf('@')), CONNECTOR_MYSQL.slice(CONNECTOR_MYSQL.lastIndexOf('@') + 1)];
     // The connector brings mysql2 as its own dependency (not a peer), so the app does not list it.
     fs.writeFileSync(path.join(appDir, 'package.json'), `${JSON.stringify({
