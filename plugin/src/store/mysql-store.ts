@@ -129,9 +129,15 @@ export class MysqlJobStore implements JobStore {
     return Number(result.insertId);
   }
 
-  /** Multi-row INSERTs, cut to stay under the server's packet size. */
+  /**
+   * Multi-row INSERTs, cut to stay under the server's packet size, in one transaction run again
+   * on a deadlock: InnoDB may pick an insert into the draft's key range as the victim of a
+   * flush's locks on a neighbouring job (seen in CI-like runs); the draft is invisible, so
+   * running it again is safe.
+   */
   async appendTasks(jobKey: number, firstIndex: number, states: string[]): Promise<void> {
-    await insertTaskRows(this.pool, jobKey, firstIndex, states, await this.packetSize());
+    const packet = await this.packetSize();
+    await this.transaction((conn) => insertTaskRows(conn, jobKey, firstIndex, states, packet));
   }
 
   async activateDraft(jobKey: number, jobId: string, status: 'IN_PROGRESS' | 'QUEUED', total: number, events?: ChangeEvents<JobRow>): Promise<void> {
