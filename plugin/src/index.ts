@@ -121,7 +121,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
       // queued must be cancelled first (issue 20), so no delete stops work by surprise.
       onDelete: async (recordId) => {
         if (!this.engine) return { ok: true };
-        const job = await this.engine.store.getJob(String(recordId));
+        const job = await this.engine.findJob(String(recordId));
         if (job && (job.status === 'IN_PROGRESS' || job.status === 'QUEUED')) {
           return { ok: false, error: `Job ${String(recordId)} is ${job.status}: cancel it first (its Cancel button, af-jobs cancel ${String(recordId)}, or plugin.cancelJob), then delete it.` };
         }

@@ -5,13 +5,12 @@
  * `profiles list|use|remove`, `completion bash`, and commander's errors in af-jobs' words.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
-import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess } from '../helpers/demo-process.js';
-import { af, configDir, jsonLines, removeConfigDirs } from './jobs-helpers.js';
+import { createDemoJob, killDemoProcesses, type DemoProcess } from '../helpers/demo-process.js';
+import { af, configDir, jsonLines, removeConfigDirs, startLoggedInDemo, type LoggedInDemo } from './jobs-helpers.js';
 import { PtyCli } from './pty.js';
 import { untilStatus } from '../helpers/wait.js';
 
@@ -19,17 +18,9 @@ let demo: DemoProcess;
 let dbDir: string;
 let config: string;
 let cookie: string;
-let apiPath: string;
+let api: LoggedInDemo['api'];
+let jobNow: LoggedInDemo['jobNow'];
 
-async function api(action: string, body: unknown): Promise<any> {
-  const response = await fetch(`${demo.url}${apiPath}/${action}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return response.json();
-}
-
-/** The job as the app answers jobs/get now. */
-async function jobNow(jobId: string): Promise<any> {
-  return (await api('jobs/get', { jobId })).job;
-}
 
 async function status(jobId: string): Promise<string> {
   return (await jobNow(jobId)).status;
@@ -46,19 +37,13 @@ async function longJobs(count: number): Promise<string[]> {
 }
 
 afterEach(async () => {
-  if (!apiPath) return;
+  if (!api) return;
   const { jobs } = await api('jobs/list', { status: ['QUEUED', 'IN_PROGRESS'], limit: 500 });
   for (const job of jobs) await api('jobs/cancel', { jobId: job.id });
 });
 
 beforeAll(async () => {
-  dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-bulk-'));
-  demo = await startDemo({ DEMO_DB: path.join(dbDir, 'demo.sqlite') });
-  config = configDir();
-  const login = await af(['login', '--url', demo.url, '--username', 'adminforth', '--password-stdin'], { config, input: 'adminforth\n' });
-  expect(login.code, login.stderr).toBe(EXIT.OK);
-  apiPath = JSON.parse(fs.readFileSync(path.join(config, 'profiles.json'), 'utf8')).profiles.default.instance.apiPath;
-  cookie = await loginTo(demo.url, 'adminforth', 'adminforth');
+  ({ demo, dbDir, config, cookie, api, jobNow } = await startLoggedInDemo('af-jobs-bulk-'));
 });
 
 afterAll(async () => {

@@ -15,6 +15,8 @@ import { createContext, type Prompts } from '../../src/context.js';
 import { runCli } from '../../src/main.js';
 import { BIN, NO_PROMPTS, REPO, type CliResult } from './helpers.js';
 import { until } from '../helpers/wait.js';
+import { EXIT } from '../../src/errors.js';
+import { loginTo, startDemo, type DemoProcess } from '../helpers/demo-process.js';
 
 const tempDirs: string[] = [];
 
@@ -187,4 +189,32 @@ export class TestProxy {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** A demo app in its own process, the CLI logged in to it as `adminforth` (profile in `config`), and the plugin's API as that user. */
+export interface LoggedInDemo {
+  demo: DemoProcess;
+  /** The demo's database folder (remove it after the tests). */
+  dbDir: string;
+  config: string;
+  cookie: string;
+  /** POST to the plugin's endpoint `action` (the instance the CLI's profile found) as adminforth. */
+  api(action: string, body: unknown): Promise<any>;
+  /** The job as the app answers jobs/get now. */
+  jobNow(jobId: string): Promise<any>;
+}
+
+export async function startLoggedInDemo(tempPrefix: string): Promise<LoggedInDemo> {
+  const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), tempPrefix));
+  const demo = await startDemo({ DEMO_DB: path.join(dbDir, 'demo.sqlite') });
+  const config = configDir();
+  const login = await af(['login', '--url', demo.url, '--username', 'adminforth', '--password-stdin'], { config, input: 'adminforth\n' });
+  if (login.code !== EXIT.OK) throw new Error(`af-jobs login failed (exit ${login.code}): ${login.stderr}`);
+  const apiPath = JSON.parse(fs.readFileSync(path.join(config, 'profiles.json'), 'utf8')).profiles.default.instance.apiPath;
+  const cookie = await loginTo(demo.url, 'adminforth', 'adminforth');
+  const api = async (action: string, body: unknown): Promise<any> => {
+    const response = await fetch(`${demo.url}${apiPath}/${action}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return response.json();
+  };
+  return { demo, dbDir, config, cookie, api, jobNow: async (jobId) => (await api('jobs/get', { jobId })).job };
 }

@@ -4,45 +4,29 @@
  * cancelling with and without `--wait`, retrying failed, chosen and unfinished tasks.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
-import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess } from '../helpers/demo-process.js';
+import { createDemoJob, killDemoProcesses, type DemoProcess } from '../helpers/demo-process.js';
 import { NO_PROMPTS } from './helpers.js';
-import { af, afInTerminal, configDir, jsonLines, removeConfigDirs } from './jobs-helpers.js';
+import { af, afInTerminal, jsonLines, removeConfigDirs, startLoggedInDemo, type LoggedInDemo } from './jobs-helpers.js';
 import { untilStatus } from '../helpers/wait.js';
 
 let demo: DemoProcess;
 let dbDir: string;
 let config: string;
 let cookie: string;
-let apiPath: string;
+let api: LoggedInDemo['api'];
+let jobNow: LoggedInDemo['jobNow'];
 /** A job that ended DONE (3 tasks) and one that ended DONE_WITH_ERRORS (tasks 1 and 2 of 4 failed). */
 let doneJob: string;
 let failedJob: string;
 
-async function api(action: string, body: unknown): Promise<any> {
-  const response = await fetch(`${demo.url}${apiPath}/${action}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return response.json();
-}
-
-/** The job as the app answers jobs/get now. */
-async function jobNow(jobId: string): Promise<any> {
-  return (await api('jobs/get', { jobId })).job;
-}
 
 /** The demo's jobs finish within seconds; 20 s before giving up. */
 const WAIT = { timeoutMs: 20_000 };
 
 beforeAll(async () => {
-  dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-jobs-'));
-  demo = await startDemo({ DEMO_DB: path.join(dbDir, 'demo.sqlite') });
-  config = configDir();
-  const login = await af(['login', '--url', demo.url, '--username', 'adminforth', '--password-stdin'], { config, input: 'adminforth\n' });
-  expect(login.code, login.stderr).toBe(EXIT.OK);
-  apiPath = JSON.parse(fs.readFileSync(path.join(config, 'profiles.json'), 'utf8')).profiles.default.instance.apiPath;
-  cookie = await loginTo(demo.url, 'adminforth', 'adminforth');
+  ({ demo, dbDir, config, cookie, api, jobNow } = await startLoggedInDemo('af-jobs-jobs-'));
   doneJob = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 3, taskMs: 0 });
   failedJob = await createDemoJob(demo.url, cookie, { handler: 'demo_job', tasks: 4, taskMs: 0, failTasks: [1, 2] });
   await untilStatus(`job ${doneJob}`, () => jobNow(doneJob), 'DONE', WAIT);
