@@ -6,14 +6,13 @@
  * store. Times are passed in, nothing sleeps.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { availableDbKinds, freshDatabase, type DbKind, type FreshDatabase } from '../helpers/databases.js';
 import type { AddedTasks, ChangeEvents, DeletedTask, JobRow, JobStore } from '../../plugin/src/store/job-store.js';
-import { MemoryJobStore } from '../../plugin/src/store/memory-store.js';
 import type { EngineEvent } from '../../plugin/src/events.js';
-import { T0, flushOf, makeJob, openStore, tasksOf, transitionChecked, type StoreHandle } from './store-helpers.js';
+import {
+  T0, flushOf, freshStoreDatabase, makeJob, openStore, storeKinds, tasksOf, transitionChecked, type StoreDatabase, type StoreHandle, type StoreKind,
+} from './store-helpers.js';
 
-type Kind = DbKind | 'memory';
-const kinds: Kind[] = [...(await availableDbKinds()), 'memory'];
+const kinds = await storeKinds();
 
 /** A ChangeEvents that records what its builder saw and what the store said it wrote. */
 function recorder<T>(build: (info: T) => EngineEvent[]) {
@@ -32,20 +31,15 @@ function recorder<T>(build: (info: T) => EngineEvent[]) {
 
 const base = (jobKey: number) => ({ jobId: `job-${jobKey}`, handler: 'h', startedBy: '7' });
 
-describe.each(kinds)('JobStore contract (%s): changing a running job', (kind: Kind) => {
-  let db: FreshDatabase | null = null;
+describe.each(kinds)('JobStore contract (%s): changing a running job', (kind: StoreKind) => {
+  let db: StoreDatabase | null = null;
   let handles: StoreHandle[] = [];
   let store: JobStore;
-  /** A second handle on the same data (another replica); the memory store has only itself. */
+  /** A second handle on the same data (another replica); on the memory store, the same store. */
   let other: JobStore;
 
   beforeEach(async () => {
-    if (kind === 'memory') {
-      store = new MemoryJobStore();
-      other = store;
-      return;
-    }
-    db = await freshDatabase(kind);
+    db = await freshStoreDatabase(kind);
     handles = [await openStore(db), await openStore(db)];
     store = transitionChecked(handles[0]);
     other = handles[1].store;
@@ -248,7 +242,6 @@ describe.each(kinds)('JobStore contract (%s): changing a running job', (kind: Ki
     });
 
     it('owners racing for a free lock: exactly one gets it', async () => {
-      if (kind === 'memory') return;
       const extra = await Promise.all([openStore(db!), openStore(db!), openStore(db!)]);
       handles.push(...extra);
       const contenders = [store, other, ...extra.map((h) => h.store)];

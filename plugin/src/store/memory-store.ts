@@ -1,18 +1,24 @@
 /**
- * JobStore in process memory, with the SQLite store's semantics: what the testing entry runs
- * handlers on (no database needed). Not durable, not shared between processes. A change's events
- * (`ChangeEvents`) are built before the change is made, so a builder that throws leaves the job as
- * it was, as a rolled-back transaction would.
+ * JobStore in process memory: what the testing entry runs users' handlers on (no database
+ * needed), so it passes the whole store contract suite, as the database stores do, and makes its
+ * flush from the same plan (flush-plan.ts). Not durable, not shared between processes. Every
+ * method changes the maps with nothing awaited in between, so calls at once behave as serialised
+ * transactions. A change's events (`ChangeEvents`) are built, and a flush's events encoded, before
+ * the change is made, so a builder that throws leaves the job as it was, as a rolled-back
+ * transaction would.
  */
-import { isFinishedJobStatus, type JobStatus, type TaskStatus } from '../statuses.js';
+import { RETRIED_TASK_STATUSES, isActiveJobStatus, isFinishedJobStatus, type JobStatus, type TaskStatus } from '../statuses.js';
 import type {
   AddedTasks, CancelInfo, ChangeEvents, ClaimedTask, DeletedTask, EventBatch, EventRead, FinishClaim, FlushInput, FlushResult, JobRow, JobStore,
   NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
-import { batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type WrittenBatch } from './event-batches.js';
+import { batchFromRaw, eventPayload, isStaleProgress, reportWritten, type WrittenBatch } from './event-batches.js';
 import { emptyTaskCounts, taskCountsOf } from './sqlite-store.js';
-import { grantSlots, keepSlots, slotView, tasksToClaim, type SlotRow } from './slots.js';
+import type { SlotRow } from './slots.js';
+import {
+  afterClaim, allTasksFinished, finishedJobStatus, flushResult, goneJobResult, leasedWrites, planFlush, taskWrites, type FlushRead,
+} from './flush-plan.js';
 
 interface MemoryTask {
   index: number;
@@ -54,8 +60,6 @@ function taskAt(job: MemoryJob, index: number): MemoryTask | undefined {
   return undefined;
 }
 
-const allFinished = (job: MemoryJob) => job.done + job.failed + job.cancelled >= job.total;
-
 export class MemoryJobStore implements JobStore {
   readonly kind = 'memory' as const;
   private readonly jobs = new Map<number, MemoryJob>();
@@ -73,6 +77,7 @@ export class MemoryJobStore implements JobStore {
       jobKey, jobId: null, handler: job.handler, name: job.name, status: 'DRAFT', startedBy: job.startedBy,
       total: 0, done: 0, failed: 0, cancelled: 0, state: JSON.stringify(job.state), lastError: null,
       createdAt: job.now, finishedAt: null, owner: job.owner, tasks: [], finishOwner: null, finishUntil: 0, finishAttempts: 0, nextIndex: 0, tasksPurgedAt: null,
+      ...(job.schedule ? { schedule: job.schedule } : {}),
     });
     return jobKey;
   }
@@ -120,7 +125,10 @@ export class MemoryJobStore implements JobStore {
   }
 
   async promoteQueued(handler: string, limit: number, events?: ChangeEvents<JobRow>, max = Number.MAX_SAFE_INTEGER): Promise<JobRow[]> {
-    const free = Math.min(max, (Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER) - (await this.countJobs(handler, 'IN_PROGRESS')));
+    // Counted and promoted with nothing awaited in between: two calls at once hold the limit, as
+    // the database stores' transactions do.
+    const running = [...this.jobs.values()].filter((j) => j.handler === handler && j.status === 'IN_PROGRESS').length;
+    const free = Math.min(max, (Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER) - running);
     const picked: MemoryJob[] = [];
     for (const job of this.jobs.values()) {
       if (picked.length >= free) break;
@@ -133,77 +141,78 @@ export class MemoryJobStore implements JobStore {
     return promoted;
   }
 
+  /**
+   * The flush as flush-plan.ts decides it, read from and written to the maps. Everything that can
+   * throw (the events' encoding) happens before the first change, so a flush that fails changes
+   * nothing, as a rolled-back transaction.
+   */
   async flush(input: FlushInput): Promise<FlushResult> {
     const job = this.jobs.get(input.jobKey);
-    if (!job) return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
-    // A job finished before this flush (cancelled meanwhile): its writes change nothing, no events.
-    const finishedBefore = isFinishedJobStatus(job.status);
-    const held = (index: number) => {
+    if (!job) return goneJobResult();
+    const leasedTask = (index: number) => {
       const task = taskAt(job, index);
-      return task && task.status === 'IN_PROGRESS' && task.leaseOwner === input.owner ? task : null;
+      return task && task.status === 'IN_PROGRESS' && task.leaseOwner === input.owner ? task : undefined;
     };
-    for (const [index, state] of input.states) {
-      const task = taskAt(job, index);
-      if (task?.leaseOwner === input.owner) task.state = state;
+    const held = leasedWrites(taskWrites(input), (index) => leasedTask(index) !== undefined);
+    let running = 0;
+    let holding = 0;
+    for (const task of job.tasks) {
+      if (task.status !== 'IN_PROGRESS') continue;
+      running++;
+      if (task.leaseOwner === input.owner) holding++;
     }
-    let changed = 0;
-    for (const f of input.finished) {
-      const task = held(f.index);
-      if (!task) continue;
-      Object.assign(task, { status: f.status, error: f.error ?? null, leaseOwner: null, leaseExpires: null });
-      if (f.status === 'DONE') job.done++;
-      else if (f.status === 'FAILED') job.failed++;
-      else job.cancelled++;
-      changed++;
+    const owners = this.interest.get(job.jobKey);
+    const read: FlushRead = {
+      job: job,
+      finished: held.finished,
+      running: running - held.released,
+      held: holding - held.released,
+      slotRows: owners ? [...owners.values()] : [],
+    };
+    const plan = planFlush(input, read);
+    const batch = plan.events.length > 0 ? this.encodeBatch(input.jobKey, input.owner, input.now, plan.events) : null;
+
+    for (const write of held.writes) {
+      const task = leasedTask(write.index)!;
+      if (write.state !== null) task.state = write.state;
+      if (write.status === null) continue;
+      Object.assign(task, { status: write.status, error: write.error, leaseOwner: null, leaseExpires: null });
+      if (write.status === 'SCHEDULED') task.runAfter = write.runAfter ?? 0;
     }
-    for (const r of input.rescheduled) {
-      const task = held(r.index);
-      if (task) Object.assign(task, { status: 'SCHEDULED', error: r.error, runAfter: r.runAfter, leaseOwner: null, leaseExpires: null });
+    if (plan.writeJob) {
+      const { status, done, failed, cancelled } = plan.counters;
+      Object.assign(job, { status, done, failed, cancelled });
+      if (plan.lastError !== null) job.lastError = plan.lastError;
+      if (plan.finishedJob) job.finishedAt = input.now;
     }
-    if (input.lastError) job.lastError = input.lastError;
-    let finishedJob = false;
-    if (changed > 0 && !input.holdFinish && job.status === 'IN_PROGRESS' && allFinished(job)) {
-      job.status = job.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
-      job.finishedAt = input.now;
-      finishedJob = true;
-    }
-    let running = job.tasks.filter((t) => t.status === 'IN_PROGRESS').length;
     const claimed: ClaimedTask[] = [];
+    for (const task of job.tasks) {
+      if (claimed.length >= plan.claim) break;
+      if (task.status !== 'SCHEDULED' || task.runAfter > input.now) continue;
+      Object.assign(task, { status: 'IN_PROGRESS', attempt: task.attempt + 1, leaseOwner: input.owner, leaseExpires: input.now + input.leaseMs });
+      claimed.push({ index: task.index, state: task.state, attempt: task.attempt });
+    }
+    const after = afterClaim(input, read, plan, claimed.length);
     let nextRunAt: number | null = null;
-    const claiming = input.claim > 0 && job.status === 'IN_PROGRESS';
-    const owners = this.interest.get(job.jobKey) ?? new Map<string, SlotRow>();
-    this.interest.set(job.jobKey, owners);
-    const holding = job.tasks.filter((t) => t.status === 'IN_PROGRESS' && t.leaseOwner === input.owner).length;
-    const executing = input.executing ?? holding;
-    const grant = grantSlots(slotView([...owners.values()], input.owner, input.now, input.interestTtlMs), input.parallelLimit, executing, claiming);
-    const want = claiming ? tasksToClaim(input.claim, grant.limit, Math.max(0, input.ahead ?? 0), holding) : 0;
-    if (want > 0) {
+    if (after.needsNextRunAt) {
       for (const task of job.tasks) {
-        if (claimed.length >= want) break;
-        if (task.status !== 'SCHEDULED' || task.runAfter > input.now) continue;
-        Object.assign(task, { status: 'IN_PROGRESS', attempt: task.attempt + 1, leaseOwner: input.owner, leaseExpires: input.now + input.leaseMs });
-        claimed.push({ index: task.index, state: task.state, attempt: task.attempt });
-      }
-      running += claimed.length;
-      if (claimed.length < want) {
-        const waiting = job.tasks.filter((t) => t.status === 'SCHEDULED').map((t) => t.runAfter);
-        nextRunAt = waiting.length ? Math.min(...waiting) : null;
+        if (task.status === 'SCHEDULED' && (nextRunAt === null || task.runAfter < nextRunAt)) nextRunAt = task.runAfter;
       }
     }
-    const { status, total, done, failed, cancelled } = job;
-    const finishedEvent = finishedJob && input.job ? finishedEventOf(input.job, job.status, input.now, job.failed, job.lastError) : undefined;
-    const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : finishedBefore ? [] : input.events ?? [];
-    const lastSeq = events.length > 0 ? this.appendEventsSync(input.jobKey, input.owner, input.now, events) : null;
-    const { stored, limit: slots } = keepSlots(grant, executing, holding + claimed.length);
-    const own = owners.get(input.owner);
-    owners.set(input.owner, { owner: input.owner, at: claiming ? input.now : (own?.at ?? 0), slots: stored, slotsExpire: input.now + input.leaseMs });
-    return { claimed, counters: { status, total, done, failed, cancelled }, finishedJob, nextRunAt, running, slots, lastSeq, ...(finishedEvent ? { finishedEvent } : {}) };
+    if (after.interest) {
+      const rows = owners ?? new Map<string, SlotRow>();
+      this.interest.set(job.jobKey, rows);
+      const { at, slots, slotsExpire } = after.interest;
+      rows.set(input.owner, { owner: input.owner, at: at ?? rows.get(input.owner)?.at ?? 0, slots, slotsExpire });
+    }
+    const lastSeq = batch ? this.appendBatch(batch) : null;
+    return flushResult(plan, after, claimed, nextRunAt, lastSeq);
   }
 
   async appendEvents(jobKey: number, owner: string, now: number, events: EngineEvent[]): Promise<number | null> {
     const job = this.jobs.get(jobKey);
     if (events.length === 0 || !job) return null;
-    if (isStaleProgress(events) && ['DONE', 'DONE_WITH_ERRORS', 'CANCELLED'].includes(job.status)) return null;
+    if (isStaleProgress(events) && isFinishedJobStatus(job.status)) return null;
     return this.appendEventsSync(jobKey, owner, now, events);
   }
 
@@ -214,11 +223,25 @@ export class MemoryJobStore implements JobStore {
   }
 
   private appendEventsSync(jobKey: number, owner: string, now: number, events: EngineEvent[]): number {
-    let log = this.eventLog.get(jobKey);
-    if (!log) this.eventLog.set(jobKey, log = { lastSeq: 0, batches: [] });
+    return this.appendBatch(this.encodeBatch(jobKey, owner, now, events));
+  }
+
+  /**
+   * The events as a log row holds them: encoded and read back as the database stores do (so a
+   * reader gets what it would from them, and an event that cannot be encoded fails here, before
+   * the change it goes with).
+   */
+  private encodeBatch(jobKey: number, owner: string, now: number, events: EngineEvent[]): Omit<EventBatch, 'firstSeq' | 'lastSeq'> {
+    return { jobKey, owner, at: now, events: batchFromRaw({ job_key: jobKey, seq: 0, first_seq: 0, owner, at: now, payload: eventPayload(events) }).events };
+  }
+
+  /** Numbers the batch after the job's last event and logs it; returns its last sequence number. */
+  private appendBatch(batch: Omit<EventBatch, 'firstSeq' | 'lastSeq'>): number {
+    let log = this.eventLog.get(batch.jobKey);
+    if (!log) this.eventLog.set(batch.jobKey, log = { lastSeq: 0, batches: [] });
     const firstSeq = log.lastSeq + 1;
-    log.lastSeq += events.length;
-    log.batches.push({ jobKey, firstSeq, lastSeq: log.lastSeq, owner, at: now, events: batchFromRaw({ job_key: jobKey, seq: 0, first_seq: 0, owner, at: now, payload: eventPayload(events) }).events });
+    log.lastSeq += batch.events.length;
+    log.batches.push({ ...batch, firstSeq, lastSeq: log.lastSeq });
     return log.lastSeq;
   }
 
@@ -233,7 +256,7 @@ export class MemoryJobStore implements JobStore {
     for (const [jobKey, log] of this.eventLog) {
       const job = this.jobs.get(jobKey);
       if (!job || log.lastSeq === 0) continue;
-      if (job.status === 'IN_PROGRESS' || job.status === 'QUEUED' || (job.finishedAt ?? 0) >= finishedSince) out.push({ jobKey, lastSeq: log.lastSeq });
+      if (isActiveJobStatus(job.status) || (job.finishedAt ?? 0) >= finishedSince) out.push({ jobKey, lastSeq: log.lastSeq });
     }
     return out;
   }
@@ -242,7 +265,7 @@ export class MemoryJobStore implements JobStore {
     let n = 0;
     for (const [jobKey, log] of this.eventLog) {
       const job = this.jobs.get(jobKey);
-      const finished = !job || (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED' && job.finishedAt !== null && job.finishedAt < finishedBefore);
+      const finished = !job || (!isActiveJobStatus(job.status) && job.finishedAt !== null && job.finishedAt < finishedBefore);
       const keep = finished ? [] : log.batches.filter((b) => b.lastSeq > log.lastSeq - maxPerJob);
       n += log.batches.length - keep.length;
       log.batches = keep;
@@ -279,7 +302,7 @@ export class MemoryJobStore implements JobStore {
   async cancelJob(jobKey: number, now: number, events?: ChangeEvents<CancelInfo>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
     const job = this.jobs.get(jobKey);
     if (!job) return { changed: false, status: 'CANCELLED' };
-    if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { changed: false, status: job.status };
+    if (!isActiveJobStatus(job.status)) return { changed: false, status: job.status };
     // Running tasks too, whoever leases them: their owners' outcomes then change nothing.
     const ending = job.tasks.filter((t) => t.status === 'SCHEDULED' || t.status === 'IN_PROGRESS');
     const cancelledRunning = ending.filter((t) => t.status === 'IN_PROGRESS').map((t) => t.index);
@@ -296,9 +319,8 @@ export class MemoryJobStore implements JobStore {
     jobKey: number, scope: 'failed' | 'unfinished' | number[], status: 'IN_PROGRESS' | 'QUEUED', events?: ChangeEvents<RetryInfo>,
   ): Promise<number> {
     const job = this.must(jobKey);
-    const pick = (t: MemoryTask) => (scope === 'failed' ? t.status === 'FAILED'
-      : scope === 'unfinished' ? t.status === 'FAILED' || t.status === 'CANCELLED'
-        : scope.includes(t.index) && ['DONE', 'FAILED', 'CANCELLED'].includes(t.status));
+    const statuses = RETRIED_TASK_STATUSES[Array.isArray(scope) ? 'chosen' : scope];
+    const pick = (t: MemoryTask) => statuses.includes(t.status) && (!Array.isArray(scope) || scope.includes(t.index));
     const retried = new Set(job.tasks.filter(pick));
     const statusAfter = (t: MemoryTask): TaskStatus => (retried.has(t) ? 'SCHEDULED' : t.status);
     if (!job.tasks.some((t) => statusAfter(t) === 'SCHEDULED')) return 0;
@@ -342,7 +364,7 @@ export class MemoryJobStore implements JobStore {
   async addTasks(jobKey: number, states: string[], events?: ChangeEvents<AddedTasks>): Promise<AddedTasks | { status: JobStatus | 'DRAFT' } | null> {
     const job = this.jobs.get(jobKey);
     if (!job) return null;
-    if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { status: job.status };
+    if (!isActiveJobStatus(job.status)) return { status: job.status };
     const firstIndex = Math.max(job.nextIndex, job.tasks.length === 0 ? 0 : job.tasks[job.tasks.length - 1].index + 1);
     const result: AddedTasks = { job: { ...this.row(job), total: job.total + states.length }, firstIndex, count: states.length };
     const built = events?.build(result) ?? [];
@@ -357,7 +379,7 @@ export class MemoryJobStore implements JobStore {
   async deleteTask(jobKey: number, index: number, events?: ChangeEvents<DeletedTask>): Promise<DeletedTask | { status: JobStatus | 'DRAFT' } | 'no-task' | null> {
     const job = this.jobs.get(jobKey);
     if (!job) return null;
-    if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { status: job.status };
+    if (!isActiveJobStatus(job.status)) return { status: job.status };
     const task = taskAt(job, index);
     if (!task) return 'no-task';
     const counter = task.status === 'DONE' ? 'done' : task.status === 'FAILED' ? 'failed' : task.status === 'CANCELLED' ? 'cancelled' : null;
@@ -374,7 +396,7 @@ export class MemoryJobStore implements JobStore {
 
   async claimFinish(jobKey: number, owner: string, now: number, leaseMs: number): Promise<FinishClaim | null> {
     const job = this.jobs.get(jobKey);
-    if (!job || job.status !== 'IN_PROGRESS' || !allFinished(job) || (job.finishOwner !== null && job.finishUntil >= now)) return null;
+    if (!job || job.status !== 'IN_PROGRESS' || !allTasksFinished(job) || (job.finishOwner !== null && job.finishUntil >= now)) return null;
     job.finishOwner = owner;
     job.finishUntil = now + leaseMs;
     const { status, total, done, failed, cancelled } = job;
@@ -395,8 +417,8 @@ export class MemoryJobStore implements JobStore {
       if (job.finishOwner !== owner) return { finished: false, job: this.row(job) };
       Object.assign(job, { finishOwner: null, finishUntil: 0, finishAttempts: attempt });
     }
-    if (job.status !== 'IN_PROGRESS' || !allFinished(job) || (job.finishOwner !== null && job.finishUntil >= now)) return { finished: false, job: this.row(job) };
-    const finished: JobRow = { ...this.row(job), status: job.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE', finishedAt: now };
+    if (job.status !== 'IN_PROGRESS' || !allTasksFinished(job) || (job.finishOwner !== null && job.finishUntil >= now)) return { finished: false, job: this.row(job) };
+    const finished: JobRow = { ...this.row(job), status: finishedJobStatus(job), finishedAt: now };
     const built = events?.build(finished) ?? [];
     job.status = finished.status;
     job.finishedAt = now;
@@ -478,6 +500,24 @@ export class MemoryJobStore implements JobStore {
       }
     }
     return n;
+  }
+
+  /**
+   * What the store holds, as a test reads the database stores' tables: the contract suite checks
+   * every status a call changes (test/plugin/store-helpers.ts `transitionChecked`) and the run
+   * slots each owner reserves. A copy.
+   */
+  snapshot(): {
+    jobs: { jobKey: number; status: JobStatus | 'DRAFT' }[];
+    tasks: { jobKey: number; index: number; status: TaskStatus }[];
+    interest: { jobKey: number; owner: string; at: number; slots: number; slotsExpire: number }[];
+  } {
+    const jobs = [...this.jobs.values()];
+    return {
+      jobs: jobs.map((j) => ({ jobKey: j.jobKey, status: j.status })),
+      tasks: jobs.flatMap((j) => j.tasks.map((t) => ({ jobKey: j.jobKey, index: t.index, status: t.status }))),
+      interest: [...this.interest].flatMap(([jobKey, owners]) => [...owners.values()].map((row) => ({ jobKey, ...row }))),
+    };
   }
 
   private must(jobKey: number): MemoryJob {

@@ -7,11 +7,13 @@
  * 2. One plain read (the transaction's read view starts here, after the lock): the job's
  *    IN_PROGRESS count, this owner's share of it (fair share, FlushInput.interestTtlMs) and which
  *    of the tasks to write this owner still leases.
- * 3. The claim, `SELECT … FOR UPDATE SKIP LOCKED` in index order, sized from that count.
+ *    Then the job's run slots; from what it read, flush-plan.ts decides (`planFlush`): counters,
+ *    the finish, the events, how many tasks to claim.
+ * 3. The claim, `SELECT … FOR UPDATE SKIP LOCKED` in index order, as many as the plan says.
  * 4. One `UPDATE … CASE` for states, finishes, reschedules and claims. It re-checks every lease it
  *    relies on; if a lease vanished since step 2 (the recovery pass took an expired task) the
  *    matched-row count says so and the transaction is run again.
- * 5. The job's counters and, at the end, its status (values computed here: the row is locked).
+ * 5. The job's counters and, at the end, its status, as planned (the row is locked).
  *
  * No statement may exceed the server's `max_allowed_packet` (16 MiB by default on MariaDB, 64 MiB
  * on MySQL 8; the server refuses a bigger one and drops the connection): the UPDATE of step 4 is cut
@@ -20,12 +22,13 @@
  * and fails it with the server's message (job-runner.ts `isolate`, issue 17).
  */
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { isFinishedJobStatus, type JobStatus } from '../statuses.js';
-import type { FlushInput, FlushResult } from './job-store.js';
-import { taskWrites, type TaskWrite } from './task-writes.js';
+import type { JobStatus } from '../statuses.js';
+import type { ClaimedTask, FlushInput, FlushResult } from './job-store.js';
 import type { EngineEvent } from '../events.js';
-import { eventPayload, finishedEventOf } from './event-batches.js';
-import { grantSlots, keepSlots, slotView, tasksToClaim } from './slots.js';
+import { eventPayload } from './event-batches.js';
+import {
+  afterClaim, flushResult, goneJobResult, leasedWrites, planFlush, taskWrites, type FlushRead, type TaskWrite,
+} from './flush-plan.js';
 
 type Rows<T> = (T & RowDataPacket)[];
 
@@ -33,8 +36,6 @@ type Rows<T> = (T & RowDataPacket)[];
 class LeaseRace extends Error {
   readonly code = 'AF_BJ_RETRY';
 }
-
-const MAX_INT = 2_147_483_647;
 
 /** Bytes of a statement's values and text the server may refuse beyond `max_allowed_packet` (headers, SQL around the values). */
 const PACKET_MARGIN = 32 * 1024;
@@ -82,15 +83,16 @@ function chunkWrites(writes: TaskWrite[], budget: number, firstExtra: number): T
   return chunks;
 }
 
-/** `maxAllowedPacket`: the server's `max_allowed_packet` (the store reads it once). */
+/**
+ * The flush as flush-plan.ts decides it. `maxAllowedPacket`: the server's `max_allowed_packet` (the
+ * store reads it once).
+ */
 export async function mysqlFlush(conn: PoolConnection, input: FlushInput, maxAllowedPacket: number): Promise<FlushResult> {
   const budget = packetBudget(maxAllowedPacket);
   const { jobKey, owner, now } = input;
   const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT'; total: number; done: number; failed: number; cancelled: number; last_seq: number; last_error: string | null }>>(
     'SELECT status, total, done, failed, cancelled, last_seq, last_error FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
-  if (!job) {
-    return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
-  }
+  if (!job) return goneJobResult();
 
   const writes = taskWrites(input);
   const indexes = writes.map((w) => w.index);
@@ -102,92 +104,67 @@ export async function mysqlFlush(conn: PoolConnection, input: FlushInput, maxAll
       : ''),
     [jobKey, jobKey, owner, ...(indexes.length > 0 ? [jobKey, indexes, owner] : [])]);
   const value = (k: string) => Number(read.find((r) => r.k === k)?.v ?? 0);
-  let running = value('running');
-  let mine = value('mine');
   const leased = new Set(read.filter((r) => r.k === 'held').map((r) => Number(r.v)));
   // A task whose lease was lost (recovered by another process) is not ours to write or finish.
-  const held = writes.filter((w) => leased.has(w.index));
-  const released = held.filter((w) => w.status !== null);
-
-  let done = 0;
-  let failed = 0;
-  let cancelled = 0;
-  for (const w of released) {
-    if (w.status === 'DONE') done++;
-    else if (w.status === 'FAILED') failed++;
-    else if (w.status === 'CANCELLED') cancelled++;
-  }
-  running -= released.length;
-  mine -= released.length;
-  const finishedNow = done + failed + cancelled;
-  const counters = {
-    status: job.status, total: Number(job.total),
-    done: Number(job.done) + done, failed: Number(job.failed) + failed, cancelled: Number(job.cancelled) + cancelled,
-  };
-  // holdFinish: the engine finishes the job itself, after the handler's beforeJobFinish (claimFinish, finishJob).
-  const finishedJob = job.status === 'IN_PROGRESS' && finishedNow > 0 && !input.holdFinish
-    && counters.done + counters.failed + counters.cancelled >= counters.total;
-  if (finishedJob) counters.status = counters.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
-
+  const held = leasedWrites(writes, (index) => leased.has(index));
   // Run slots (slots.ts), read afresh under the job row lock.
-  const claiming = input.claim > 0 && counters.status === 'IN_PROGRESS';
   const [rawSlots] = await conn.query<Rows<{ owner: string; at: number; slots: number; slotsExpire: number }>>(
     'SELECT owner, at, slots, slots_expire AS slotsExpire FROM af_bj_interest WHERE job_key = ?', [jobKey]);
-  const slotRows = rawSlots.map((r) => ({ owner: r.owner, at: Number(r.at), slots: Number(r.slots), slotsExpire: Number(r.slotsExpire) }));
-  const view = slotView(slotRows, owner, now, input.interestTtlMs);
-  const executing = input.executing ?? mine;
-  const grant = grantSlots(view, input.parallelLimit, executing, claiming);
-  const free = claiming ? Math.min(tasksToClaim(input.claim, grant.limit, Math.max(0, input.ahead ?? 0), mine), MAX_INT) : 0;
-  let claimed: { index: number; state: string; attempt: number }[] = [];
-  if (free > 0) {
+  const flushRead: FlushRead = {
+    job: { status: job.status, total: job.total, done: job.done, failed: job.failed, cancelled: job.cancelled, lastError: job.last_error },
+    finished: held.finished,
+    // Counted before the writes below, which release `held.released` of the owner's tasks.
+    running: value('running') - held.released,
+    held: value('mine') - held.released,
+    slotRows: rawSlots.map((r) => ({ owner: r.owner, at: Number(r.at), slots: Number(r.slots), slotsExpire: Number(r.slotsExpire) })),
+  };
+  const plan = planFlush(input, flushRead);
+
+  let claimed: ClaimedTask[] = [];
+  if (plan.claim > 0) {
     const [rows] = await conn.query<Rows<{ idx: number; state: string; attempt: number }>>(
       `SELECT idx, state, attempt FROM af_bj_tasks FORCE INDEX (af_bj_tasks_by_status)
        WHERE job_key = ? AND status = 'SCHEDULED' AND run_after <= ? ORDER BY idx LIMIT ? FOR UPDATE SKIP LOCKED`,
-      [jobKey, now, free]);
+      [jobKey, now, plan.claim]);
     claimed = rows.map((r) => ({ index: Number(r.idx), state: r.state, attempt: Number(r.attempt) + 1 }));
   }
 
-  if (held.length + claimed.length > 0) {
+  if (held.writes.length + claimed.length > 0) {
     // Usually one statement; several when the writes would not fit in one packet (the claims go with the first).
     const claims = claimed.map((c) => c.index);
     let matched = 0;
-    for (const [n, rows] of chunkWrites(held, budget, claims.length * CLAIM_OVERHEAD + owner.length * 4).entries()) {
+    for (const [n, rows] of chunkWrites(held.writes, budget, claims.length * CLAIM_OVERHEAD + owner.length * 4).entries()) {
       const { sql, params } = batchUpdate(jobKey, owner, rows, n === 0 ? claims : [], now + input.leaseMs);
       const [result] = await conn.query<ResultSetHeader>(sql, params);
       matched += matchedRows(result);
     }
-    if (matched !== held.length + claimed.length) throw new LeaseRace('A lease changed during the flush');
+    if (matched !== held.writes.length + claimed.length) throw new LeaseRace('A lease changed during the flush');
   }
 
   // The events' numbers move with the counters, in the same statement (the job row is locked).
-  const finishedEvent = finishedJob && input.job
-    ? finishedEventOf(input.job, counters.status, now, counters.failed, input.lastError || job.last_error)
-    : undefined;
-  // A job finished before this flush (cancelled meanwhile): its writes changed nothing, no events.
-  const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : isFinishedJobStatus(job.status) ? [] : input.events ?? [];
-  const eventCount = events.length;
-  const lastSeq = eventCount > 0 ? Number(job.last_seq) + eventCount : null;
-  if (finishedNow > 0 || input.lastError || lastSeq !== null) {
+  const lastSeq = plan.events.length > 0 ? Number(job.last_seq) + plan.events.length : null;
+  if (plan.writeJob || lastSeq !== null) {
+    const { counters } = plan;
     await conn.query(`UPDATE af_bj_jobs SET done = ?, failed = ?, cancelled = ?, last_error = COALESCE(?, last_error),
       status = ?, finished_at = IF(?, ?, finished_at), last_seq = ? WHERE job_key = ?`,
-    [counters.done, counters.failed, counters.cancelled, input.lastError || null, counters.status, finishedJob, now, lastSeq ?? Number(job.last_seq), jobKey]);
+    [counters.done, counters.failed, counters.cancelled, plan.lastError, counters.status, plan.finishedJob, now, lastSeq ?? Number(job.last_seq), jobKey]);
   }
 
+  const after = afterClaim(input, flushRead, plan, claimed.length);
   let nextRunAt: number | null = null;
-  if (claimed.length < free) {
+  if (after.needsNextRunAt) {
     const [[next]] = await conn.query<Rows<{ t: number | null }>>(
       `SELECT MIN(run_after) AS t FROM af_bj_tasks WHERE job_key = ? AND status = 'SCHEDULED'`, [jobKey]);
     nextRunAt = next.t === null ? null : Number(next.t);
   }
-  const { stored, limit: slots } = keepSlots(grant, executing, mine + claimed.length);
-  const own = slotRows.find((r) => r.owner === owner);
-  if (claiming || (own !== undefined && own.slots !== stored)) {
+  if (after.interest) {
+    const { at, slots, slotsExpire } = after.interest;
     await conn.query(`INSERT INTO af_bj_interest (job_key, owner, at, slots, slots_expire) VALUES (?, ?, ?, ?, ?)
       ON DUPLICATE KEY UPDATE at = IF(?, VALUES(at), at), slots = VALUES(slots), slots_expire = VALUES(slots_expire)`,
-    [jobKey, owner, claiming ? now : 0, stored, now + input.leaseMs, claiming]);
+    [jobKey, owner, at ?? 0, slots, slotsExpire, at !== null]);
   }
-  if (lastSeq !== null) await insertEventRows(conn, jobKey, owner, now, lastSeq, events, budget);
-  return { claimed, counters, finishedJob, nextRunAt, running: running + claimed.length, slots, lastSeq, ...(finishedEvent ? { finishedEvent } : {}) };
+  if (lastSeq !== null) await insertEventRows(conn, jobKey, owner, now, lastSeq, plan.events, budget);
+  return flushResult(plan, after, claimed, nextRunAt, lastSeq);
 }
 
 /** One row of the durable event log, numbered after `lastSeq` (the caller holds the job row lock). */

@@ -10,11 +10,12 @@
  * and the row the change leaves computed or read again in the same transaction.
  */
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
-import type { JobStatus, TaskStatus } from '../statuses.js';
+import { isActiveJobStatus, type JobStatus, type TaskStatus } from '../statuses.js';
 import type { AddedTasks, ChangeEvents, DeletedTask, FinishClaim, JobRow } from './job-store.js';
 import { jobFromRaw, numericCounters } from './sqlite-store.js';
 import { appendEventRow, packetBudget } from './mysql-flush.js';
 import type { WrittenBatch } from './event-batches.js';
+import { allTasksFinished, finishedJobStatus } from './flush-plan.js';
 
 type Rows<T> = (T & RowDataPacket)[];
 /** A job row as `SELECT *` returns it. */
@@ -28,9 +29,6 @@ type Query = Pick<PoolConnection, 'query'>;
 
 /** Rows of one multi-row INSERT stay under this many bytes, and under half the server's max_allowed_packet (16 MiB by default on MariaDB, 64 MiB on MySQL 8). */
 const INSERT_BYTES = 4 * 1024 * 1024;
-
-/** Statuses in which a job's tasks may be added or removed. */
-const EDITABLE: readonly (JobStatus | 'DRAFT')[] = ['IN_PROGRESS', 'QUEUED'];
 
 /** SCHEDULED task rows `firstIndex …`, as multi-row INSERTs cut to stay under the server's packet size. */
 export async function insertTaskRows(conn: Query, jobKey: number, firstIndex: number, states: string[], maxAllowedPacket: number): Promise<void> {
@@ -79,7 +77,7 @@ export async function addTasksIn(
 ): Promise<Outcome<AddedTasks | { status: JobStatus | 'DRAFT' } | null>> {
   const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT' }>>('SELECT status FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
   if (!job) return { result: null, written: null };
-  if (!EDITABLE.includes(job.status)) return { result: { status: job.status }, written: null };
+  if (!isActiveJobStatus(job.status)) return { result: { status: job.status }, written: null };
   // A plain read after the lock (the read view starts here): it sees every committed task of the
   // job, since tasks of a job past DRAFT are only inserted under its row lock.
   const [[{ m, n }]] = await conn.query<Rows<{ m: number | null; n: number }>>(
@@ -103,7 +101,7 @@ export async function deleteTaskIn(
 ): Promise<Outcome<DeletedTask | { status: JobStatus | 'DRAFT' } | 'no-task' | null>> {
   const [[job]] = await conn.query<Rows<{ status: JobStatus | 'DRAFT' }>>('SELECT status FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
   if (!job) return { result: null, written: null };
-  if (!EDITABLE.includes(job.status)) return { result: { status: job.status }, written: null };
+  if (!isActiveJobStatus(job.status)) return { result: { status: job.status }, written: null };
   const [[task]] = await conn.query<Rows<{ status: TaskStatus; lease_owner: string | null }>>(
     'SELECT status, lease_owner FROM af_bj_tasks WHERE job_key = ? AND idx = ? FOR UPDATE', [jobKey, index]);
   if (!task) return { result: 'no-task', written: null };
@@ -116,13 +114,12 @@ export async function deleteTaskIn(
   return { result, written: await appendChangeEvents(conn, raw, events, result) };
 }
 
-const allFinished = (raw: RawMysqlJob) => Number(raw.done) + Number(raw.failed) + Number(raw.cancelled) >= Number(raw.total);
 /** Someone holds the finish claim and it has not expired. */
 const liveClaim = (raw: RawMysqlJob, now: number) => raw.finish_owner !== null && Number(raw.finish_until) >= now;
 
 export async function claimFinishIn(conn: PoolConnection, jobKey: number, owner: string, now: number, leaseMs: number): Promise<FinishClaim | null> {
   const raw = await lockedJob(conn, jobKey);
-  if (!raw || raw.status !== 'IN_PROGRESS' || !allFinished(raw) || liveClaim(raw, now)) return null;
+  if (!raw || raw.status !== 'IN_PROGRESS' || !allTasksFinished(raw) || liveClaim(raw, now)) return null;
   await conn.query('UPDATE af_bj_jobs SET finish_owner = ?, finish_until = ? WHERE job_key = ?', [owner, now + leaseMs, jobKey]);
   return { attempt: Number(raw.finish_attempts) + 1, counters: numericCounters(raw) };
 }
@@ -138,8 +135,8 @@ export async function finishJobIn(
     await conn.query('UPDATE af_bj_jobs SET finish_owner = NULL, finish_until = 0, finish_attempts = ? WHERE job_key = ?', [attempt, jobKey]);
     raw = { ...raw, finish_owner: null, finish_until: 0, finish_attempts: attempt };
   }
-  if (raw.status !== 'IN_PROGRESS' || !allFinished(raw) || liveClaim(raw, now)) return { result: { finished: false, job: jobFromRaw(raw) }, written: null };
-  const status = Number(raw.failed) > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
+  if (raw.status !== 'IN_PROGRESS' || !allTasksFinished(raw) || liveClaim(raw, now)) return { result: { finished: false, job: jobFromRaw(raw) }, written: null };
+  const status = finishedJobStatus(raw);
   await conn.query('UPDATE af_bj_jobs SET status = ?, finished_at = ? WHERE job_key = ?', [status, now, jobKey]);
   const job = jobFromRaw({ ...raw, status, finished_at: now });
   return { result: { finished: true, job }, written: await appendChangeEvents(conn, raw, events, job) };

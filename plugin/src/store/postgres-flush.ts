@@ -26,8 +26,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { FlushInput } from './job-store.js';
-import { taskWrites } from './task-writes.js';
+import { FINISHED_JOB_STATUSES, sqlInList } from '../statuses.js';
 import { eventPayload } from './event-batches.js';
+import { FINISHED_JOB_STATUS_SQL, FLUSH_FINISHES_JOB_SQL, taskWrites } from './flush-plan.js';
 
 /** PostgreSQL text cannot hold NUL; an error message with one would fail every flush. */
 export function withoutNul(text: string): string {
@@ -56,6 +57,10 @@ export function withoutNul(text: string): string {
  *   claim_from; their own small index) first, then walks the primary key from claim_from
  *   (`pick_new`), and moves claim_from to the first task it leaves. `addTasks` brings it down to its
  *   first new task when it had gone past them (the end of the job: 2147483647).
+ *
+ * Whether the flush finishes the job, and as what, is flush-plan.ts's rule in SQL
+ * (`FLUSH_FINISHES_JOB_SQL`, `FINISHED_JOB_STATUS_SQL`, over the columns of `calc`): the rule the
+ * other stores follow in `planFlush`.
  *
  * `changed` returns the tasks really written: only those this owner still leases, and a finish or
  * reschedule only of an IN_PROGRESS task (`released`). The claim reads the statement's snapshot,
@@ -101,18 +106,19 @@ calc AS (
   SELECT j.status AS old_status, j.total, j.last_error AS old_error,
          j.done + d.done AS done, j.failed + d.failed AS failed, j.cancelled + d.cancelled AS cancelled,
          d.done + d.failed + d.cancelled AS finished_now, d.released, d.next_retry,
-         GREATEST(0, j.running - d.released) AS running, j.claim_from,
-         (j.status = 'IN_PROGRESS' AND NOT $19::boolean AND d.done + d.failed + d.cancelled > 0
-           AND j.done + j.failed + j.cancelled + d.done + d.failed + d.cancelled >= j.total) AS finishes_job
+         GREATEST(0, j.running - d.released) AS running, j.claim_from, $19::boolean AS hold
   FROM af_bj_jobs j, delta d
   WHERE j.job_key = $1::bigint
 ),
+fin AS (
+  SELECT *, (${FLUSH_FINISHES_JOB_SQL}) AS finishes_job FROM calc
+),
 cur AS (
-  SELECT CASE WHEN finishes_job THEN (CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END) ELSE old_status END AS status,
+  SELECT CASE WHEN finishes_job THEN (${FINISHED_JOB_STATUS_SQL}) ELSE old_status END AS status,
          total, done, failed, cancelled, finished_now, released, next_retry, running, claim_from, finishes_job,
          COALESCE($12::text, old_error) AS last_error,
          (old_status = 'IN_PROGRESS' AND NOT finishes_job AND $9::int > 0) AS wants
-  FROM calc
+  FROM fin
 ),
 owners AS (
   SELECT COALESCE(max(running) FILTER (WHERE owner = $2::text), 0)::int AS my_running,
@@ -238,7 +244,7 @@ BEGIN
   -- when the job had already finished (cancelled meanwhile): its task writes changed nothing.
   IF $14 > 0 THEN
     UPDATE af_bj_jobs SET last_seq = last_seq + $14
-    WHERE job_key = $1 AND status NOT IN ('DONE', 'DONE_WITH_ERRORS', 'CANCELLED') RETURNING last_seq INTO v_seq;
+    WHERE job_key = $1 AND status NOT IN (${sqlInList(FINISHED_JOB_STATUSES)}) RETURNING last_seq INTO v_seq;
     IF v_seq IS NOT NULL THEN
       INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload) VALUES ($1, v_seq, v_seq - $14 + 1, $2, $3, $15);
     END IF;
