@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { startJobsApp } from '../test/plugin/fixtures.js';
 import { seedJobsResource } from '../test/helpers/jobs-resource.js';
 import type { DbKind } from '../test/helpers/databases.js';
+import type { PluginOptions } from '@adminforth/background-jobs';
 import { CpuMeter, type CpuSeconds } from './cpu.js';
 
 /** One job's run, as the app saw it. */
@@ -42,8 +43,10 @@ const parallelLimit = 10;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 // The seed's resource with the plugin's defaults, as the other workloads (startJobsApp's own
-// default shortens pollMs for tests).
-const app = await startJobsApp({ kind, resource: seedJobsResource() });
+// default shortens pollMs for tests), or the options of AF_JOBS_BENCH_PLUGIN_OPTIONS (JSON) to
+// compare a setting.
+const pluginOptions = JSON.parse(process.env.AF_JOBS_BENCH_PLUGIN_OPTIONS ?? '{}') as Partial<PluginOptions>;
+const app = await startJobsApp({ kind, resource: seedJobsResource(pluginOptions) });
 app.plugin.registerTaskHandler({ jobHandlerName: 'noop', parallelLimit, handler: async () => {} });
 const cookie = await app.login('adminforth', 'adminforth');
 out(`ready ${JSON.stringify({ apiUrl: app.apiUrl, instanceId: app.plugin.pluginInstanceId, cookie })}`);

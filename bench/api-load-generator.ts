@@ -14,7 +14,8 @@
  *   node --import tsx bench/api-load-generator.ts <sqlite|postgres> <tasks> <windowSec> [clients]
  *
  * `AF_JOBS_BENCH_APP_ARGS` adds node flags to the app's process only (e.g. `--cpu-prof
- * --cpu-prof-dir=/tmp/prof`, which node refuses in NODE_OPTIONS).
+ * --cpu-prof-dir=/tmp/prof`, which node refuses in NODE_OPTIONS); `AF_JOBS_BENCH_PLUGIN_OPTIONS`
+ * is JSON of plugin options for the app (e.g. `{"maxClaimAhead":5000}`), default: the plugin's.
  *
  * A job's throughput is counted from `startNewJob` resolving until it is DONE or `windowSec` has
  * passed (then it is cancelled): a starved job does not hold the bench for an hour. The clients

@@ -11,6 +11,7 @@ import { JOBS_TABLE_SQL } from '../test/helpers/jobs-resource.js';
 import type { WorkloadResult } from './workload.js';
 import { measureCliStartup, type CliStartupResult } from './cli-startup.js';
 import { API_LOAD_CLIENTS, formatApiUnderLoad, runApiUnderLoad, targetsOf, type ApiUnderLoadResult } from './api-under-load.js';
+import { formatRetention, runRetentionBench, type RetentionResult } from './retention.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
@@ -33,7 +34,7 @@ const roundsArg = process.argv.find((a) => a.startsWith('--rounds='));
 const rounds = roundsArg ? Math.max(1, Number(roundsArg.slice('--rounds='.length)) || 1) : quick ? 1 : 3;
 const big = quick ? 100_000 : 1_000_000;
 /** `--only=<name>`: just that workload. */
-const ONLY = ['cli-startup', 'api-under-load'] as const;
+const ONLY = ['cli-startup', 'api-under-load', 'retention'] as const;
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 if (onlyArg !== undefined && !(ONLY as readonly string[]).includes(onlyArg)) {
   process.stderr.write(`Unknown workload in --only=${onlyArg}: use ${ONLY.map((o) => `--only=${o}`).join(' or ')}, or no --only for all\n`);
@@ -118,6 +119,33 @@ function apiUnderLoadJson(results: ApiUnderLoadResult[]): Record<string, unknown
   }]));
 }
 
+/**
+ * `retention` on every database that answers: one pass over 1,000,000 finished tasks (100,000 with
+ * --quick) in chunks, with a writer on another connection; one run each (bench/retention.ts).
+ */
+async function retention(): Promise<RetentionResult[]> {
+  const [jobs, perJob] = [10, quick ? 10_000 : 100_000];
+  const results: RetentionResult[] = [];
+  for (const kind of await availableDbKinds()) {
+    log(`retention (${kind}): one pass over ${(jobs * perJob).toLocaleString('en-US')} finished tasks, a writer beside it`);
+    try {
+      if (kind === 'postgres') await checkpoint();
+      results.push(runRetentionBench(ROOT, kind, jobs, perJob));
+    } catch (error) {
+      if (kind === 'sqlite') throw error;
+      log(`  skipped: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  return results;
+}
+
+if (only === 'retention') {
+  const results = await retention();
+  if (json) process.stdout.write(`${JSON.stringify({ retention: Object.fromEntries(results.map((r) => [r.kind, r])) })}\n`);
+  else process.stdout.write(formatRetention(results));
+  process.exit(0);
+}
+
 if (only === 'api-under-load') {
   const results = await apiUnderLoad();
   if (json) process.stdout.write(`${JSON.stringify({ apiUnderLoad: apiUnderLoadJson(results) })}\n`);
@@ -195,6 +223,7 @@ const store2 = store1 ? median('postgresStore2') : null;
 const sqliteBig = median('sqliteLarge')!;
 // Once, after the rounds (its own phases are its comparison), so the rounds stay close together.
 const apiLoad = await apiUnderLoad();
+const retentionResults = await retention();
 
 /** CPU seconds per 100,000 tasks over the run: the app's processes, and PostgreSQL's backends when measured. */
 function cpuPer100k(r: WorkloadResult): { app: number; database: number | null } | null {
@@ -213,6 +242,7 @@ if (json) {
   if (store1 && store2) out.postgresStore = { oneOwner: store1.tasksPerSec, twoOwners: store2.tasksPerSec, ratio: Number((store2.tasksPerSec / store1.tasksPerSec).toFixed(3)), rounds: { oneOwner: spread('postgresStore1'), twoOwners: spread('postgresStore2') }, cpuSecPer100k: { oneOwner: cpuPer100k(store1), twoOwners: cpuPer100k(store2) } };
   out.cliStartup = cliStartup;
   out.apiUnderLoad = apiUnderLoadJson(apiLoad);
+  out.retention = Object.fromEntries(retentionResults.map((r) => [r.kind, r]));
   out.sqliteLarge = { tasks: sqliteBig.tasks, tasksPerSec: sqliteBig.tasksPerSec, enqueueSec: sqliteBig.enqueueSec, rssGrowthMb: sqliteBig.rssGrowthMb, roundsRssGrowthMb: spread('sqliteLarge', 'rssGrowthMb') };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else {
@@ -242,4 +272,5 @@ if (json) {
   if (store1 && store2) process.stdout.write(`postgres store without the app, two owners / one: ${(store2.tasksPerSec / store1.tasksPerSec).toFixed(2)}${of}\n`);
   printCliStartup();
   process.stdout.write(`\napi-under-load (a 100,000-task job and ${API_LOAD_CLIENTS} clients on jobs/list + jobs/get):\n${formatApiUnderLoad(apiLoad)}`);
+  process.stdout.write(`\nretention (one pass over ${retentionResults[0]?.deleted.toLocaleString('en-US') ?? '?'} finished tasks; transactions in ms, start to commit):\n${formatRetention(retentionResults)}`);
 }
