@@ -274,6 +274,8 @@ export class PostgresJobStore implements JobStore {
   async listenEvents(onEvents: (jobKey: number, lastSeq: number, owner: string) => void): Promise<() => Promise<void>> {
     let stopped = false;
     let client: PoolClient | null = null;
+    /** Gives `client` back once (its `drop`). */
+    let onError: ((error?: Error) => void) | null = null;
     let retry: NodeJS.Timeout | null = null;
     const onNotification = (msg: { channel: string; payload?: string }) => {
       if (msg.channel !== 'af_bj_events' || !msg.payload) return;
@@ -282,10 +284,13 @@ export class PostgresJobStore implements JobStore {
     };
     const connect = async (): Promise<void> => {
       const c = await this.pool.connect();
+      let released = false;
       const drop = (error?: Error) => {
         c.removeListener('notification', onNotification);
         c.removeListener('error', drop);
         if (client === c) client = null;
+        if (released) return;
+        released = true;
         c.release(error ?? true);
         if (!stopped) {
           retry = setTimeout(() => { connect().catch(() => drop0()); }, 1000);
@@ -307,18 +312,19 @@ export class PostgresJobStore implements JobStore {
         throw error;
       }
       client = c;
+      onError = drop;
+      // Stopped while this connected (a retry): nothing will listen on it.
+      if (stopped) drop();
     };
     await connect();
     return async () => {
       stopped = true;
       if (retry) clearTimeout(retry);
-      const c = client;
+      // The connection is closed, not pooled again: pooled, its later errors (a dropped database)
+      // would reach a `drop` still listening, and pg-pool throws, uncaught, on a second release.
+      // `drop` releases once, whichever comes first.
+      onError?.();
       client = null;
-      if (c) {
-        c.removeListener('notification', onNotification);
-        await c.query('UNLISTEN af_bj_events').catch(() => {});
-        c.release();
-      }
     };
   }
 
