@@ -5,6 +5,7 @@
  *   npm run demo                      # http://127.0.0.1:3500, database ./demo.sqlite
  *   PORT=4000 DEMO_DB=/tmp/x.sqlite npm run demo
  *   DEMO_UI=off npm run demo          # without the admin UI at / (admin-ui.ts)
+ *   DEMO_SCHEDULES=off npm run demo   # without the schedule that starts a job every minute
  */
 import express from 'express';
 import path from 'path';
@@ -58,6 +59,19 @@ export const admin = new AdminForth({
 
 // Handlers are registered at start, before discovery: unfinished jobs resume once it is done.
 registerJobHandlers(admin);
+
+// A recurring schedule (docs/retention.md): every minute a small job of the quick
+// demo handler starts, on one replica however many run, so the Jobs page shows one arriving.
+// DEMO_SCHEDULES=off leaves it out (the tests that count the demo's jobs run it so).
+if (process.env.DEMO_SCHEDULES !== 'off') {
+  admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin').registerSchedule({
+    name: 'demo-every-minute',
+    cron: '* * * * *',
+    jobHandlerName: 'quick_job',
+    jobName: 'Scheduled demo job',
+    tasks: () => Array.from({ length: 5 }, (_, i) => ({ state: { step: i + 1, taskMs: 200 } })),
+  });
+}
 
 /** Creates the demo's own tables (an app made with create-app has them from its migrations). */
 function createTables(file: string): void {

@@ -22,15 +22,19 @@ import { JobsPolicy } from './http/policy.js';
 import { JobRows } from './adapter/job-rows.js';
 import { Viewers } from './adapter/viewers.js';
 import { applyResourcePolicy, rowLoader } from './adapter/resource-policy.js';
+import { Schedules, type ScheduledJobInput } from './engine/schedules.js';
+import { normalizeSchedule, type Schedule } from './engine/schedule-definition.js';
 import type { JobStatus, TaskStatus } from './statuses.js';
-import type { AdminUserLike, PluginOptions, RetryScope, StartJobOptions, TaskHandlerDefinition, TaskSource } from './types.js';
+import type {
+  AdminUserLike, PluginOptions, RetryScope, ScheduleDefinition, ScheduleInfo, StartJobOptions, TaskHandlerDefinition, TaskSource,
+} from './types.js';
 
 export type * from './types.js';
 export type { JobStatus, TaskStatus } from './statuses.js';
 export { JOB_STATUSES, TASK_STATUSES } from './statuses.js';
 export { UnrecoverableError, JobsError } from './errors.js';
 export type { EngineEvent, EngineEventMap } from './events.js';
-export type { JobRow, TaskRow } from './store/job-store.js';
+export type { JobRow, JobSchedule, TaskRow } from './store/job-store.js';
 
 const log: Logger = (level, message) => console[level](message);
 
@@ -55,6 +59,10 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
   private tokens: TokenStore | null = null;
   private readonly definitions = new Map<string, TaskHandlerDefinition>();
   private readonly customComponents = new Map<string, AdminForthComponentDeclarationFull>();
+  /** Recurring schedules as registered (`registerSchedule`), before and after the engine starts. */
+  private readonly scheduleDefinitions = new Map<string, Schedule>();
+  /** Their timers and durable state (engine/schedules.ts), once the engine runs. */
+  private schedules: Schedules | null = null;
   private readonly mirror: ResourceMirror;
   /**
    * The engine's events (engine-events.ts), made before the engine so the HTTP API, registered
@@ -161,7 +169,7 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
 
   private async startEngine(database: SupportedDatabase): Promise<Engine> {
     const resource = await waitForResource(this.adminforth, this.resourceConfig.resourceId);
-    const { jobs: store, tokens } = openStores(database, resource.dataConnector.client, { sqliteTuning: this.options.sqliteTuning });
+    const { jobs: store, tokens, schedules: scheduleStore } = openStores(database, resource.dataConnector.client, { sqliteTuning: this.options.sqliteTuning });
     await store.migrate();
     this.tokens = tokens;
     // The resource row and the websocket follow the events; a finished job's row is written once more.
@@ -206,7 +214,25 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     if (this.stopped) throw new JobsError('INVALID_STATE', 'The plugin was stopped before it started.');
     await engine.start();
     this.engine = engine;
+    // Recurring schedules (issue 20): every replica runs the timers; a tick's row decides which fires it.
+    const schedules = new Schedules({
+      store: scheduleStore, jobs: store, owner: engine.owner, leaseMs: engine.leaseMs, log,
+      startJob: (input) => this.startScheduledJob(engine, input),
+    });
+    this.schedules = schedules;
+    for (const schedule of this.scheduleDefinitions.values()) schedules.add(schedule);
+    await schedules.start();
     return engine;
+  }
+
+  /** A schedule's job: a system job (no starter), its resource row first, as `startNewJob` makes it. */
+  private async startScheduledJob(engine: Engine, input: ScheduledJobInput): Promise<string> {
+    const jobId = await engine.createJob({
+      name: input.name, startedBy: null, tasks: input.tasks, handler: input.handler, initialState: {}, queued: input.queued, schedule: input.schedule,
+      createRow: (status) => this.rows().create({ name: input.name, startedBy: null, status, handler: input.handler, initialState: {} }),
+      deleteRow: (id) => this.rows().delete(id),
+    });
+    return String(jobId);
   }
 
   /**
@@ -267,6 +293,57 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     validateHandlerDefinition(definition);
     this.definitions.set(definition.jobHandlerName, definition);
     this.engine?.register(definition);
+  }
+
+  /**
+   * Registers a recurring schedule: at every tick of `cron` (read in `timezone`, default UTC) a job
+   * of `tasks()` starts with handler `jobHandlerName` — on exactly one replica, however many run.
+   * Register the handler first; the cron pattern and options are checked here. The schedule's
+   * durable state (paused, last run, catch-up cursor) is in the database, written when the engine
+   * starts (a changed cron or option in the code updates it; a pause is kept).
+   * See docs/retention.md.
+   */
+  registerSchedule(definition: ScheduleDefinition): void {
+    const schedule = normalizeSchedule(definition);
+    const where = `registerSchedule({ name: '${schedule.name}' })`;
+    const handler = this.definitions.get(schedule.jobHandlerName);
+    if (!handler) {
+      const known = [...this.definitions.keys()];
+      throw new JobsError('NO_HANDLER', `${where}: no handler '${schedule.jobHandlerName}' is registered: call registerTaskHandler({ jobHandlerName: '${schedule.jobHandlerName}', handler }) before registerSchedule${known.length ? ` (registered: ${known.join(', ')})` : ''}.`);
+    }
+    if (schedule.overlap === 'queue' && !Number.isFinite(handler.concurrencyLimit ?? Infinity)) {
+      throw new JobsError('INVALID_INPUT', `${where}: overlap 'queue' makes a tick's job wait QUEUED for a free concurrency slot of handler '${schedule.jobHandlerName}', which has no concurrencyLimit, so nothing would wait. Give the handler concurrencyLimit: 1 (its jobs then run one after another), or use overlap 'allow'.`);
+    }
+    if (this.scheduleDefinitions.has(schedule.name)) {
+      throw new JobsError('INVALID_INPUT', `${where}: a schedule of that name is registered already; give each schedule its own name.`);
+    }
+    this.scheduleDefinitions.set(schedule.name, schedule);
+    this.schedules?.add(schedule);
+  }
+
+  /** Every registered schedule with its next and last run and whether it is paused. */
+  async listSchedules(): Promise<ScheduleInfo[]> {
+    return (await this.runningSchedules()).list();
+  }
+
+  /** Pauses a schedule on every replica (durable): its ticks start no job until it is resumed. */
+  async pauseSchedule(name: string): Promise<ScheduleInfo> {
+    return (await this.runningSchedules()).pause(name);
+  }
+
+  /** Resumes a paused schedule; ticks of the paused time are not caught up. */
+  async resumeSchedule(name: string): Promise<ScheduleInfo> {
+    return (await this.runningSchedules()).resume(name);
+  }
+
+  /** Starts a job of the schedule now, outside its ticks (also while paused); resolves to the schedule and the job's id. */
+  async runScheduleNow(name: string): Promise<{ schedule: ScheduleInfo; jobId: string }> {
+    return (await this.runningSchedules()).runNow(name);
+  }
+
+  private async runningSchedules(): Promise<Schedules> {
+    await this.readyPromise;
+    return this.schedules!;
   }
 
   /** The component the job details mount for jobs of this handler (the seed's custom renderer). */
@@ -400,6 +477,8 @@ export default class BackgroundJobsPlugin extends AdminForthPlugin {
     // otherwise it would go on using the database after this resolved.
     await this.starting?.catch(() => {});
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    // Before the engine: a tick being fired makes its job first.
+    await this.schedules?.stop();
     await this.engine?.stop({ graceMs });
     // After the engine: its last job:finished events schedule these. Pending ones are dropped.
     for (const timer of this.finalRowTimers) clearTimeout(timer);

@@ -89,6 +89,23 @@ export interface PluginOptions {
    * plugin of your app needs that name.
    */
   registerDefaultAlias?: boolean;
+  /**
+   * The Jobs page (docs/jobs-page.md): every job the user may see, with filters, bulk cancel and
+   * retry, job details and — for admins — per-handler metrics, as a page of the admin added to the
+   * menu after the jobs resource. `false` leaves it out (the navbar's "All jobs" then opens the
+   * jobs resource's list). Default `{ path: '/background-jobs', label: 'Background jobs', icon: 'flowbite:chart-pie-solid' }`.
+   */
+  jobsPage?: false | JobsPageOptions;
+}
+
+/** Where the Jobs page lives and how its menu item reads. */
+export interface JobsPageOptions {
+  /** The page's path in the admin (letters, digits, `-`, `_` and `/`, starting with `/`). Default `/background-jobs`. */
+  path?: string;
+  /** The menu item's label (AdminForth translates menu labels). Default `Background jobs`. */
+  label?: string;
+  /** The menu item's icon (an Iconify name, as AdminForth's menu takes). Default `flowbite:chart-pie-solid`. */
+  icon?: string;
 }
 
 /** A job as the authorization options (`canView`, `canManage`) see it. */
@@ -212,3 +229,64 @@ export interface StartJobOptions {
 
 /** What `retryJob` runs again: the failed tasks (default), every unfinished one, or these task indexes. */
 export type RetryScope = 'failed' | 'unfinished' | number[];
+
+/** What a tick does while an earlier job of its schedule is still QUEUED or IN_PROGRESS. */
+export type ScheduleOverlap = 'skip' | 'allow' | 'queue';
+/** Which ticks missed during a downtime fire when a replica is back. */
+export type ScheduleCatchUp = 'none' | 'last' | 'all';
+
+/** A recurring schedule (`registerSchedule`): a job of `tasks()` started at every tick of `cron`. */
+export interface ScheduleDefinition {
+  /** Unique name: 1–100 letters, digits, `_`, `-`, `.` or `:`. The key of its durable state (pause, last run). */
+  name: string;
+  /**
+   * Cron pattern: 5 fields (minute hour day-of-month month day-of-week, e.g. `'0 3 * * *'`),
+   * 6 with seconds first (`'*\/10 * * * * *'`), or a nickname (`'@daily'`). Parsed by croner.
+   */
+  cron: string;
+  /** IANA time zone the pattern is read in, DST included (e.g. `'Europe/Berlin'`). Default `'UTC'`. */
+  timezone?: string;
+  /** Handler that runs the job's tasks; register it with `registerTaskHandler` first. */
+  jobHandlerName: string;
+  /** Name of the jobs it starts. Default: the schedule's name. */
+  jobName?: string;
+  /**
+   * The tasks of the tick's job, asked at each tick (an array or an async iterable of `{ state }`).
+   * None: the tick is recorded as skipped and no job starts. If it throws, the tick is recorded as
+   * failed (logged) and not tried again.
+   */
+  tasks: () => TaskSource | Promise<TaskSource>;
+  /**
+   * A tick while an earlier job of this schedule is still QUEUED or IN_PROGRESS: `'skip'` (default)
+   * records the tick as skipped; `'allow'` starts the job anyway; `'queue'` starts it QUEUED, to run
+   * when a concurrency slot of its handler frees up (the handler needs a `concurrencyLimit`; with 1,
+   * the schedule's jobs run one after another).
+   */
+  overlap?: ScheduleOverlap;
+  /**
+   * Ticks missed while no replica ran (more than 10 s late): `'last'` (default) fires the most
+   * recent one once, `'none'` fires none, `'all'` fires each (at most the 1,000 most recent).
+   */
+  catchUp?: ScheduleCatchUp;
+}
+
+/** A schedule as `listSchedules()` and the HTTP API show it; times are ISO 8601 strings. */
+export interface ScheduleInfo {
+  name: string;
+  cron: string;
+  timezone: string;
+  jobHandlerName: string;
+  jobName: string;
+  overlap: ScheduleOverlap;
+  catchUp: ScheduleCatchUp;
+  /** Paused on every replica (the flag is in the database); a paused schedule's ticks do not fire. */
+  paused: boolean;
+  /** The next tick; null while paused. */
+  nextRunAt: string | null;
+  /** When the schedule last started a job (a tick's or a run now's). */
+  lastRunAt: string | null;
+  /** The latest tick that started a job. */
+  lastTick: string | null;
+  /** The job the schedule started last. */
+  lastJobId: string | null;
+}

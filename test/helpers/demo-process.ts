@@ -39,7 +39,8 @@ export async function startDemo(env: Record<string, string>, port?: number): Pro
   const p = port ?? await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/index.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(p), HOST: '127.0.0.1', ADMINFORTH_SECRET: 'demo-process-secret', DEMO_UI: 'off', ...env },
+    // DEMO_SCHEDULES off: the demo's every-minute schedule would add jobs to what tests count.
+    env: { ...process.env, PORT: String(p), HOST: '127.0.0.1', ADMINFORTH_SECRET: 'demo-process-secret', DEMO_UI: 'off', DEMO_SCHEDULES: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -100,7 +100,7 @@ describe('the tarballs', () => {
     for (const file of names(cli).filter((f) => f.startsWith('dist/'))) expect(file).toMatch(/\.(js|txt)$/);
   });
 
-  it('declare what they need to run: the CLI nothing, the plugin zod and the adminforth peer', () => {
+  it('declare what they need to run: the CLI nothing, the plugin zod, croner and the adminforth peer', () => {
     const manifest = (p: string) => JSON.parse(fs.readFileSync(path.join(appDir, 'node_modules', p, 'package.json'), 'utf8'));
     const cliManifest = manifest('af-jobs');
     expect(cliManifest.private).toBeUndefined();
@@ -108,7 +108,7 @@ describe('the tarballs', () => {
     expect(cliManifest.bin).toEqual({ 'af-jobs': 'bin/af-jobs.js' });
     const pluginManifest = JSON.parse(fs.readFileSync(path.join(REPO, 'plugin/package.json'), 'utf8'));
     expect(pluginManifest.version).toBe('2.0.0');
-    expect(Object.keys(pluginManifest.dependencies)).toEqual(['zod']);
+    expect(Object.keys(pluginManifest.dependencies)).toEqual(['croner', 'zod']);
     expect(pluginManifest.peerDependencies).toEqual({ adminforth: '^3.8' });
     expect(pluginManifest.peerDependenciesMeta).toBeUndefined();
   });

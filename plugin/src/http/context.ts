@@ -8,7 +8,7 @@ import type { Engine, RetryScope } from '../engine/engine.js';
 import type { EngineEvents } from '../engine/engine-events.js';
 import type { JobRow, TaskRow } from '../store/job-store.js';
 import type { JobStatus, TaskStatus } from '../statuses.js';
-import type { AdminUserLike, JobAccessInfo, PluginOptions } from '../types.js';
+import type { AdminUserLike, JobAccessInfo, PluginOptions, ScheduleInfo } from '../types.js';
 import type { TokenStore } from '../store/token-store.js';
 import type { JobRows } from '../adapter/job-rows.js';
 import type { JobsPolicy } from './policy.js';
@@ -36,6 +36,11 @@ export interface JobsPluginFacade {
   retryJob(jobId: unknown, opts?: { scope?: RetryScope }): Promise<{ status: JobStatus; tasks: number }>;
   getJobTasks(jobId: unknown, opts?: { status?: TaskStatus[]; limit?: number; offset?: number }): Promise<{ tasks: TaskRow[]; total: number }>;
   isAdmin(adminUser: AdminUserLike): Promise<boolean>;
+  /** Recurring schedules (engine/schedules.ts), for `schedules/*`. */
+  listSchedules(): Promise<ScheduleInfo[]>;
+  pauseSchedule(name: string): Promise<ScheduleInfo>;
+  resumeSchedule(name: string): Promise<ScheduleInfo>;
+  runScheduleNow(name: string): Promise<{ schedule: ScheduleInfo; jobId: string }>;
 }
 
 /** A job as the API reads it: its resource row, and the engine's state when it has one. */

@@ -22,6 +22,8 @@ export interface JobSummary {
   finishedAt: string | null;
   tasks: { total: number; done: number; failed: number; cancelled: number };
   lastError: string | null;
+  /** The recurring schedule and tick (ISO; null for a run now) that started the job; null for other jobs. */
+  schedule: { name: string; tick: string | null } | null;
 }
 
 export interface JobDetails extends JobSummary {
@@ -54,6 +56,7 @@ export function toJobSummary(job: LoadedJob, o: PluginOptions, names: Map<string
       ? { total: stored.total, done: stored.done, failed: stored.failed, cancelled: stored.cancelled }
       : { total: 0, done: 0, failed: 0, cancelled: 0 },
     lastError: stored ? stored.lastError : typeof state.error === 'string' ? state.error : null,
+    schedule: stored?.schedule ? { name: stored.schedule.name, tick: iso(stored.schedule.tick) } : null,
   };
 }
 

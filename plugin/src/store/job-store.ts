@@ -27,6 +27,18 @@ export interface JobRow {
   lastError: string | null;
   createdAt: number;
   finishedAt: number | null;
+  /**
+   * The recurring schedule that started the job (schedule-store.ts): its name and tick (epoch
+   * ms; null for a run now). Absent on a job started otherwise.
+   */
+  schedule?: JobSchedule | null;
+}
+
+/** Which schedule, and which of its ticks, started a job. */
+export interface JobSchedule {
+  name: string;
+  /** The tick's time (epoch ms); null for a job started by "run now". */
+  tick: number | null;
 }
 
 export interface TaskRow {
@@ -227,6 +239,11 @@ export interface NewJob {
   state: Record<string, unknown>;
   owner: string;
   now: number;
+  /**
+   * The schedule and tick starting the job. Unique per (name, tick) among all jobs: a second
+   * draft for the same tick is refused by the database (the draft insert throws).
+   */
+  schedule?: JobSchedule | null;
 }
 
 export interface WorkerInfo {

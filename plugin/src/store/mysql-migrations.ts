@@ -143,4 +143,43 @@ export const MYSQL_MIGRATIONS: MysqlMigration[] = [
       ) ${TABLE_OPTIONS}`,
     ],
   },
+  {
+    version: 6,
+    name: 'recurring schedules: schedules, one row per claimed tick, the schedule and tick of a job',
+    statements: [
+      // One statement, so the columns come together or not at all (a re-run reports 1060).
+      'ALTER TABLE af_bj_jobs ADD COLUMN schedule_name VARCHAR(191) NULL, ADD COLUMN schedule_tick BIGINT NULL',
+      // At most one job per tick; rows without a schedule (NULLs) never collide.
+      'CREATE UNIQUE INDEX af_bj_jobs_schedule_tick ON af_bj_jobs (schedule_name, schedule_tick)',
+      `CREATE TABLE IF NOT EXISTS af_bj_schedules (
+        name VARCHAR(191) NOT NULL PRIMARY KEY,
+        cron VARCHAR(255) NOT NULL,
+        timezone VARCHAR(64) NOT NULL,
+        handler VARCHAR(191) NOT NULL,
+        job_name VARCHAR(255) NOT NULL,
+        overlap VARCHAR(16) NOT NULL,
+        catch_up VARCHAR(16) NOT NULL,
+        paused TINYINT NOT NULL DEFAULT 0,
+        cursor_tick BIGINT NOT NULL,
+        last_tick BIGINT NULL,
+        last_run_at BIGINT NULL,
+        last_job_id VARCHAR(191) NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      ) ${TABLE_OPTIONS}`,
+      // MySQL has no partial index: claims are found by the (status, claim_until) prefix.
+      `CREATE TABLE IF NOT EXISTS af_bj_schedule_ticks (
+        schedule_name VARCHAR(191) NOT NULL,
+        tick_at BIGINT NOT NULL,
+        status VARCHAR(16) NOT NULL,
+        job_id VARCHAR(191) NULL,
+        owner VARCHAR(191) NOT NULL,
+        claim_until BIGINT NOT NULL,
+        fired_at BIGINT NULL,
+        error MEDIUMTEXT NULL,
+        PRIMARY KEY (schedule_name, tick_at),
+        KEY af_bj_schedule_ticks_claimed (status, claim_until)
+      ) ${TABLE_OPTIONS}`,
+    ],
+  },
 ];

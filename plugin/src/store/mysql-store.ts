@@ -14,7 +14,7 @@
  * `query()` (client-side escaping): prepared statements would pile up one per IN-list length.
  */
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { JobStatus, TaskStatus } from '../statuses.js';
+import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, RETRIED_TASK_STATUSES, isFinishedJobStatus, sqlInList, type JobStatus, type TaskStatus } from '../statuses.js';
 import type {
   AddedTasks, CancelInfo, ChangeEvents, DeletedTask, EventRead, FinishClaim, FlushInput, FlushResult, JobRow, JobStore, NewJob, RetryInfo,
   TaskRow, WorkerInfo,
@@ -26,12 +26,14 @@ import {
   addTasksIn, appendChangeEvents, claimFinishIn, deleteTaskIn, finishJobIn, insertTaskRows, lockedJob,
 } from './mysql-job-edits.js';
 import type { EngineEvent } from '../events.js';
-import { FINISHED_STATUSES_SQL, batchFromRaw, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch } from './event-batches.js';
+import { batchFromRaw, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch } from './event-batches.js';
 
 type RawJob = Parameters<typeof jobFromRaw>[0];
 type Rows<T> = (T & RowDataPacket)[];
 
 const PROMOTE_LOCK_TIMEOUT_S = 10;
+const FINISHED = sqlInList(FINISHED_JOB_STATUSES);
+const ACTIVE = sqlInList(ACTIVE_JOB_STATUSES);
 
 /** A deadlock (InnoDB rolled the transaction back), or a flush that found a lease gone between its read and its write. */
 export function isRetryable(error: unknown): boolean {
@@ -123,8 +125,8 @@ export class MysqlJobStore implements JobStore {
 
   async createDraft(job: NewJob): Promise<number> {
     const [result] = await this.pool.query<ResultSetHeader>(
-      `INSERT INTO af_bj_jobs (handler, name, status, started_by, state, owner, created_at) VALUES (?, ?, 'DRAFT', ?, ?, ?, ?)`,
-      [job.handler, job.name, job.startedBy, JSON.stringify(job.state), job.owner, job.now],
+      `INSERT INTO af_bj_jobs (handler, name, status, started_by, state, owner, created_at, schedule_name, schedule_tick) VALUES (?, ?, 'DRAFT', ?, ?, ?, ?, ?, ?)`,
+      [job.handler, job.name, job.startedBy, JSON.stringify(job.state), job.owner, job.now, job.schedule?.name ?? null, job.schedule?.tick ?? null],
     );
     return Number(result.insertId);
   }
@@ -239,7 +241,7 @@ export class MysqlJobStore implements JobStore {
     return this.transaction(async (conn) => {
       const [rows] = await conn.query<Rows<{ last_seq: number; status: string }>>('SELECT last_seq, status FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
       if (!rows[0]) return null;
-      if (isStaleProgress(events) && ['DONE', 'DONE_WITH_ERRORS', 'CANCELLED'].includes(rows[0].status)) return null;
+      if (isStaleProgress(events) && isFinishedJobStatus(rows[0].status)) return null;
       return appendEventRow(conn, jobKey, owner, now, Number(rows[0].last_seq), events);
     });
   }
@@ -254,15 +256,15 @@ export class MysqlJobStore implements JobStore {
 
   async eventCursors(finishedSince: number): Promise<{ jobKey: number; lastSeq: number }[]> {
     const [rows] = await this.pool.query<Rows<{ job_key: number; last_seq: number }>>(
-      `SELECT job_key, last_seq FROM af_bj_jobs WHERE status IN ('IN_PROGRESS', 'QUEUED') AND last_seq > 0
-       UNION ALL SELECT job_key, last_seq FROM af_bj_jobs WHERE finished_at >= ? AND last_seq > 0 AND status NOT IN ('IN_PROGRESS', 'QUEUED')`,
+      `SELECT job_key, last_seq FROM af_bj_jobs WHERE status IN (${ACTIVE}) AND last_seq > 0
+       UNION ALL SELECT job_key, last_seq FROM af_bj_jobs WHERE finished_at >= ? AND last_seq > 0 AND status NOT IN (${ACTIVE})`,
       [Math.round(finishedSince)]);
     return rows.map((r) => ({ jobKey: Number(r.job_key), lastSeq: Number(r.last_seq) }));
   }
 
   async pruneEvents(finishedBefore: number, maxPerJob: number): Promise<number> {
     const [a] = await this.pool.query<ResultSetHeader>(`DELETE e FROM af_bj_events e JOIN af_bj_jobs j ON j.job_key = e.job_key
-      WHERE j.finished_at < ? AND j.status NOT IN ('IN_PROGRESS', 'QUEUED')`, [Math.round(finishedBefore)]);
+      WHERE j.finished_at < ? AND j.status NOT IN (${ACTIVE})`, [Math.round(finishedBefore)]);
     const [b] = await this.pool.query<ResultSetHeader>(`DELETE e FROM af_bj_events e JOIN af_bj_jobs j ON j.job_key = e.job_key
       WHERE e.seq <= j.last_seq - ?`, [maxPerJob]);
     return a.affectedRows + b.affectedRows;
@@ -313,7 +315,7 @@ export class MysqlJobStore implements JobStore {
   async cancelJob(jobKey: number, now: number, events?: ChangeEvents<CancelInfo>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
     const { result, written } = await this.transaction(async (conn) => {
       const [job] = await conn.query<ResultSetHeader>(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = ?
-        WHERE job_key = ? AND status IN ('IN_PROGRESS', 'QUEUED')`, [now, jobKey]);
+        WHERE job_key = ? AND status IN (${ACTIVE})`, [now, jobKey]);
       const changed = job.affectedRows === 1;
       let cancelledRunning: number[] = [];
       if (changed) {
@@ -346,12 +348,10 @@ export class MysqlJobStore implements JobStore {
       await conn.query('SELECT job_key FROM af_bj_jobs WHERE job_key = ? FOR UPDATE', [jobKey]);
       const reset = `UPDATE af_bj_tasks SET status = 'SCHEDULED', error = NULL, run_after = 0, lease_owner = NULL, lease_expires = NULL`;
       let n = 0;
-      if (scope === 'failed') {
-        n = (await conn.query<ResultSetHeader>(`${reset} WHERE job_key = ? AND status = 'FAILED'`, [jobKey]))[0].affectedRows;
-      } else if (scope === 'unfinished') {
-        n = (await conn.query<ResultSetHeader>(`${reset} WHERE job_key = ? AND status IN ('FAILED', 'CANCELLED')`, [jobKey]))[0].affectedRows;
+      if (scope === 'failed' || scope === 'unfinished') {
+        n = (await conn.query<ResultSetHeader>(`${reset} WHERE job_key = ? AND status IN (${sqlInList(RETRIED_TASK_STATUSES[scope])})`, [jobKey]))[0].affectedRows;
       } else if (scope.length > 0) {
-        n = (await conn.query<ResultSetHeader>(`${reset} WHERE job_key = ? AND idx IN (?) AND status IN ('DONE', 'FAILED', 'CANCELLED')`,
+        n = (await conn.query<ResultSetHeader>(`${reset} WHERE job_key = ? AND idx IN (?) AND status IN (${sqlInList(RETRIED_TASK_STATUSES.chosen)})`,
           [jobKey, [...new Set(scope)]]))[0].affectedRows;
       }
       const [rows] = await conn.query<Rows<{ status: TaskStatus; n: number }>>(
@@ -369,7 +369,7 @@ export class MysqlJobStore implements JobStore {
 
   async jobsToPurge(finishedBefore: number, limit: number): Promise<number[]> {
     const [rows] = await this.pool.query<Rows<{ job_key: number }>>(`SELECT job_key FROM af_bj_jobs FORCE INDEX (af_bj_jobs_to_purge)
-      WHERE tasks_purged_at IS NULL AND finished_at < ? AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT ?`,
+      WHERE tasks_purged_at IS NULL AND finished_at < ? AND status IN (${FINISHED}) ORDER BY finished_at LIMIT ?`,
     [Math.round(finishedBefore), limit]);
     return rows.map((r) => Number(r.job_key));
   }
@@ -378,17 +378,23 @@ export class MysqlJobStore implements JobStore {
   async purgeTasks(jobKey: number, limit: number, now: number): Promise<number> {
     return this.transaction(async (conn) => {
       const [[job]] = await conn.query<Rows<{ job_key: number }>>(
-        `SELECT job_key FROM af_bj_jobs WHERE job_key = ? AND status IN ${FINISHED_STATUSES_SQL} LOCK IN SHARE MODE`, [jobKey]);
+        `SELECT job_key FROM af_bj_jobs WHERE job_key = ? AND status IN (${FINISHED}) LOCK IN SHARE MODE`, [jobKey]);
       if (!job) return 0;
-      const [result] = await conn.query<ResultSetHeader>('DELETE FROM af_bj_tasks WHERE job_key = ? ORDER BY idx LIMIT ?', [jobKey, limit]);
-      if (result.affectedRows < limit) await conn.query('UPDATE af_bj_jobs SET tasks_purged_at = ? WHERE job_key = ?', [Math.round(now), jobKey]);
+      // The chunk's keys by a plain read, then those rows by primary key: InnoDB locks just them.
+      // `DELETE ... ORDER BY idx LIMIT n` also locked the gap before the first row it scanned
+      // (a next-key lock, REPEATABLE READ), so a task added at the end of the job below in key
+      // order waited for each chunk (bench/README.md, "Retention on a 1,000,000-task table").
+      const [tasks] = await conn.query<Rows<{ idx: number }>>('SELECT idx FROM af_bj_tasks WHERE job_key = ? ORDER BY idx LIMIT ?', [jobKey, limit]);
+      const [result] = tasks.length === 0 ? [{ affectedRows: 0 }]
+        : await conn.query<ResultSetHeader>('DELETE FROM af_bj_tasks WHERE job_key = ? AND idx IN (?)', [jobKey, tasks.map((t) => t.idx)]);
+      if (tasks.length < limit) await conn.query('UPDATE af_bj_jobs SET tasks_purged_at = ? WHERE job_key = ?', [Math.round(now), jobKey]);
       return result.affectedRows;
     });
   }
 
   async jobsToDelete(finishedBefore: number, limit: number): Promise<{ jobKey: number; jobId: string | null }[]> {
     const [rows] = await this.pool.query<Rows<{ job_key: number; job_id: string | null }>>(`SELECT job_key, job_id FROM af_bj_jobs
-      WHERE finished_at < ? AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT ?`, [Math.round(finishedBefore), limit]);
+      WHERE finished_at < ? AND status IN (${FINISHED}) ORDER BY finished_at LIMIT ?`, [Math.round(finishedBefore), limit]);
     return rows.map((r) => ({ jobKey: Number(r.job_key), jobId: r.job_id === null ? null : String(r.job_id) }));
   }
 

@@ -8,6 +8,7 @@
  * keep the flush off finished tasks (see postgres-flush.ts). Since version 5 the only indexes on
  * the tasks are the primary key and the small one of tasks that came back (see there why). Version 6
  * adds what changing a running job needs (finish claims, named locks), as SQLite's version 5.
+ * Version 7 adds recurring schedules (schedule-store.ts), as SQLite's and MySQL's version 6.
  */
 import type { Migration } from './sqlite-migrations.js';
 
@@ -154,6 +155,44 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
         owner TEXT NOT NULL,
         expires_at BIGINT NOT NULL
       );
+    `,
+  },
+  {
+    version: 7,
+    name: 'recurring schedules: schedules, one row per claimed tick, the schedule and tick of a job',
+    // Nullable columns without a default: adding them rewrites no row. The unique index holds only
+    // the jobs a schedule started (partial), so it stays small and at most one job exists per tick.
+    sql: `
+      ALTER TABLE af_bj_jobs ADD COLUMN schedule_name TEXT, ADD COLUMN schedule_tick BIGINT;
+      CREATE UNIQUE INDEX af_bj_jobs_schedule_tick ON af_bj_jobs (schedule_name, schedule_tick) WHERE schedule_name IS NOT NULL;
+      CREATE TABLE af_bj_schedules (
+        name TEXT PRIMARY KEY,
+        cron TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        handler TEXT NOT NULL,
+        job_name TEXT NOT NULL,
+        overlap TEXT NOT NULL,
+        catch_up TEXT NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0,
+        cursor_tick BIGINT NOT NULL,
+        last_tick BIGINT,
+        last_run_at BIGINT,
+        last_job_id TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE af_bj_schedule_ticks (
+        schedule_name TEXT NOT NULL,
+        tick_at BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        job_id TEXT,
+        owner TEXT NOT NULL,
+        claim_until BIGINT NOT NULL,
+        fired_at BIGINT,
+        error TEXT,
+        PRIMARY KEY (schedule_name, tick_at)
+      );
+      CREATE INDEX af_bj_schedule_ticks_claimed ON af_bj_schedule_ticks (claim_until) WHERE status = 'CLAIMED';
     `,
   },
 ];

@@ -10,19 +10,25 @@
  * promotion. BIGINT and COUNT come back from pg as strings and are converted.
  */
 import type { Pool, PoolClient } from 'pg';
-import type { JobStatus, TaskStatus } from '../statuses.js';
+import {
+  ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, RETRIED_TASK_STATUSES, UNFINISHED_TASK_STATUSES, isActiveJobStatus, sqlInList, type JobStatus, type TaskStatus,
+} from '../statuses.js';
 import type {
   AddedTasks, CancelInfo, ChangeEvents, DeletedTask, EventRead, FinishClaim, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob,
   RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
 import {
-  FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch,
+  batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch,
 } from './event-batches.js';
 import { withoutNul } from './postgres-flush.js';
 import { countOf, jobFromRaw, numericCounters, taskCountsOf } from './sqlite-store.js';
 import { PG_LOCK_CLASS, PG_MIGRATION_LOCK, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { CALL_FLUSH, CREATE_FLUSH_FUNCTION, flushParams } from './postgres-flush.js';
+import { ALL_TASKS_FINISHED_SQL, FINISHED_JOB_STATUS_SQL, goneJobResult } from './flush-plan.js';
+
+const FINISHED = sqlInList(FINISHED_JOB_STATUSES);
+const ACTIVE = sqlInList(ACTIVE_JOB_STATUSES);
 
 type RawJob = Parameters<typeof jobFromRaw>[0];
 
@@ -115,9 +121,9 @@ export class PostgresJobStore implements JobStore {
 
   async createDraft(job: NewJob): Promise<number> {
     const { rows } = await this.pool.query<{ job_key: string }>(
-      `INSERT INTO af_bj_jobs (handler, name, status, started_by, state, owner, created_at)
-       VALUES ($1, $2, 'DRAFT', $3, $4, $5, $6) RETURNING job_key`,
-      [job.handler, job.name, job.startedBy, JSON.stringify(job.state), job.owner, Math.round(job.now)],
+      `INSERT INTO af_bj_jobs (handler, name, status, started_by, state, owner, created_at, schedule_name, schedule_tick)
+       VALUES ($1, $2, 'DRAFT', $3, $4, $5, $6, $7, $8) RETURNING job_key`,
+      [job.handler, job.name, job.startedBy, JSON.stringify(job.state), job.owner, Math.round(job.now), job.schedule?.name ?? null, job.schedule?.tick ?? null],
     );
     return Number(rows[0].job_key);
   }
@@ -203,9 +209,7 @@ export class PostgresJobStore implements JobStore {
   async flush(input: FlushInput): Promise<FlushResult> {
     const row = await retryDeadlock(async () => (await this.pool.query<FlushRow>({ ...CALL_FLUSH, values: flushParams(input) })).rows[0]);
     this.track(input, row?.claimed ?? []);
-    if (!row) {
-      return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
-    }
+    if (!row) return goneJobResult();
     return {
       claimed: row.claimed.map((c) => ({ index: Number(c.index), state: c.state, attempt: Number(c.attempt) })),
       counters: { status: row.status, total: Number(row.total), done: Number(row.done), failed: Number(row.failed), cancelled: Number(row.cancelled) },
@@ -250,7 +254,7 @@ export class PostgresJobStore implements JobStore {
     const { rows } = await client.query<{ last_seq: string }>(
       `WITH s AS (
          UPDATE af_bj_jobs SET last_seq = last_seq + $1::int
-         WHERE job_key = $2::bigint AND NOT ($3::boolean AND status IN ${FINISHED_STATUSES_SQL}) RETURNING last_seq),
+         WHERE job_key = $2::bigint AND NOT ($3::boolean AND status IN (${FINISHED})) RETURNING last_seq),
        ins AS (
          INSERT INTO af_bj_events (job_key, seq, first_seq, owner, at, payload)
          SELECT $2::bigint, last_seq, last_seq - $1::int + 1, $4::text, $5::bigint, $6::text FROM s)
@@ -344,15 +348,15 @@ export class PostgresJobStore implements JobStore {
 
   async eventCursors(finishedSince: number): Promise<{ jobKey: number; lastSeq: number }[]> {
     const { rows } = await this.pool.query<{ job_key: string; last_seq: string }>(
-      `SELECT job_key, last_seq FROM af_bj_jobs WHERE status IN ('IN_PROGRESS', 'QUEUED') AND last_seq > 0
-       UNION ALL SELECT job_key, last_seq FROM af_bj_jobs WHERE finished_at >= $1 AND last_seq > 0 AND status NOT IN ('IN_PROGRESS', 'QUEUED')`,
+      `SELECT job_key, last_seq FROM af_bj_jobs WHERE status IN (${ACTIVE}) AND last_seq > 0
+       UNION ALL SELECT job_key, last_seq FROM af_bj_jobs WHERE finished_at >= $1 AND last_seq > 0 AND status NOT IN (${ACTIVE})`,
       [Math.round(finishedSince)]);
     return rows.map((r) => ({ jobKey: Number(r.job_key), lastSeq: Number(r.last_seq) }));
   }
 
   async pruneEvents(finishedBefore: number, maxPerJob: number): Promise<number> {
     const a = await this.pool.query(`DELETE FROM af_bj_events e USING af_bj_jobs j
-      WHERE e.job_key = j.job_key AND j.finished_at < $1 AND j.status NOT IN ('IN_PROGRESS', 'QUEUED')`, [Math.round(finishedBefore)]);
+      WHERE e.job_key = j.job_key AND j.finished_at < $1 AND j.status NOT IN (${ACTIVE})`, [Math.round(finishedBefore)]);
     const b = await this.pool.query(`DELETE FROM af_bj_events e USING af_bj_jobs j
       WHERE e.job_key = j.job_key AND e.seq <= j.last_seq - $1`, [maxPerJob]);
     return (a.rowCount ?? 0) + (b.rowCount ?? 0);
@@ -411,13 +415,13 @@ export class PostgresJobStore implements JobStore {
   async cancelJob(jobKey: number, now: number, events?: ChangeEvents<CancelInfo>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
     const { result, written } = await this.transaction(async (client) => {
       const { rowCount } = await client.query(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = $1
-        WHERE job_key = $2 AND status IN ('IN_PROGRESS', 'QUEUED')`, [Math.round(now), jobKey]);
+        WHERE job_key = $2 AND status IN (${ACTIVE})`, [Math.round(now), jobKey]);
       const changed = rowCount === 1;
       let cancelledRunning: number[] = [];
       if (changed) {
         const { rows: [ended] } = await client.query<{ running: number[] }>(`WITH old AS (
             SELECT idx, status = 'IN_PROGRESS' AS was_running, lease_owner FROM af_bj_tasks
-            WHERE job_key = $1 AND status IN ('SCHEDULED', 'IN_PROGRESS') ORDER BY idx FOR UPDATE),
+            WHERE job_key = $1 AND status IN (${sqlInList(UNFINISHED_TASK_STATUSES)}) ORDER BY idx FOR UPDATE),
           c AS (
             UPDATE af_bj_tasks t SET status = 'CANCELLED', returned = false, lease_owner = NULL, lease_expires = NULL
             FROM old WHERE t.job_key = $1 AND t.idx = old.idx
@@ -455,12 +459,10 @@ export class PostgresJobStore implements JobStore {
           WHERE ${where} RETURNING idx)
         SELECT count(*)::int AS n FROM r`, params);
       let result: { n: number } = { n: 0 };
-      if (scope === 'failed') {
-        result = (await reset(`job_key = $1 AND status = 'FAILED'`, [jobKey])).rows[0];
-      } else if (scope === 'unfinished') {
-        result = (await reset(`job_key = $1 AND status IN ('FAILED', 'CANCELLED')`, [jobKey])).rows[0];
+      if (scope === 'failed' || scope === 'unfinished') {
+        result = (await reset(`job_key = $1 AND status IN (${sqlInList(RETRIED_TASK_STATUSES[scope])})`, [jobKey])).rows[0];
       } else if (scope.length > 0) {
-        result = (await reset(`job_key = $1 AND idx = ANY($2::int[]) AND status IN ('DONE', 'FAILED', 'CANCELLED')`, [jobKey, scope])).rows[0];
+        result = (await reset(`job_key = $1 AND idx = ANY($2::int[]) AND status IN (${sqlInList(RETRIED_TASK_STATUSES.chosen)})`, [jobKey, scope])).rows[0];
       }
       const n = Number(result.n);
       const { rows: [{ n: scheduled }] } = await client.query<{ n: string }>(
@@ -481,7 +483,7 @@ export class PostgresJobStore implements JobStore {
 
   async jobsToPurge(finishedBefore: number, limit: number): Promise<number[]> {
     const { rows } = await this.pool.query<{ job_key: string }>(`SELECT job_key FROM af_bj_jobs
-      WHERE tasks_purged_at IS NULL AND finished_at < $1 AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT $2`,
+      WHERE tasks_purged_at IS NULL AND finished_at < $1 AND status IN (${FINISHED}) ORDER BY finished_at LIMIT $2`,
     [Math.round(finishedBefore), limit]);
     return rows.map((r) => Number(r.job_key));
   }
@@ -493,10 +495,14 @@ export class PostgresJobStore implements JobStore {
    */
   async purgeTasks(jobKey: number, limit: number, now: number): Promise<number> {
     return this.transaction(async (client) => {
-      const { rows: [job] } = await client.query(`SELECT 1 FROM af_bj_jobs WHERE job_key = $1 AND status IN ${FINISHED_STATUSES_SQL} FOR SHARE`, [jobKey]);
+      const { rows: [job] } = await client.query(`SELECT 1 FROM af_bj_jobs WHERE job_key = $1 AND status IN (${FINISHED}) FOR SHARE`, [jobKey]);
       if (!job) return 0;
-      const { rowCount } = await client.query(`DELETE FROM af_bj_tasks WHERE job_key = $1 AND idx IN (
-        SELECT idx FROM af_bj_tasks WHERE job_key = $1 ORDER BY idx LIMIT $2)`, [jobKey, limit]);
+      // The chunk's keys as one array first (an InitPlan), then an index scan on (job_key, idx =
+      // ANY): the same plan at any size. With `idx IN (SELECT ...)` the planner chose by the job's
+      // estimated size, and for some sizes hash-joined the chunk with every row of the job, read
+      // again for each chunk (bench/README.md, "Retention on a 1,000,000-task table").
+      const { rowCount } = await client.query(`DELETE FROM af_bj_tasks WHERE job_key = $1 AND idx = ANY (ARRAY(
+        SELECT idx FROM af_bj_tasks WHERE job_key = $1 ORDER BY idx LIMIT $2))`, [jobKey, limit]);
       const deleted = rowCount ?? 0;
       if (deleted < limit) await client.query('UPDATE af_bj_jobs SET tasks_purged_at = $2 WHERE job_key = $1', [jobKey, Math.round(now)]);
       return deleted;
@@ -505,7 +511,7 @@ export class PostgresJobStore implements JobStore {
 
   async jobsToDelete(finishedBefore: number, limit: number): Promise<{ jobKey: number; jobId: string | null }[]> {
     const { rows } = await this.pool.query<{ job_key: string; job_id: string | null }>(`SELECT job_key, job_id FROM af_bj_jobs
-      WHERE finished_at < $1 AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT $2`, [Math.round(finishedBefore), limit]);
+      WHERE finished_at < $1 AND status IN (${FINISHED}) ORDER BY finished_at LIMIT $2`, [Math.round(finishedBefore), limit]);
     return rows.map((r) => ({ jobKey: Number(r.job_key), jobId: r.job_id }));
   }
 
@@ -532,7 +538,7 @@ export class PostgresJobStore implements JobStore {
       const { rows: [job] } = await client.query<{ status: JobStatus | 'DRAFT' }>(
         'SELECT status FROM af_bj_jobs WHERE job_key = $1 FOR UPDATE', [jobKey]);
       if (!job) return { result: null, written: null };
-      if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { result: { status: job.status }, written: null };
+      if (!isActiveJobStatus(job.status)) return { result: { status: job.status }, written: null };
       const { rows: [last] } = await client.query<{ idx: number | null; next_index: number }>(
         `SELECT (SELECT idx FROM af_bj_tasks WHERE job_key = $1 ORDER BY idx DESC LIMIT 1) AS idx, next_index FROM af_bj_jobs WHERE job_key = $1`, [jobKey]);
       // Never an index a deleted task had: its owner may still report on it (next_index).
@@ -570,19 +576,19 @@ export class PostgresJobStore implements JobStore {
         const { rows: [found] } = await client.query<{ job_status: JobStatus | 'DRAFT'; status: TaskStatus | null; lease_owner: string | null }>(
           `WITH d AS (
              DELETE FROM af_bj_tasks WHERE job_key = $1 AND idx = $2
-               AND EXISTS (SELECT 1 FROM af_bj_jobs WHERE job_key = $1 AND status IN ('IN_PROGRESS', 'QUEUED'))
+               AND EXISTS (SELECT 1 FROM af_bj_jobs WHERE job_key = $1 AND status IN (${ACTIVE}))
              RETURNING status, lease_owner)
            SELECT j.status AS job_status, d.status, d.lease_owner FROM af_bj_jobs j LEFT JOIN d ON true WHERE j.job_key = $1`,
           [jobKey, index]);
         if (!found) return { result: null, written: null };
-        if (found.job_status !== 'IN_PROGRESS' && found.job_status !== 'QUEUED') return { result: { status: found.job_status }, written: null };
+        if (!isActiveJobStatus(found.job_status)) return { result: { status: found.job_status }, written: null };
         if (found.status === null) return { result: 'no-task' as const, written: null };
         const leaseOwner = found.status === 'IN_PROGRESS' ? found.lease_owner : null;
         const { rows: [row] } = await client.query<RawJob>(`WITH job AS (
             UPDATE af_bj_jobs SET total = total - 1, next_index = GREATEST(next_index, $4::int),
               done = done - (($2::text = 'DONE')::int), failed = failed - (($2::text = 'FAILED')::int),
               cancelled = cancelled - (($2::text = 'CANCELLED')::int), running = GREATEST(0, running - (($2::text = 'IN_PROGRESS')::int))
-            WHERE job_key = $1 AND status IN ('IN_PROGRESS', 'QUEUED') RETURNING *),
+            WHERE job_key = $1 AND status IN (${ACTIVE}) RETURNING *),
           owner AS (
             UPDATE af_bj_interest SET running = GREATEST(0, running - 1)
             WHERE job_key = $1 AND owner = $3::text AND EXISTS (SELECT 1 FROM job))
@@ -605,7 +611,7 @@ export class PostgresJobStore implements JobStore {
   async claimFinish(jobKey: number, owner: string, now: number, leaseMs: number): Promise<FinishClaim | null> {
     const { rows: [row] } = await this.pool.query<JobCounters & { finish_attempts: number }>(
       `UPDATE af_bj_jobs SET finish_owner = $2, finish_until = $3
-       WHERE job_key = $1 AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total AND (finish_owner IS NULL OR finish_until < $4)
+       WHERE job_key = $1 AND status = 'IN_PROGRESS' AND ${ALL_TASKS_FINISHED_SQL} AND (finish_owner IS NULL OR finish_until < $4)
        RETURNING status, total, done, failed, cancelled, finish_attempts`,
       [jobKey, owner, Math.round(now + leaseMs), Math.round(now)]);
     if (!row) return null;
@@ -632,8 +638,8 @@ export class PostgresJobStore implements JobStore {
           [jobKey, owner, attempt]);
         if (rowCount !== 1) return current();
       }
-      const { rows: [row] } = await client.query<RawJob>(`UPDATE af_bj_jobs SET status = CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END, finished_at = $2
-        WHERE job_key = $1 AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total AND (finish_owner IS NULL OR finish_until < $2)
+      const { rows: [row] } = await client.query<RawJob>(`UPDATE af_bj_jobs SET status = ${FINISHED_JOB_STATUS_SQL}, finished_at = $2
+        WHERE job_key = $1 AND status = 'IN_PROGRESS' AND ${ALL_TASKS_FINISHED_SQL} AND (finish_owner IS NULL OR finish_until < $2)
         RETURNING *`, [jobKey, Math.round(now)]);
       if (!row) return current();
       const job = jobFromRaw(row);

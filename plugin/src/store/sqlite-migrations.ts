@@ -120,4 +120,43 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    name: 'recurring schedules: schedules, one row per claimed tick, the schedule and tick of a job',
+    // The unique (schedule_name, schedule_tick) of a job: at most one job per tick, whoever makes
+    // it (schedule-store.ts). Rows without a schedule have NULLs there, which never collide.
+    sql: `
+      ALTER TABLE af_bj_jobs ADD COLUMN schedule_name TEXT;
+      ALTER TABLE af_bj_jobs ADD COLUMN schedule_tick INTEGER;
+      CREATE UNIQUE INDEX af_bj_jobs_schedule_tick ON af_bj_jobs (schedule_name, schedule_tick);
+      CREATE TABLE af_bj_schedules (
+        name TEXT PRIMARY KEY,
+        cron TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        handler TEXT NOT NULL,
+        job_name TEXT NOT NULL,
+        overlap TEXT NOT NULL,
+        catch_up TEXT NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0,
+        cursor_tick INTEGER NOT NULL,
+        last_tick INTEGER,
+        last_run_at INTEGER,
+        last_job_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE af_bj_schedule_ticks (
+        schedule_name TEXT NOT NULL,
+        tick_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        job_id TEXT,
+        owner TEXT NOT NULL,
+        claim_until INTEGER NOT NULL,
+        fired_at INTEGER,
+        error TEXT,
+        PRIMARY KEY (schedule_name, tick_at)
+      ) WITHOUT ROWID;
+      CREATE INDEX af_bj_schedule_ticks_claimed ON af_bj_schedule_ticks (claim_until) WHERE status = 'CLAIMED';
+    `,
+  },
 ];

@@ -6,22 +6,29 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { JobStatus, TaskStatus } from '../statuses.js';
-import { TASK_STATUSES, isFinishedJobStatus } from '../statuses.js';
+import {
+  ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, RETRIED_TASK_STATUSES, TASK_STATUSES, isActiveJobStatus, sqlInList,
+} from '../statuses.js';
 import type {
-  AddedTasks, CancelInfo, ChangeEvents, DeletedTask, EventRead, FinishClaim, FlushInput, FlushResult, JobCounters, JobRow, JobStore, NewJob,
-  RetryInfo, TaskRow, WorkerInfo,
+  AddedTasks, CancelInfo, ChangeEvents, ClaimedTask, DeletedTask, EventRead, FinishClaim, FlushInput, FlushResult, JobCounters, JobRow, JobStore,
+  NewJob, RetryInfo, TaskRow, WorkerInfo,
 } from './job-store.js';
 import type { EngineEvent } from '../events.js';
-import {
-  FINISHED_STATUSES_SQL, batchFromRaw, eventPayload, finishedEventOf, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch,
-} from './event-batches.js';
+import { batchFromRaw, eventPayload, isStaleProgress, reportWritten, type RawEventRow, type WrittenBatch } from './event-batches.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
-import { grantSlots, keepSlots, slotView, tasksToClaim, type SlotRow } from './slots.js';
+import type { SlotRow } from './slots.js';
+import {
+  ALL_TASKS_FINISHED_SQL, FINISHED_JOB_STATUS_SQL, afterClaim, flushResult, goneJobResult, planFlush, type FinishedCounts, type FlushRead,
+} from './flush-plan.js';
+
+const FINISHED = sqlInList(FINISHED_JOB_STATUSES);
+const ACTIVE = sqlInList(ACTIVE_JOB_STATUSES);
 
 interface RawJob {
   job_key: number; job_id: string | null; handler: string; name: string; status: JobStatus | 'DRAFT';
   started_by: string | null; total: number; done: number; failed: number; cancelled: number;
   state: string; last_error: string | null; created_at: number; finished_at: number | null;
+  schedule_name?: string | null; schedule_tick?: number | string | null;
 }
 
 export function jobFromRaw(raw: RawJob): JobRow {
@@ -40,6 +47,9 @@ export function jobFromRaw(raw: RawJob): JobRow {
     lastError: raw.last_error,
     createdAt: Number(raw.created_at),
     finishedAt: raw.finished_at === null ? null : Number(raw.finished_at),
+    // Only on jobs a schedule started: every other row keeps the shape it always had.
+    ...(raw.schedule_name === null || raw.schedule_name === undefined ? {}
+      : { schedule: { name: raw.schedule_name, tick: raw.schedule_tick === null || raw.schedule_tick === undefined ? null : Number(raw.schedule_tick) } }),
   };
 }
 
@@ -115,9 +125,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   async createDraft(job: NewJob): Promise<number> {
-    const info = this.st(`INSERT INTO af_bj_jobs (handler, name, status, started_by, state, owner, created_at)
-      VALUES (?, ?, 'DRAFT', ?, ?, ?, ?)`)
-      .run(job.handler, job.name, job.startedBy, JSON.stringify(job.state), job.owner, job.now);
+    const info = this.st(`INSERT INTO af_bj_jobs (handler, name, status, started_by, state, owner, created_at, schedule_name, schedule_tick)
+      VALUES (?, ?, 'DRAFT', ?, ?, ?, ?, ?, ?)`)
+      .run(job.handler, job.name, job.startedBy, JSON.stringify(job.state), job.owner, job.now, job.schedule?.name ?? null, job.schedule?.tick ?? null);
     return Number(info.lastInsertRowid);
   }
 
@@ -197,36 +207,98 @@ export class SqliteJobStore implements JobStore {
     return this.flushTransaction.immediate(input);
   }
 
-  // The claim names its index: without statistics SQLite would walk the primary key from the first
-  // (long finished) task for ORDER BY idx, making each claim O(tasks done).
+  /**
+   * The flush as flush-plan.ts decides it: the task writes (only to tasks this owner still leases:
+   * the WHERE clauses, counting what each changed), then with the job read in this IMMEDIATE
+   * transaction (no other writer runs, so read-then-write is atomic and the job turns DONE /
+   * DONE_WITH_ERRORS in exactly one flush) the plan, and what it says to write.
+   *
+   * The claim names its index: without statistics SQLite would walk the primary key from the first
+   * (long finished) task for ORDER BY idx, making each claim O(tasks done).
+   */
   private flushSync(input: FlushInput): FlushResult {
     const { jobKey, owner, now } = input;
+    const finished = this.writeTasks(input);
+    const job = this.st('SELECT status, total, done, failed, cancelled, last_error FROM af_bj_jobs WHERE job_key = ?')
+      .get(jobKey) as (JobCounters & { last_error: string | null }) | undefined;
+    if (!job) return goneJobResult();
+    const running = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS'`)
+      .get(jobKey) as { n: number }).n;
+    const held = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`)
+      .get(jobKey, owner) as { n: number }).n;
+    // Run slots (slots.ts): read afresh every flush; this IMMEDIATE transaction serialises them.
+    const slotRows = this.st(`SELECT owner, at, slots, slots_expire AS slotsExpire FROM af_bj_interest WHERE job_key = ?`).all(jobKey) as SlotRow[];
+    const read: FlushRead = { job: { ...job, lastError: job.last_error }, finished, running, held, slotRows };
+    const plan = planFlush(input, read);
+
+    if (plan.writeJob) {
+      const { counters } = plan;
+      this.st(`UPDATE af_bj_jobs SET done = ?, failed = ?, cancelled = ?, last_error = COALESCE(?, last_error),
+        status = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE job_key = ?`)
+        .run(counters.done, counters.failed, counters.cancelled, plan.lastError, counters.status, plan.finishedJob ? 1 : 0, now, jobKey);
+    }
+    let claimed: ClaimedTask[] = [];
+    if (plan.claim > 0) {
+      claimed = (this.st(`UPDATE af_bj_tasks SET status = 'IN_PROGRESS', attempt = attempt + 1, lease_owner = ?, lease_expires = ?
+        WHERE job_key = ? AND idx IN (
+          SELECT idx FROM af_bj_tasks INDEXED BY af_bj_tasks_by_status
+          WHERE job_key = ? AND status = 'SCHEDULED' AND run_after <= ? ORDER BY idx LIMIT ?)
+        RETURNING idx AS "index", state, attempt`)
+        .all(owner, now + input.leaseMs, jobKey, jobKey, now, plan.claim) as ClaimedTask[]);
+      claimed.sort((a, b) => a.index - b.index);
+    }
+    const after = afterClaim(input, read, plan, claimed.length);
+    let nextRunAt: number | null = null;
+    if (after.needsNextRunAt) {
+      const next = this.st(`SELECT MIN(run_after) AS t FROM af_bj_tasks WHERE job_key = ? AND status = 'SCHEDULED'`)
+        .get(jobKey) as { t: number | null };
+      nextRunAt = next.t === null ? null : Number(next.t);
+    }
+    if (after.interest) {
+      const { at, slots, slotsExpire } = after.interest;
+      this.st(`INSERT INTO af_bj_interest (job_key, owner, at, slots, slots_expire) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (job_key, owner) DO UPDATE SET at = CASE WHEN ? THEN excluded.at ELSE at END, slots = excluded.slots, slots_expire = excluded.slots_expire`)
+        .run(jobKey, owner, at ?? 0, slots, slotsExpire, at === null ? 0 : 1);
+    }
+    const lastSeq = plan.events.length > 0 ? this.appendEventsSync(jobKey, owner, now, plan.events) : null;
+    return flushResult(plan, after, claimed, nextRunAt, lastSeq);
+  }
+
+  /**
+   * The flush's task writes, each only where this owner still leases the task (a task whose lease
+   * was lost — recovered by another process, cancelled, deleted — is not its to write), counting
+   * the finishes that took effect. Straight from the input, in an order that gives what flush-plan.ts
+   * `taskWrites` says: states, then finishes (plain successes in one statement), then reschedules,
+   * which skip a task finished just before (it is no longer IN_PROGRESS). Building `taskWrites`
+   * here cost the SQLite flush ~5% with small batches.
+   */
+  private writeTasks(input: FlushInput): FinishedCounts {
+    const { jobKey, owner } = input;
+    const finished: FinishedCounts = { done: 0, failed: 0, cancelled: 0 };
     if (input.states.size > 0) {
       const setState = this.st(`UPDATE af_bj_tasks SET state = ? WHERE job_key = ? AND idx = ? AND lease_owner = ?`);
       for (const [index, state] of input.states) setState.run(state, jobKey, index, owner);
     }
-    let done = 0;
-    let failed = 0;
-    let cancelled = 0;
     if (input.finished.length > 0) {
-      // A task whose lease was lost (recovered by another process) is not ours to finish: every
-      // update below is conditioned on this owner still holding it, and counts what changed.
-      const succeeded: FlushInput['finished'] = [];
+      const succeeded: number[] = [];
       const others: FlushInput['finished'] = [];
-      for (const task of input.finished) (task.status === 'DONE' && !task.error ? succeeded : others).push(task);
+      for (const task of input.finished) {
+        if (task.status === 'DONE' && !task.error) succeeded.push(task.index);
+        else others.push(task);
+      }
       if (succeeded.length > 0) {
-        done = this.st(`UPDATE af_bj_tasks SET status = 'DONE', error = NULL, lease_owner = NULL, lease_expires = NULL
+        finished.done = this.st(`UPDATE af_bj_tasks SET status = 'DONE', error = NULL, lease_owner = NULL, lease_expires = NULL
           WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ? AND idx IN (SELECT value FROM json_each(?))`)
-          .run(jobKey, owner, JSON.stringify(succeeded.map((t) => t.index))).changes;
+          .run(jobKey, owner, JSON.stringify(succeeded)).changes;
       }
       if (others.length > 0) {
         const finish = this.st(`UPDATE af_bj_tasks SET status = ?, error = ?, lease_owner = NULL, lease_expires = NULL
           WHERE job_key = ? AND idx = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`);
         for (const task of others) {
           if (finish.run(task.status, task.error ?? null, jobKey, task.index, owner).changes === 0) continue;
-          if (task.status === 'DONE') done++;
-          else if (task.status === 'FAILED') failed++;
-          else cancelled++;
+          if (task.status === 'DONE') finished.done++;
+          else if (task.status === 'FAILED') finished.failed++;
+          else finished.cancelled++;
         }
       }
     }
@@ -235,67 +307,7 @@ export class SqliteJobStore implements JobStore {
         WHERE job_key = ? AND idx = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`);
       for (const task of input.rescheduled) reschedule.run(task.error, task.runAfter, jobKey, task.index, owner);
     }
-
-    // Inside this IMMEDIATE transaction no other writer runs, so read-then-write of the counters
-    // is atomic; the job turns DONE/DONE_WITH_ERRORS in exactly one flush.
-    const row = this.st('SELECT status, total, done, failed, cancelled, last_error FROM af_bj_jobs WHERE job_key = ?')
-      .get(jobKey) as (JobCounters & { last_error: string | null }) | undefined;
-    if (!row) {
-      return { claimed: [], counters: { status: 'CANCELLED', total: 0, done: 0, failed: 0, cancelled: 0 }, finishedJob: false, nextRunAt: null, running: 0, slots: 0 };
-    }
-    const changed = done + failed + cancelled;
-    const counters: JobCounters = { status: row.status, total: row.total, done: row.done + done, failed: row.failed + failed, cancelled: row.cancelled + cancelled };
-    const finishedJob = changed > 0 && !input.holdFinish && counters.status === 'IN_PROGRESS'
-      && counters.done + counters.failed + counters.cancelled >= counters.total;
-    if (finishedJob) counters.status = counters.failed > 0 ? 'DONE_WITH_ERRORS' : 'DONE';
-    if (changed > 0 || input.lastError) {
-      this.st(`UPDATE af_bj_jobs SET done = ?, failed = ?, cancelled = ?, last_error = COALESCE(?, last_error),
-        status = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE job_key = ?`)
-        .run(counters.done, counters.failed, counters.cancelled, input.lastError ?? null, counters.status, finishedJob ? 1 : 0, now, jobKey);
-    }
-
-    let running = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS'`)
-      .get(jobKey) as { n: number }).n;
-    let claimed: FlushResult['claimed'] = [];
-    let nextRunAt: number | null = null;
-    // Run slots (slots.ts): read afresh every flush; this IMMEDIATE transaction serialises them.
-    const claiming = input.claim > 0 && counters.status === 'IN_PROGRESS';
-    const slotRows = this.st(`SELECT owner, at, slots, slots_expire AS slotsExpire FROM af_bj_interest WHERE job_key = ?`).all(jobKey) as SlotRow[];
-    const view = slotView(slotRows, owner, now, input.interestTtlMs);
-    const held = (this.st(`SELECT COUNT(*) AS n FROM af_bj_tasks WHERE job_key = ? AND status = 'IN_PROGRESS' AND lease_owner = ?`)
-      .get(jobKey, owner) as { n: number }).n;
-    const executing = input.executing ?? held;
-    const grant = grantSlots(view, input.parallelLimit, executing, claiming);
-    const want = claiming ? tasksToClaim(input.claim, grant.limit, Math.max(0, input.ahead ?? 0), held) : 0;
-    if (want > 0) {
-      claimed = (this.st(`UPDATE af_bj_tasks SET status = 'IN_PROGRESS', attempt = attempt + 1, lease_owner = ?, lease_expires = ?
-        WHERE job_key = ? AND idx IN (
-          SELECT idx FROM af_bj_tasks INDEXED BY af_bj_tasks_by_status
-          WHERE job_key = ? AND status = 'SCHEDULED' AND run_after <= ? ORDER BY idx LIMIT ?)
-        RETURNING idx AS "index", state, attempt`)
-        .all(owner, now + input.leaseMs, jobKey, jobKey, now, want) as FlushResult['claimed']);
-      claimed.sort((a, b) => a.index - b.index);
-      running += claimed.length;
-      if (claimed.length < want) {
-        const next = this.st(`SELECT MIN(run_after) AS t FROM af_bj_tasks WHERE job_key = ? AND status = 'SCHEDULED'`)
-          .get(jobKey) as { t: number | null };
-        nextRunAt = next.t === null ? null : Number(next.t);
-      }
-    }
-    const { stored, limit: slots } = keepSlots(grant, executing, held + claimed.length);
-    const own = slotRows.find((r) => r.owner === owner);
-    if (claiming || (own !== undefined && own.slots !== stored)) {
-      this.st(`INSERT INTO af_bj_interest (job_key, owner, at, slots, slots_expire) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (job_key, owner) DO UPDATE SET at = CASE WHEN ? THEN excluded.at ELSE at END, slots = excluded.slots, slots_expire = excluded.slots_expire`)
-        .run(jobKey, owner, claiming ? now : 0, stored, now + input.leaseMs, claiming ? 1 : 0);
-    }
-    const finishedEvent = finishedJob && input.job
-      ? finishedEventOf(input.job, counters.status, now, counters.failed, input.lastError ?? row.last_error)
-      : undefined;
-    // A job finished before this flush (cancelled meanwhile): its writes changed nothing, no events.
-    const events = finishedEvent ? [...(input.events ?? []), finishedEvent] : isFinishedJobStatus(row.status) ? [] : input.events ?? [];
-    const lastSeq = events.length > 0 ? this.appendEventsSync(jobKey, owner, now, events) : null;
-    return { claimed, counters, finishedJob, nextRunAt, running, slots, lastSeq, ...(finishedEvent ? { finishedEvent } : {}) };
+    return finished;
   }
 
   /** A change's events, built from what the transaction saw and written with it (inside the caller's transaction). */
@@ -308,7 +320,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Numbers the events after the job's last sequence and writes them as one row (inside the caller's transaction). */
   private appendEventsSync(jobKey: number, owner: string, now: number, events: EngineEvent[], skipIfFinished = false): number | null {
-    const row = this.st(`UPDATE af_bj_jobs SET last_seq = last_seq + ? WHERE job_key = ? AND NOT (? AND status IN ${FINISHED_STATUSES_SQL}) RETURNING last_seq`)
+    const row = this.st(`UPDATE af_bj_jobs SET last_seq = last_seq + ? WHERE job_key = ? AND NOT (? AND status IN (${FINISHED})) RETURNING last_seq`)
       .get(events.length, jobKey, skipIfFinished ? 1 : 0) as { last_seq: number } | undefined;
     if (!row) return null;
     const last = Number(row.last_seq);
@@ -333,8 +345,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   async eventCursors(finishedSince: number): Promise<{ jobKey: number; lastSeq: number }[]> {
-    const rows = this.st(`SELECT job_key, last_seq FROM af_bj_jobs WHERE status IN ('IN_PROGRESS', 'QUEUED') AND last_seq > 0
-      UNION ALL SELECT job_key, last_seq FROM af_bj_jobs WHERE finished_at >= ? AND last_seq > 0 AND status NOT IN ('IN_PROGRESS', 'QUEUED')`)
+    const rows = this.st(`SELECT job_key, last_seq FROM af_bj_jobs WHERE status IN (${ACTIVE}) AND last_seq > 0
+      UNION ALL SELECT job_key, last_seq FROM af_bj_jobs WHERE finished_at >= ? AND last_seq > 0 AND status NOT IN (${ACTIVE})`)
       .all(finishedSince) as { job_key: number; last_seq: number }[];
     return rows.map((r) => ({ jobKey: Number(r.job_key), lastSeq: Number(r.last_seq) }));
   }
@@ -342,7 +354,7 @@ export class SqliteJobStore implements JobStore {
   async pruneEvents(finishedBefore: number, maxPerJob: number): Promise<number> {
     return this.db.transaction(() => {
       let n = this.st(`DELETE FROM af_bj_events WHERE job_key IN (SELECT job_key FROM af_bj_jobs WHERE finished_at < ?
-        AND status NOT IN ('IN_PROGRESS', 'QUEUED'))`).run(finishedBefore).changes;
+        AND status NOT IN (${ACTIVE}))`).run(finishedBefore).changes;
       n += this.st(`DELETE FROM af_bj_events WHERE seq <= (SELECT j.last_seq FROM af_bj_jobs j WHERE j.job_key = af_bj_events.job_key) - ?`)
         .run(maxPerJob).changes;
       return n;
@@ -395,7 +407,7 @@ export class SqliteJobStore implements JobStore {
   async cancelJob(jobKey: number, now: number, events?: ChangeEvents<CancelInfo>): Promise<{ changed: boolean; status: JobStatus | 'DRAFT' }> {
     const { result, written } = this.db.transaction(() => {
       const changed = this.st(`UPDATE af_bj_jobs SET status = 'CANCELLED', finished_at = ?
-        WHERE job_key = ? AND status IN ('IN_PROGRESS', 'QUEUED')`).run(now, jobKey).changes === 1;
+        WHERE job_key = ? AND status IN (${ACTIVE})`).run(now, jobKey).changes === 1;
       let cancelledRunning: number[] = [];
       if (changed) {
         const n = this.st(`UPDATE af_bj_tasks SET status = 'CANCELLED' WHERE job_key = ? AND status = 'SCHEDULED'`).run(jobKey).changes;
@@ -421,12 +433,10 @@ export class SqliteJobStore implements JobStore {
     const tasks = this.db.transaction(() => {
       let n: number;
       const reset = `SET status = 'SCHEDULED', error = NULL, run_after = 0, lease_owner = NULL, lease_expires = NULL`;
-      if (scope === 'failed') {
-        n = this.st(`UPDATE af_bj_tasks ${reset} WHERE job_key = ? AND status = 'FAILED'`).run(jobKey).changes;
-      } else if (scope === 'unfinished') {
-        n = this.st(`UPDATE af_bj_tasks ${reset} WHERE job_key = ? AND status IN ('FAILED', 'CANCELLED')`).run(jobKey).changes;
+      if (scope === 'failed' || scope === 'unfinished') {
+        n = this.st(`UPDATE af_bj_tasks ${reset} WHERE job_key = ? AND status IN (${sqlInList(RETRIED_TASK_STATUSES[scope])})`).run(jobKey).changes;
       } else {
-        const one = this.st(`UPDATE af_bj_tasks ${reset} WHERE job_key = ? AND idx = ? AND status IN ('DONE', 'FAILED', 'CANCELLED')`);
+        const one = this.st(`UPDATE af_bj_tasks ${reset} WHERE job_key = ? AND idx = ? AND status IN (${sqlInList(RETRIED_TASK_STATUSES.chosen)})`);
         n = 0;
         for (const index of scope) n += one.run(jobKey, index).changes;
       }
@@ -446,14 +456,14 @@ export class SqliteJobStore implements JobStore {
 
   async jobsToPurge(finishedBefore: number, limit: number): Promise<number[]> {
     const rows = this.st(`SELECT job_key FROM af_bj_jobs INDEXED BY af_bj_jobs_to_purge
-      WHERE tasks_purged_at IS NULL AND finished_at < ? AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT ?`)
+      WHERE tasks_purged_at IS NULL AND finished_at < ? AND status IN (${FINISHED}) ORDER BY finished_at LIMIT ?`)
       .all(finishedBefore, limit) as { job_key: number }[];
     return rows.map((r) => Number(r.job_key));
   }
 
   async purgeTasks(jobKey: number, limit: number, now: number): Promise<number> {
     return this.db.transaction(() => {
-      const job = this.st(`SELECT 1 FROM af_bj_jobs WHERE job_key = ? AND status IN ${FINISHED_STATUSES_SQL}`).get(jobKey);
+      const job = this.st(`SELECT 1 FROM af_bj_jobs WHERE job_key = ? AND status IN (${FINISHED})`).get(jobKey);
       if (!job) return 0;
       const deleted = this.st(`DELETE FROM af_bj_tasks WHERE job_key = ? AND idx IN (SELECT idx FROM af_bj_tasks WHERE job_key = ? ORDER BY idx LIMIT ?)`)
         .run(jobKey, jobKey, limit).changes;
@@ -463,7 +473,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async jobsToDelete(finishedBefore: number, limit: number): Promise<{ jobKey: number; jobId: string | null }[]> {
-    const rows = this.st(`SELECT job_key, job_id FROM af_bj_jobs WHERE finished_at < ? AND status IN ${FINISHED_STATUSES_SQL} ORDER BY finished_at LIMIT ?`)
+    const rows = this.st(`SELECT job_key, job_id FROM af_bj_jobs WHERE finished_at < ? AND status IN (${FINISHED}) ORDER BY finished_at LIMIT ?`)
       .all(finishedBefore, limit) as { job_key: number; job_id: string | null }[];
     return rows.map((r) => ({ jobKey: Number(r.job_key), jobId: r.job_id === null ? null : String(r.job_id) }));
   }
@@ -481,7 +491,7 @@ export class SqliteJobStore implements JobStore {
     const { result, written } = this.db.transaction(() => {
       const job = this.st('SELECT status FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { status: JobStatus | 'DRAFT' } | undefined;
       if (!job) return { result: null, written: null };
-      if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { result: { status: job.status }, written: null };
+      if (!isActiveJobStatus(job.status)) return { result: { status: job.status }, written: null };
       const last = this.st('SELECT MAX(idx) AS m, (SELECT next_index FROM af_bj_jobs WHERE job_key = ?) AS n FROM af_bj_tasks WHERE job_key = ?')
         .get(jobKey, jobKey) as { m: number | null; n: number };
       const firstIndex = Math.max(last.m === null ? 0 : Number(last.m) + 1, Number(last.n));
@@ -499,7 +509,7 @@ export class SqliteJobStore implements JobStore {
     const { result, written } = this.db.transaction(() => {
       const job = this.st('SELECT status FROM af_bj_jobs WHERE job_key = ?').get(jobKey) as { status: JobStatus | 'DRAFT' } | undefined;
       if (!job) return { result: null, written: null };
-      if (job.status !== 'IN_PROGRESS' && job.status !== 'QUEUED') return { result: { status: job.status }, written: null };
+      if (!isActiveJobStatus(job.status)) return { result: { status: job.status }, written: null };
       const task = this.st('DELETE FROM af_bj_tasks WHERE job_key = ? AND idx = ? RETURNING status, lease_owner')
         .get(jobKey, index) as { status: TaskStatus; lease_owner: string | null } | undefined;
       if (!task) return { result: 'no-task' as const, written: null };
@@ -515,7 +525,7 @@ export class SqliteJobStore implements JobStore {
 
   async claimFinish(jobKey: number, owner: string, now: number, leaseMs: number): Promise<FinishClaim | null> {
     const row = this.db.transaction(() => this.st(`UPDATE af_bj_jobs SET finish_owner = ?, finish_until = ?
-      WHERE job_key = ? AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total AND (finish_owner IS NULL OR finish_until < ?)
+      WHERE job_key = ? AND status = 'IN_PROGRESS' AND ${ALL_TASKS_FINISHED_SQL} AND (finish_owner IS NULL OR finish_until < ?)
       RETURNING status, total, done, failed, cancelled, finish_attempts`).get(owner, now + leaseMs, jobKey, now) as (JobCounters & { finish_attempts: number }) | undefined).immediate();
     if (!row) return null;
     const { finish_attempts: attempts, ...counters } = row;
@@ -533,8 +543,8 @@ export class SqliteJobStore implements JobStore {
           .run(attempt, jobKey, owner).changes;
         if (released === 0) return { result: { finished: false, job: this.jobByKeySync(jobKey) }, written: null };
       }
-      const row = this.st(`UPDATE af_bj_jobs SET status = CASE WHEN failed > 0 THEN 'DONE_WITH_ERRORS' ELSE 'DONE' END, finished_at = ?
-        WHERE job_key = ? AND status = 'IN_PROGRESS' AND done + failed + cancelled >= total AND (finish_owner IS NULL OR finish_until < ?)
+      const row = this.st(`UPDATE af_bj_jobs SET status = ${FINISHED_JOB_STATUS_SQL}, finished_at = ?
+        WHERE job_key = ? AND status = 'IN_PROGRESS' AND ${ALL_TASKS_FINISHED_SQL} AND (finish_owner IS NULL OR finish_until < ?)
         RETURNING *`).get(now, jobKey, now) as RawJob | undefined;
       if (!row) return { result: { finished: false, job: this.jobByKeySync(jobKey) }, written: null };
       const job = jobFromRaw(row);
