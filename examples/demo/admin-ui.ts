@@ -19,5 +19,13 @@ export async function adminUi(): Promise<{ middleware: express.Handler; summary:
     ? `admin UI built in ${seconds} s (${path.relative(process.cwd(), build.dir)})`
     : `admin UI unchanged since its last build, reused (${path.relative(process.cwd(), build.dir)}, checked in ${seconds} s)`;
   // Hashed asset names: the files may be cached; index.html is always asked again.
-  return { middleware: express.static(build.dir, { index: 'index.html', maxAge: 0 }), summary };
+  const files = express.static(build.dir, { index: 'index.html', maxAge: 0 });
+  // The admin's own pages (the plugin's Jobs page at /background-jobs) are routes of the page,
+  // as AdminForth's SPA serves its routes: any other GET of a page address answers index.html.
+  const middleware: express.Handler = (req, res, next) => files(req, res, () => {
+    const page = req.method === 'GET' && !req.path.startsWith('/adminapi/') && !req.path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(req.path);
+    if (page && req.accepts('html')) res.sendFile('index.html', { root: build.dir });
+    else next();
+  });
+  return { middleware, summary };
 }

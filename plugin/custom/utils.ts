@@ -23,6 +23,8 @@ export interface JobSummary {
   status: string;
   progress: number;
   startedBy: string | null;
+  /** The starter's name (absent from plugins older than the Jobs page). */
+  startedByName?: string | null;
   createdAt: string | null;
   finishedAt: string | null;
   tasks: { total: number; done: number; failed: number; cancelled: number };
@@ -100,6 +102,74 @@ export interface EventPage {
   reset: boolean;
 }
 
+/** The filters of `jobs/list` and of the bulk actions (docs/http-api.md). */
+export interface JobFilter {
+  status?: string[];
+  handler?: string;
+  startedBy?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  search?: string;
+  mine?: boolean;
+}
+
+export type SortField = 'createdAt' | 'name' | 'status' | 'handler';
+export interface JobSort {
+  field: SortField;
+  direction: 'asc' | 'desc';
+}
+
+/** What `jobs/cancel-matching` and `jobs/retry-matching` answer. */
+export interface BulkAnswer {
+  action: 'cancel' | 'retry';
+  dryRun: boolean;
+  matched: number;
+  count: number;
+  skipped: { notApplicable: number; forbidden: number; notFound: number };
+  selection: string;
+  jobIds: string[];
+  changed: number;
+  unchanged: number;
+  tasks: number;
+  failed: { jobId: string; code: string; message: string }[];
+  failedCount: number;
+}
+
+/** One handler of `metrics/handlers`. */
+export interface HandlerMetricsRow {
+  handler: string;
+  registered: boolean;
+  now: { queued: number; running: number };
+  perMinute: { jobs: number; tasks: number };
+  failureRate: number | null;
+  durationMs: { p50: number | null; p95: number | null; count: number };
+  lastHour: Record<'jobsCreated' | 'jobsFinished' | 'jobsWithErrors' | 'jobsCancelled' | 'tasksDone' | 'tasksFailed' | 'attemptsRetried', number>;
+  sparkline: { tasks: number[]; failed: number[] };
+}
+
+export interface HandlerMetricsAnswer {
+  generatedAt: string;
+  window: { minutes: number; rateMinutes: number; since: string; countingSince: string };
+  handlers: HandlerMetricsRow[];
+}
+
+export interface Facets {
+  handlers: string[];
+  users: { id: string; name: string | null }[];
+  usersComplete: boolean;
+  isAdmin: boolean;
+}
+
+/** One attempt of a task (`jobs/task-attempts`). */
+export interface TaskAttempt {
+  attempt: number;
+  status: 'RUNNING' | 'DONE' | 'FAILED' | 'RETRIED' | 'CANCELLED';
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+}
+
 export interface ComponentDeclaration {
   file: string;
   meta?: Record<string, any>;
@@ -150,6 +220,8 @@ export interface Caller {
   isAdmin: boolean;
   /** The instance's jobs resource (its list page is `/resource/<resourceId>`); null when not reported. */
   resourceId: string | null;
+  /** The plugin's Jobs page in the admin; null when the app turned it off (or the plugin is older). */
+  pageUrl: string | null;
 }
 
 const callers = new Map<string, Promise<Caller>>();
@@ -174,16 +246,30 @@ export function jobsApi(pluginInstanceId: string) {
     events: (jobId: string | number, after: number) => post<EventPage>(`${base}/jobs/events`, { jobId, after, timeoutMs: 0 }),
     cancel: (jobId: string | number) => post<{ status: string; changed: boolean; message: string }>(`${base}/jobs/cancel`, { jobId }),
     retry: (jobId: string | number) => post<{ status: string; tasks: number; changed: boolean; message: string }>(`${base}/jobs/retry`, { jobId, scope: 'failed' }),
+    /** Runs these tasks of a finished job again (`jobs/retry` with task indexes). */
+    retryTasks: (jobId: string | number, indexes: number[]) =>
+      post<{ status: string; tasks: number; changed: boolean; message: string }>(`${base}/jobs/retry`, { jobId, scope: indexes }),
+    /** A page of jobs with filters, search, sort and a cursor (the Jobs page). */
+    page: (body: JobFilter & { sort?: JobSort; limit: number; cursor?: string }) =>
+      post<{ jobs: JobSummary[]; nextCursor: string | null }>(`${base}/jobs/list`, body),
+    facets: () => post<Facets>(`${base}/jobs/facets`, {}),
+    metrics: () => post<HandlerMetricsAnswer>(`${base}/metrics/handlers`, {}),
+    taskAttempts: (jobId: string | number, taskIndex: number) =>
+      post<{ taskIndex: number; attempts: TaskAttempt[]; complete: boolean }>(`${base}/jobs/task-attempts`, { jobId, taskIndex }),
+    /** `jobs/cancel-matching` / `jobs/retry-matching`: by ids or by filters; `dryRun` counts, `expect` acts only on the set counted. */
+    bulk: (action: 'cancel' | 'retry', body: JobFilter & { jobIds?: string[]; dryRun?: boolean; expect?: string }) =>
+      post<BulkAnswer>(`${base}/jobs/${action}-matching`, body),
     caller(): Promise<Caller> {
       let caller = callers.get(pluginInstanceId);
       if (!caller) {
-        caller = post<{ instances: { instanceId: string; isAdmin: boolean; resourceId?: string }[]; user: { pk: string } }>('/plugin/background-jobs/instances')
+        caller = post<DiscoveryAnswer>('/plugin/background-jobs/instances')
           .then((answer) => {
             const instance = answer.instances?.find((i) => i.instanceId === pluginInstanceId);
             return {
               pk: answer.user?.pk !== undefined ? String(answer.user.pk) : null,
               isAdmin: Boolean(instance?.isAdmin),
               resourceId: instance?.resourceId ?? null,
+              pageUrl: instance?.pageUrl ?? null,
             };
           });
         caller.catch(() => callers.delete(pluginInstanceId));
@@ -195,6 +281,22 @@ export function jobsApi(pluginInstanceId: string) {
 }
 
 export type JobsApi = ReturnType<typeof jobsApi>;
+
+interface DiscoveryAnswer {
+  instances: { instanceId: string; isAdmin: boolean; resourceId?: string; pageUrl?: string | null }[];
+  user: { pk: string };
+}
+
+/**
+ * The plugin instance a page belongs to, when no `meta` names it (a page AdminForth routes to
+ * gets no props): the one whose Jobs page is at `pathname`, else the first.
+ */
+export async function instanceForPage(pathname: string): Promise<string | null> {
+  const answer = await post<DiscoveryAnswer>('/plugin/background-jobs/instances');
+  const instances = answer.instances ?? [];
+  const path = pathname.replace(/\/+$/, '');
+  return (instances.find((i) => i.pageUrl && i.pageUrl.replace(/\/+$/, '') === path) ?? instances[0])?.instanceId ?? null;
+}
 
 /**
  * Whether the caller may cancel or retry the job: the API's own answer when it gives one, else
@@ -239,11 +341,12 @@ export function formatDateTime(value: unknown, locale: string): string {
   return date ? date.toLocaleString(locale || 'en') : '';
 }
 
-/** "1 h 2 min", "3 min 20 s", "4.2 s". */
+/** "1 h 2 min", "3 min 20 s", "20 s", "4.2 s". */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '';
   if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
   const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
@@ -263,4 +366,71 @@ export function throttle(fn: () => void, ms: number): { (): void; cancel(): void
     timer = null;
   };
   return run;
+}
+
+/** A task's run time: "40 ms", "1.2 s", "3 min 20 s". */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return formatDuration(ms);
+}
+
+/** The number as the UI's language writes it, with at most `digits` decimals. */
+export function formatNumber(value: number, locale: string, digits = 1): string {
+  return new Intl.NumberFormat(locale || 'en', { maximumFractionDigits: digits }).format(value);
+}
+
+/** Copies text to the clipboard; false when the browser refused (no permission, no secure context). */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (typeof navigator !== 'undefined' && navigator.clipboard?.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // the fallback below
+  }
+  if (typeof document === 'undefined') return false;
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}
+
+/**
+ * Keeps Tab and Shift+Tab inside `container` (a modal dialog): from the last focusable element
+ * to the first and back. Returns true when it moved the focus.
+ */
+export function trapTab(event: KeyboardEvent, container: HTMLElement | null): boolean {
+  if (event.key !== 'Tab' || !container) return false;
+  const items = [...container.querySelectorAll<HTMLElement>(
+    'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])',
+  )];
+  if (items.length === 0) return false;
+  const first = items[0];
+  const last = items[items.length - 1];
+  const active = document.activeElement as HTMLElement | null;
+  const inside = active !== null && container.contains(active);
+  if (event.shiftKey && (active === first || !inside)) {
+    event.preventDefault();
+    last.focus();
+    return true;
+  }
+  if (!event.shiftKey && (active === last || !inside)) {
+    event.preventDefault();
+    first.focus();
+    return true;
+  }
+  return false;
 }

@@ -25,8 +25,9 @@ export interface EngineEventMap {
   'task:deleted': JobEventBase & { taskIndex: number };
   'task:started': JobEventBase & { taskIndex: number; attempt: number };
   'task:state': JobEventBase & { taskIndex: number; state: Record<string, unknown>; fields: Record<string, unknown> };
-  'task:done': JobEventBase & { taskIndex: number; attempt: number };
-  'task:failed': JobEventBase & { taskIndex: number; attempt: number; error: string; willRetry: boolean };
+  /** `durationMs`: how long the attempt ran, in whole milliseconds (absent from events of older versions). */
+  'task:done': JobEventBase & { taskIndex: number; attempt: number; durationMs?: number };
+  'task:failed': JobEventBase & { taskIndex: number; attempt: number; error: string; willRetry: boolean; durationMs?: number };
   'task:cancelled': JobEventBase & { taskIndex: number };
 }
 

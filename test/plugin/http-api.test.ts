@@ -86,7 +86,7 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
       expect(answer.json).toEqual({
         instances: [{
           instanceId: app.plugin.pluginInstanceId, resourceId: 'jobs', resourceLabel: 'Jobs', pluginVersion: '2.0.0', apiVersion: 1,
-          apiPath: `/adminapi/v1/plugin/${app.plugin.pluginInstanceId}`, isAdmin: true,
+          apiPath: `/adminapi/v1/plugin/${app.plugin.pluginInstanceId}`, pageUrl: '/background-jobs', isAdmin: true,
         }],
         user: { pk: adminPk, username: 'adminforth', via: 'cookie' },
         limits: { defaultLimit: 50, maxLimit: 500, maxLongPollMs: 30_000, defaultLongPollMs: 25_000, maxBodyBytes: 65_536 },
@@ -147,7 +147,7 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
       expect(json.jobs.find((j: any) => j.id === failedJob)).toEqual({
         id: failedJob, name: 'list failing', handler: 'listing', status: 'DONE_WITH_ERRORS', progress: 100, startedBy: adminPk, startedByName: 'adminforth',
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-        tasks: { total: 3, done: 2, failed: 1, cancelled: 0 }, lastError: 'task 1 failed on purpose',
+        tasks: { total: 3, done: 2, failed: 1, cancelled: 0 }, lastError: 'task 1 failed on purpose', schedule: null,
       });
     });
 

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { EngineEvent } from '../events.js';
 import { EngineEvents } from './engine-events.js';
-import type { ChangeEvents, JobCounters, JobRow, JobStore, TaskRow, WorkerInfo } from '../store/job-store.js';
+import type { ChangeEvents, JobCounters, JobRow, JobSchedule, JobStore, TaskRow, WorkerInfo } from '../store/job-store.js';
 import type { JobStatus, TaskStatus } from '../statuses.js';
 import { isFinishedJobStatus } from '../statuses.js';
 import { JobsError, errorMessage } from '../errors.js';
@@ -82,6 +82,8 @@ export interface CreateJobInput {
   createRow(status: 'IN_PROGRESS' | 'QUEUED'): Promise<{ jobId: string; createdAt: string }>;
   /** Removes that row again when the job could not be completed. */
   deleteRow(jobId: string): Promise<void>;
+  /** The recurring schedule and tick starting the job (schedules.ts); unique per tick among all jobs. */
+  schedule?: JobSchedule;
 }
 
 /** Owners of engines alive in this process: a same-pid owner not listed here is a previous incarnation. */
@@ -227,6 +229,16 @@ export class Engine {
     return this.handlers.get(name);
   }
 
+  /** Names of the handlers registered in this process. */
+  handlerNames(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  /** Jobs of a handler in a status, across every replica (one indexed count: af_bj_jobs (status, handler, …)). */
+  countJobs(handler: string, status: JobStatus): Promise<number> {
+    return this.store.countJobs(handler, status);
+  }
+
   async createJob(input: CreateJobInput): Promise<string> {
     this.assertRunning();
     const definition = this.handlers.get(input.handler);
@@ -239,6 +251,7 @@ export class Engine {
     toJson(initialState, 'The initial job state');
     const jobKey = await this.store.createDraft({
       handler: input.handler, name: input.name, startedBy: input.startedBy, state: initialState, owner: this.owner, now: Date.now(),
+      ...(input.schedule ? { schedule: input.schedule } : {}),
     });
     let jobId: string | null = null;
     let status: 'IN_PROGRESS' | 'QUEUED';

@@ -575,16 +575,21 @@ export class JobRunner implements TaskHost {
     const index = claimed.index;
     const run = this.running.get(index);
     this.running.delete(index);
+    // The attempt's run time travels with its task:done / task:failed: the per-handler metrics of
+    // every replica read it from the event log (http/handler-metrics.ts).
+    let durationMs: number | undefined;
     if (run) {
       const took = performance.now() - run.startedAt;
       this.avgTaskMs = this.avgTaskMs === null ? took : this.avgTaskMs + (took - this.avgTaskMs) * EWMA;
+      durationMs = Math.max(0, Math.round(took));
     }
+    const timing = durationMs === undefined ? {} : { durationMs };
     const settlement = this.settlementOf(claimed, outcome);
     const pending = this.pending;
     if (settlement.kind !== 'released') pending.attempts.set(index, claimed.attempt);
     if (settlement.kind === 'done') {
       pending.finished.push({ index, status: 'DONE' });
-      pending.events.push({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt });
+      pending.events.push({ type: 'task:done', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, ...timing });
     } else if (settlement.kind === 'cancelled') {
       // Aborted because the job was cancelled: the cancel ended the task and logged its
       // task:cancelled before job:finished. This write is a no-op (the lease is gone), kept for the
@@ -594,7 +599,7 @@ export class JobRunner implements TaskHost {
       // Not a failure: the lease is released on stop and another process runs the task again.
     } else {
       const { message, retryAt, saveState } = settlement;
-      pending.events.push({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, error: message, willRetry: retryAt !== null });
+      pending.events.push({ type: 'task:failed', jobId, handler, startedBy, taskIndex: index, attempt: claimed.attempt, error: message, willRetry: retryAt !== null, ...timing });
       if (retryAt !== null) {
         pending.rescheduled.push({ index, error: message, runAfter: retryAt });
       } else {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { IHttpServer } from 'adminforth';
 import { JOB_TOPIC } from '../adapter/publisher.js';
+import { jobsPageOf } from '../adapter/admin-ui.js';
 import type { ApiContext } from './context.js';
 import { registerApiEndpoint } from './endpoint.js';
 import { DEFAULT_LIMIT, DEFAULT_LONG_POLL_MS, MAX_BODY_BYTES, MAX_LIMIT, MAX_LONG_POLL_MS } from './validation.js';
@@ -39,6 +40,8 @@ export function registerInstancesEndpoint(server: IHttpServer, all: ApiContext[]
           pluginVersion: version,
           apiVersion: API_VERSION,
           apiPath: `${baseUrl}/adminapi/v1/plugin/${plugin.pluginInstanceId}`,
+          // The Jobs page in the admin (docs/jobs-page.md); null when the app turned it off.
+          pageUrl: pageUrlOf(baseUrl, plugin.options),
           // The `isAdmin` option for the caller: with the default policy, admins see and manage every job.
           isAdmin: await ctx.policy.isAdmin(caller.adminUser),
         });
@@ -51,4 +54,13 @@ export function registerInstancesEndpoint(server: IHttpServer, all: ApiContext[]
       };
     },
   });
+}
+
+function pageUrlOf(baseUrl: string, options: Parameters<typeof jobsPageOf>[0]): string | null {
+  try {
+    const page = jobsPageOf(options);
+    return page ? `${baseUrl}${page.path}` : null;
+  } catch {
+    return null;
+  }
 }

@@ -11,7 +11,11 @@ import { JOB_INFO_PATH, registerCompatEndpoints, registerJobInfoEndpoint } from 
 import { registerBodyErrorHandler } from './body-errors.js';
 import { registerJobsApi } from './jobs-api.js';
 import { registerTokenEndpoints } from './tokens.js';
+import { registerScheduleEndpoints } from './schedules-api.js';
 import { INSTANCES_PATH, registerInstancesEndpoint } from './instances.js';
+import { HandlerMetrics } from './handler-metrics.js';
+import { registerJobsPageApi } from './jobs-page-api.js';
+import { registerBulkActions } from './bulk-actions.js';
 
 /** Instances per server, for the routes without an instance id, which are registered once. */
 const instancesByServer = new WeakMap<object, ApiContext[]>();
@@ -21,6 +25,9 @@ export function registerHttpApi(server: IHttpServer, plugin: JobsPluginFacade): 
   const events = new EventLog();
   // Wakes the jobs/events long polls (http/event-log.ts).
   plugin.events.onAny((event) => events.append(event));
+  // The Jobs page's per-handler counters (handler-metrics.ts): every replica's events come through here.
+  const metrics = new HandlerMetrics();
+  plugin.events.onAny((event) => metrics.record(event));
 
   const tokens = async (): Promise<TokenStore> => {
     await ctx.engine(); // NOT_READY when the engine could not start
@@ -32,6 +39,9 @@ export function registerHttpApi(server: IHttpServer, plugin: JobsPluginFacade): 
   registerCompatEndpoints(server, ctx, base);
   registerJobsApi(server, ctx, base);
   registerTokenEndpoints(server, ctx, base);
+  registerScheduleEndpoints(server, ctx, base);
+  registerJobsPageApi(server, ctx, base, metrics);
+  registerBulkActions(server, ctx, base);
 
   let all = instancesByServer.get(server);
   if (!all) {

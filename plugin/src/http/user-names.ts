@@ -4,7 +4,7 @@
  * distinct users), names kept a minute. A user that is gone, or a users resource that cannot be
  * read, leaves the name null: the id is still there.
  */
-import { Filters } from 'adminforth';
+import { Filters, Sorts } from 'adminforth';
 import type { IAdminForth } from 'adminforth';
 
 const TTL_MS = 60_000;
@@ -15,6 +15,26 @@ export class UserNames {
   private readonly cache = new Map<string, { at: number; name: string | null }>();
 
   constructor(private readonly adminforth: IAdminForth) {}
+
+  /**
+   * Users of the users resource by name, at most `limit` (the Jobs page's "started by" filter);
+   * null when the users resource cannot be read.
+   */
+  async list(limit: number): Promise<{ id: string; name: string | null }[] | null> {
+    const auth = this.adminforth.config.auth;
+    const users = this.adminforth.config.resources.find((r) => r.resourceId === auth?.usersResourceId);
+    const pk = users?.columns.find((c) => c.primaryKey);
+    if (!auth?.usernameField || !users || !pk) return null;
+    try {
+      const rows = await this.adminforth.resource(users.resourceId).list([], limit, 0, Sorts.ASC(auth.usernameField));
+      return rows.map((row) => {
+        const value = row[auth.usernameField];
+        return { id: String(row[pk.name]), name: value === undefined || value === null || value === '' ? null : String(value) };
+      });
+    } catch {
+      return null;
+    }
+  }
 
   /** Names of these user ids (the ones known; absent: unknown or unreadable). */
   async namesOf(ids: Iterable<string | null>): Promise<Map<string, string>> {

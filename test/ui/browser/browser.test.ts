@@ -15,6 +15,7 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 import { killDemoProcesses, startDemo, type DemoProcess } from '../../helpers/demo-process.js';
 import { ROOT } from '../aliases.js';
 import { buildAdminUi } from '../page/build.js';
+import { axeViolations } from './a11y.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'test-results', 'ui');
@@ -45,6 +46,13 @@ let demo: DemoProcess;
 let browser: Browser;
 let page: Page;
 const consoleProblems: string[] = [];
+
+/** No serious or critical axe-core violation in the view as shown (a11y.ts). */
+async function expectAccessible(view: string): Promise<void> {
+  const { serious, minor } = await axeViolations(page);
+  if (minor.length > 0) console.log(`axe, ${view}: ${minor.map((v) => `${v.id} (${v.impact})`).join(', ')}`);
+  expect(serious, `axe: serious or critical violations in ${view}`).toEqual([]);
+}
 
 /** A screenshot with CSS transitions (progress bars) run to their end. */
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), animations: 'disabled' });
@@ -123,8 +131,10 @@ describe('the demo at / in chromium', () => {
     await page.goto(`${demo.url}/`);
     await byTestId('login-form').waitFor();
     await shot('00-login');
+    await expectAccessible('the login form');
     await page.setViewportSize({ width: 360, height: 740 });
     await shot('00-login-360');
+    await expectAccessible('the login form at 360 px');
     await page.setViewportSize({ width: 1440, height: 960 });
 
     await byTestId('login-username').fill('adminforth');
@@ -140,6 +150,7 @@ describe('the demo at / in chromium', () => {
     expect(cookies.map((c) => c.name)).toContain('adminforth_af-jobs-demo_jwt');
     await page.waitForFunction(() => (window as any).__page?.wsReady());
     await shot('01-page');
+    await expectAccessible('the page after login');
   });
 
   it('counts a running job in the navbar and follows its progress to 100 in the list, its bar blue then orange', async () => {
@@ -159,6 +170,7 @@ describe('the demo at / in chromium', () => {
       if (!shotTaken && value >= 20 && value <= 80) {
         expect(await backgroundOf(fill)).toBe(FILL.IN_PROGRESS);
         await shot('02-navbar-indicator-and-list');
+        await expectAccessible('the navbar popup with a running job');
         await page.screenshot({ path: path.join(SHOTS, '02-navbar-indicator.png'), clip: { x: 940, y: 0, width: 500, height: 64 }, animations: 'disabled' });
         shotTaken = true;
       }
@@ -173,6 +185,11 @@ describe('the demo at / in chromium', () => {
     await expect.poll(() => backgroundOf(fill)).toBe(FILL.DONE_WITH_ERRORS);
     await expect.poll(() => byTestId('navbar-jobs-count').count()).toBe(0);
     await shot('03-list-job-finished');
+    // Escape closes the popup and gives the focus back to its button.
+    await page.keyboard.press('Escape');
+    await byTestId('navbar-jobs-dropdown').waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('navbar-jobs-button');
+    await openDropdown();
   });
 
   it('opens job details: counts, the last error, the task table with a whole state; retry reports beside its button', async () => {
@@ -192,6 +209,7 @@ describe('the demo at / in chromium', () => {
     await page.locator('.af-toast').first().waitFor({ state: 'detached', timeout: 10_000 });
     expect(await reachable(byTestId('task-next'))).toBe(true);
     await shot('04-job-details-task-table');
+    await expectAccessible('job details');
 
     await byTestId('task-status-filter').selectOption('FAILED');
     await expect.poll(() => page.locator('[data-testid="task-table"] tbody tr[data-task-index]').count()).toBe(1);
@@ -203,12 +221,16 @@ describe('the demo at / in chromium', () => {
     await state.click();
     const full = byTestId('task-state-full');
     await full.waitFor();
-    expect(JSON.parse((await full.textContent())!)).toEqual({ taskMs: 100, fail: true });
+    expect(JSON.parse((await full.locator('[data-testid="json-text"]').textContent())!)).toEqual({ taskMs: 100, fail: true });
+    // Its attempts, with the error of each.
+    await expect.poll(() => full.locator('[data-testid="task-attempt"]').count()).toBe(1);
+    expect(await full.locator('[data-testid="task-attempt-error"]').textContent()).toContain('Task 7 failed on purpose');
     expect(await state.getAttribute('aria-expanded')).toBe('true');
     await shot('05-job-details-failed-tasks');
 
     await page.evaluate(() => document.documentElement.classList.add('dark'));
     await shot('06-job-details-dark');
+    await expectAccessible('job details, dark');
     await page.evaluate(() => document.documentElement.classList.remove('dark'));
 
     // Retry the failed task: it runs again (and fails again). The outcome shows beside the button, not in a toast.
@@ -239,6 +261,7 @@ describe('the demo at / in chromium', () => {
     expect(await backgroundOf(byTestId('confirm-yes'))).toBe('rgb(185, 28, 28)'); // red-700
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('confirm-no');
     await shot('07-cancel-confirmation');
+    await expectAccessible('the cancel confirmation');
     // Escape answers "no" and leaves the details open.
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
@@ -310,12 +333,14 @@ describe('the demo at / in chromium', () => {
       expect(box.x + box.width).toBeLessThanOrEqual(width);
     };
     await within(420);
-    expect(await byTestId('navbar-jobs-all').getAttribute('href')).toBe('/resource/jobs');
+    // "All jobs" opens the plugin's Jobs page (jobs-page.test.ts follows it there).
+    expect(await byTestId('navbar-jobs-all').getAttribute('href')).toBe('/background-jobs');
     // Seven jobs do not fit: the list scrolls, says so, and stops saying so at its end.
     const scroller = byTestId('navbar-jobs-scroller');
     await expect.poll(() => scroller.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
     await byTestId('navbar-jobs-more').waitFor();
     await shot('09-navbar-popup-420');
+    await expectAccessible('the navbar popup at 420 px');
     await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
     await byTestId('navbar-jobs-more').waitFor({ state: 'detached' });
 
@@ -325,10 +350,20 @@ describe('the demo at / in chromium', () => {
       return box.x >= 0 && box.x + box.width <= 360;
     }).toBe(true);
     await shot('10-navbar-popup-360');
+    await expectAccessible('the navbar popup at 360 px');
     await page.evaluate(() => document.documentElement.classList.add('dark'));
     await shot('11-navbar-popup-360-dark');
-    await closeDropdown();
+    await expectAccessible('the navbar popup at 360 px, dark');
+    // Job details at 360 px, opened from the popup.
+    await byTestId('jobs-list-item').first().click();
+    await details().waitFor();
+    await expect.poll(() => byTestId('job-status').count()).toBe(1);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await shot('15-job-details-360-dark');
+    await expectAccessible('job details at 360 px, dark');
+    await closeDetails();
     await shot('12-page-360-dark');
+    await expectAccessible('the page at 360 px, dark');
     await page.evaluate(() => document.documentElement.classList.remove('dark'));
     await shot('12-page-360');
     await page.setViewportSize({ width: 1440, height: 960 });
@@ -347,6 +382,7 @@ describe('the demo at / in chromium', () => {
     await expect.poll(() => seed.textContent(), { timeout: 15_000 }).toContain('"1": "Step 1 completed"');
     await expect.poll(() => seed.textContent()).toMatch(/"status": "DONE"/);
     await shot('13-custom-component');
+    await expectAccessible("the seed's custom component in job details");
     await closeDetails();
   });
 
@@ -355,6 +391,7 @@ describe('the demo at / in chromium', () => {
     await byTestId('login-form').waitFor();
     await page.evaluate(() => document.documentElement.classList.add('dark'));
     await shot('14-login-dark');
+    await expectAccessible('the login form, dark');
   });
 
   it('logs no console errors or warnings', () => {

@@ -16,6 +16,8 @@ export default defineConfig({
     include: ['test/ui/browser/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
+    // One file at a time: each starts a demo and a chromium, too much at once for a 2-core runner.
+    fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 180_000,
     teardownTimeout: 10_000,

@@ -42,8 +42,46 @@ describe('the admin UI injection', () => {
     // AdminForth bundles the plugin's custom folder from here.
     expect(plugin.customFolderPath).toBe(path.join(ROOT, 'plugin', 'custom'));
     expect(admin.codeInjector.srcFoldersToSync[plugin.customFolderPath]).toBe('./plugins/BackgroundJobsPlugin/');
-    for (const file of ['NavbarJobs.vue', 'GlobalJobApi.vue', 'JobStatusBadge.vue', 'JobDetails.vue', 'JobDetailsModal.vue', 'JobsList.vue', 'TaskTable.vue', 'utils.ts']) {
+    for (const file of ['NavbarJobs.vue', 'GlobalJobApi.vue', 'JobStatusBadge.vue', 'JobDetails.vue', 'JobDetailsModal.vue', 'JobsList.vue', 'TaskTable.vue', 'utils.ts', 'JobsPage.vue']) {
       expect(fs.existsSync(path.join(plugin.customFolderPath, file)), file).toBe(true);
     }
+  });
+
+  const config = (menu: any[], pluginOptions: Record<string, unknown> = {}) => ({
+    baseUrl: '',
+    auth: { usersResourceId: 'adminuser', usernameField: 'email', passwordHashField: 'password_hash' },
+    dataSources: [{ id: 'maindb', url: 'sqlite://:memory:' }],
+    resources: [adminuserResource, { ...jobsResource, plugins: [new (jobsResource.plugins![0].constructor as any)({ ...(jobsResource.plugins![0] as any).pluginOptions, ...pluginOptions })] }],
+    menu,
+  });
+
+  it('adds the Jobs page to the menu after the jobs resource, as a page AdminForth routes to the plugin\'s JobsPage.vue', () => {
+    const menu = [{ label: 'Jobs', resourceId: 'jobs' }, { label: 'Admin Users', resourceId: 'adminuser' }];
+    admin = new AdminForth(config(menu));
+    const plugin = admin.getPluginByClassName<any>('BackgroundJobsPlugin');
+    // The host has no registerMenuContribution (AdminForth before 3.16): the item goes into config.menu.
+    expect((admin as any).config.menu.map((item: any) => item.label)).toEqual(['Jobs', 'Background jobs', 'Admin Users']);
+    expect((admin as any).config.menu[1]).toEqual({
+      itemId: `background-jobs-page-${plugin.pluginInstanceId}`, type: 'page', label: 'Background jobs', icon: 'flowbite:chart-pie-solid',
+      path: '/background-jobs', component: '@@/plugins/BackgroundJobsPlugin/JobsPage.vue',
+    });
+  });
+
+  it('uses registerMenuContribution where AdminForth has it, and adds no page with jobsPage: false', async () => {
+    const { injectJobsPage } = await import('../../../plugin/src/adapter/admin-ui.js');
+    const contributions: any[] = [];
+    const fakePlugin = { pluginInstanceId: 'p1', pluginOptions: { jobsPage: { path: '/ops/jobs', label: 'Jobs board' } }, componentPath: (file: string) => `@@/plugins/X/${file}` };
+    const menu: any[] = [];
+    injectJobsPage(fakePlugin as any, { registerMenuContribution: (c: any) => contributions.push(c), config: { menu } } as any, 'jobs');
+    expect(contributions).toEqual([{
+      item: { itemId: 'background-jobs-page-p1', type: 'page', label: 'Jobs board', icon: 'flowbite:chart-pie-solid', path: '/ops/jobs', component: '@@/plugins/X/JobsPage.vue' },
+      placement: { after: { resourceId: 'jobs' } },
+    }]);
+    expect(menu).toEqual([]);
+
+    injectJobsPage({ ...fakePlugin, pluginOptions: { jobsPage: false } } as any, { config: { menu } } as any, 'jobs');
+    expect(menu).toEqual([]);
+    expect(() => injectJobsPage({ ...fakePlugin, pluginOptions: { jobsPage: { path: "/x'y" } } } as any, { config: { menu } } as any, 'jobs'))
+      .toThrow(/jobsPage.path/);
   });
 });
