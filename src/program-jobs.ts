@@ -147,4 +147,36 @@ export function addJobCommands(program: Command, ctx: Context): void {
       'af-jobs wait 9b2d1c4e-... 7f3a0b12-... -o jsonl | jq -r \'select(.status != "DONE") | .id\'',
     ]))
     .action(commandAction(ctx, () => import('./commands/wait.js')));
+
+  const schedules = program.command('schedules')
+    .description("the app's recurring schedules (plugin.registerSchedule): list them, pause, resume, run one now (admins)")
+    .addHelpText('after', examples([
+      'af-jobs schedules list',
+      'af-jobs schedules pause nightly-export',
+      'af-jobs schedules run nightly-export --follow',
+    ]));
+  schedules.command('list')
+    .description('every schedule with its cron, state, next and last run, and the last job it started')
+    .addHelpText('after', examples(['af-jobs schedules list', 'af-jobs schedules list -o json']))
+    .action(commandAction(ctx, () => import('./commands/schedules-list.js')));
+  schedules.command('pause')
+    .description('start no job at its ticks, on any replica, until resumed (a running job is not touched)')
+    .argument('<name>', 'the schedule (see af-jobs schedules list)', nonEmpty('<name>'))
+    .addHelpText('after', examples(['af-jobs schedules pause nightly-export']))
+    .action(commandAction(ctx, () => import('./commands/schedules-pause.js'), () => ({ paused: true })));
+  schedules.command('resume')
+    .description('start jobs at its ticks again (ticks missed while paused are not run)')
+    .argument('<name>', 'the schedule (see af-jobs schedules list)', nonEmpty('<name>'))
+    .addHelpText('after', examples(['af-jobs schedules resume nightly-export']))
+    .action(commandAction(ctx, () => import('./commands/schedules-pause.js'), () => ({ paused: false })));
+  followOptions(schedules.command('run')
+    .description("start the schedule's job now, outside its cron (also when paused); prints the job's id")
+    .argument('<name>', 'the schedule (see af-jobs schedules list)', nonEmpty('<name>'))
+    .option('--follow', 'then follow the job as tail does (and exit as tail does)'))
+    .addHelpText('after', examples([
+      'af-jobs schedules run nightly-export',
+      'af-jobs schedules run nightly-export --follow --timeout 30m',
+      'JOB=$(af-jobs schedules run nightly-export -q) && af-jobs wait "$JOB"',
+    ]))
+    .action(commandAction(ctx, () => import('./commands/schedules-run.js')));
 }

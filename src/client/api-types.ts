@@ -138,3 +138,21 @@ export interface TokenInfo {
 export interface CreatedToken extends TokenInfo {
   token: string;
 }
+
+/** A recurring schedule (`schedules/list`, docs/http-api.md). */
+export interface Schedule {
+  name: string;
+  cron: string;
+  /** IANA time zone the cron is read in (UTC unless the schedule names one). */
+  timezone: string;
+  jobHandlerName: string;
+  jobName: string;
+  overlap: 'skip' | 'allow' | 'queue';
+  catchUp: 'none' | 'last' | 'all';
+  paused: boolean;
+  /** ISO date-times; null when there is none (paused, or never ran). */
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastTick: string | null;
+  lastJobId: string | null;
+}

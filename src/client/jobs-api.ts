@@ -3,7 +3,7 @@
  * A stored instance whose routes have gone (the app was reconfigured) is looked up again once.
  */
 import { NotFoundError, UsageError } from '../errors.js';
-import type { CancelResult, CreatedToken, Discovery, EventPage, JobDetails, JobList, RetryResult, TaskPage, TokenInfo } from './api-types.js';
+import type { CancelResult, CreatedToken, Discovery, EventPage, JobDetails, JobList, RetryResult, Schedule, TaskPage, TokenInfo } from './api-types.js';
 import { HttpClient, MissingRouteError, type RequestOptions } from './http-client.js';
 import type { InstanceRef } from './profiles.js';
 
@@ -109,5 +109,19 @@ export class JobsApi {
 
   revokeToken(id: string): Promise<{ id: string; revoked: boolean }> {
     return this.call('tokens/revoke', { id });
+  }
+
+  async listSchedules(): Promise<Schedule[]> {
+    return (await this.call<{ schedules: Schedule[] }>('schedules/list', {})).schedules;
+  }
+
+  /** `pause` or `resume` one schedule by name; answers it as it is now. */
+  async setSchedulePaused(name: string, paused: boolean): Promise<Schedule> {
+    return (await this.call<{ schedule: Schedule }>(paused ? 'schedules/pause' : 'schedules/resume', { name })).schedule;
+  }
+
+  /** Starts the schedule's job now, outside its cron; answers the job's id. */
+  runSchedule(name: string): Promise<{ schedule: Schedule; jobId: string }> {
+    return this.call('schedules/run', { name });
   }
 }

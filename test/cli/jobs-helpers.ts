@@ -204,9 +204,9 @@ export interface LoggedInDemo {
   jobNow(jobId: string): Promise<any>;
 }
 
-export async function startLoggedInDemo(tempPrefix: string): Promise<LoggedInDemo> {
+export async function startLoggedInDemo(tempPrefix: string, env: Record<string, string> = {}): Promise<LoggedInDemo> {
   const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), tempPrefix));
-  const demo = await startDemo({ DEMO_DB: path.join(dbDir, 'demo.sqlite') });
+  const demo = await startDemo({ DEMO_DB: path.join(dbDir, 'demo.sqlite'), ...env });
   const config = configDir();
   const login = await af(['login', '--url', demo.url, '--username', 'adminforth', '--password-stdin'], { config, input: 'adminforth\n' });
   if (login.code !== EXIT.OK) throw new Error(`af-jobs login failed (exit ${login.code}): ${login.stderr}`);
