@@ -33,6 +33,14 @@ describe('plugin layering', () => {
       expect(wrong, file).toEqual([]);
     }
   });
+
+  it('index.ts is wiring: at most 200 lines, no store and no engine class of its own making', () => {
+    const index = source('index.ts');
+    expect(index.split('\n').length).toBeLessThanOrEqual(200);
+    expect(valueImports('index.ts').filter((m) => m.includes('/store/'))).toEqual([]);
+    // The engine is made in one place (adapter/runtime.ts), and the jobs' rows written in one (adapter/job-rows.ts).
+    expect(index).not.toMatch(/new Engine\(|\.create\(\{|Field\]:/);
+  });
 });
 
 describe('no import loop between engine modules', () => {

@@ -12,6 +12,21 @@ import type { JobAccessInfo, PluginOptions } from '../types.js';
 
 const NUMERIC_TYPES = new Set(['integer', 'float', 'decimal']);
 
+/** Longest job name accepted: the jobs table's `name` column is VARCHAR(255) in the migrations `af-jobs init` writes. */
+const MAX_JOB_NAME_LENGTH = 255;
+
+/** Refuses a job name no database can store, before anything is written (the engine checks its type). */
+export function checkJobName(name: unknown): void {
+  if (typeof name !== 'string') return;
+  if (name.includes('\u0000')) {
+    throw new JobsError('INVALID_INPUT', 'The job name contains a NUL character (\\u0000), which PostgreSQL cannot store: remove it.');
+  }
+  const length = [...name].length;
+  if (length > MAX_JOB_NAME_LENGTH) {
+    throw new JobsError('INVALID_INPUT', `The job name is ${length} characters long; at most ${MAX_JOB_NAME_LENGTH} are accepted: shorten it.`);
+  }
+}
+
 export interface NewJobRow {
   name: string;
   startedBy: string | null;

@@ -14,7 +14,9 @@
  */
 import { Filters } from 'adminforth';
 import type { AdminForthResource, AdminUser, IAdminForth } from 'adminforth';
+import type { Engine } from '../engine/engine.js';
 import type { JobsPolicy } from '../http/policy.js';
+import { isActiveJobStatus } from '../statuses.js';
 import type { JobAccessInfo, PluginOptions } from '../types.js';
 
 /** A hook's answer in AdminForth's shape (`hookResponseError`, contract §2). */
@@ -26,11 +28,34 @@ export interface ResourcePolicyContext {
   /** The jobs resource's rows, by primary key (after discovery). */
   loadRow(id: unknown): Promise<Record<string, any> | null>;
   accessInfo(row: Record<string, any>): JobAccessInfo;
-  /** What an allowed delete of a job's row does (cancel the job, remove its tasks). */
-  /** Removes the job's data, or refuses (a job still running). */
-  onDelete(recordId: unknown): Promise<HookAnswer>;
-  /** An allowed edit of a job's row: its answer decides whether the edit goes on. */
-  onEdit(args: { recordId: unknown; updates: Record<string, any>; oldRecord: Record<string, any> | undefined }): Promise<HookAnswer>;
+  /** The engine once it runs: what an allowed edit or delete of a row does to its job. */
+  engine(): Engine | null;
+}
+
+/**
+ * An allowed delete of a job's row: a finished job's tasks and events go with it; a job still
+ * running or queued must be cancelled first (issue 20), so no delete stops work by surprise.
+ */
+async function deleteJob(engine: Engine | null, recordId: unknown): Promise<HookAnswer> {
+  if (!engine) return { ok: true };
+  const job = await engine.findJob(String(recordId));
+  if (job && isActiveJobStatus(job.status)) {
+    return { ok: false, error: `Job ${String(recordId)} is ${job.status}: cancel it first (its Cancel button, af-jobs cancel ${String(recordId)}, or plugin.cancelJob), then delete it.` };
+  }
+  await engine.deleteJob(String(recordId));
+  return { ok: true };
+}
+
+/**
+ * An allowed edit of a job's row: setting the status to CANCELLED cancels the job; other status
+ * edits would contradict the engine's truth, so they are refused. Other columns are the app's.
+ */
+async function editJob(engine: Engine | null, statusField: string, args: { recordId: unknown; updates: Record<string, any>; oldRecord: Record<string, any> | undefined }): Promise<HookAnswer> {
+  const status = args.updates[statusField];
+  if (status === undefined || status === args.oldRecord?.[statusField]) return { ok: true };
+  if (status !== 'CANCELLED') return { ok: false, error: 'The status of a job is set by its tasks; the only change you can make is to CANCELLED.' };
+  if (engine) await engine.cancelJob(String(args.recordId)).catch(() => {});
+  return { ok: true };
 }
 
 const NUMERIC_TYPES = new Set(['integer', 'float', 'decimal']);
@@ -85,11 +110,11 @@ export function applyResourcePolicy(resource: AdminForthResource, ctx: ResourceP
   const refused = (verb: string): HookAnswer => ({ ok: false, error: `You may not ${verb} this job.` });
   hookList('delete', 'beforeSave').push(async (args: { recordId?: unknown; record?: Record<string, any>; adminUser?: AdminUser }): Promise<HookAnswer> => {
     if (!(await mayManage(args.adminUser, args.recordId, args.record))) return refused('delete');
-    return ctx.onDelete(args.recordId);
+    return deleteJob(ctx.engine(), args.recordId);
   });
   hookList('edit', 'beforeSave').push(async (args: { recordId?: unknown; updates?: Record<string, any>; record?: Record<string, any>; oldRecord?: Record<string, any>; adminUser?: AdminUser }): Promise<HookAnswer> => {
     if (!(await mayManage(args.adminUser, args.recordId, args.oldRecord))) return refused('edit');
-    return ctx.onEdit({ recordId: args.recordId, updates: args.updates ?? args.record ?? {}, oldRecord: args.oldRecord });
+    return editJob(ctx.engine(), options.statusField, { recordId: args.recordId, updates: args.updates ?? args.record ?? {}, oldRecord: args.oldRecord });
   });
 
   // allowedActions: the resource's own value AND the plugin's rule for the record in question.

@@ -3,7 +3,7 @@
  * every mistake is an error at registration that names the option and the fix.
  */
 import { JobsError } from '../errors.js';
-import type { ScheduleDefinition, TaskSource } from '../types.js';
+import type { ScheduleDefinition, TaskHandlerDefinition, TaskSource } from '../types.js';
 import { SCHEDULE_CATCH_UPS, SCHEDULE_OVERLAPS, type ScheduleCatchUpMode, type ScheduleDefinitionRow, type ScheduleOverlapMode } from '../store/schedule-store.js';
 import { CronTicks, DEFAULT_TIMEZONE } from './cron.js';
 
@@ -90,4 +90,23 @@ export async function nonEmptyTasks(source: TaskSource): Promise<TaskSource | nu
       yield next.value as any;
     }
   })();
+}
+
+/**
+ * What `registerSchedule` checks against what is registered already: its handler exists (and has
+ * a concurrencyLimit for overlap 'queue'), and no other schedule has its name.
+ */
+export function checkRegistration(schedule: Schedule, handlers: ReadonlyMap<string, TaskHandlerDefinition>, registered: ReadonlyMap<string, Schedule>): void {
+  const where = `registerSchedule({ name: '${schedule.name}' })`;
+  const handler = handlers.get(schedule.jobHandlerName);
+  if (!handler) {
+    const known = [...handlers.keys()];
+    throw new JobsError('NO_HANDLER', `${where}: no handler '${schedule.jobHandlerName}' is registered: call registerTaskHandler({ jobHandlerName: '${schedule.jobHandlerName}', handler }) before registerSchedule${known.length ? ` (registered: ${known.join(', ')})` : ''}.`);
+  }
+  if (schedule.overlap === 'queue' && !Number.isFinite(handler.concurrencyLimit ?? Infinity)) {
+    throw new JobsError('INVALID_INPUT', `${where}: overlap 'queue' makes a tick's job wait QUEUED for a free concurrency slot of handler '${schedule.jobHandlerName}', which has no concurrencyLimit, so nothing would wait. Give the handler concurrencyLimit: 1 (its jobs then run one after another), or use overlap 'allow'.`);
+  }
+  if (registered.has(schedule.name)) {
+    throw new JobsError('INVALID_INPUT', `${where}: a schedule of that name is registered already; give each schedule its own name.`);
+  }
 }
