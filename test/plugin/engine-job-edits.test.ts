@@ -259,10 +259,10 @@ describe('beforeJobFinish after its process is killed (SQLite, real processes)',
     });
     let stderr = '';
     child.stderr.on('data', (chunk) => { stderr += chunk; });
-    const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
     await until("the child's hook to run", () => existsSync(calls) && readFileSync(calls, 'utf8').includes('child 1'), { ...WAIT, timeoutMs: 60_000, explain: () => `stderr: ${stderr}` });
     child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    expect(await exited, `stderr: ${stderr}`).toBe('SIGKILL');
 
     const store = new SqliteJobStore(new Database(file));
     const seen: string[] = [];

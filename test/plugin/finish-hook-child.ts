@@ -31,3 +31,7 @@ const jobId = await engine.createJob({
   deleteRow: async () => {},
 });
 console.log(`job ${jobId}`);
+// The hook hangs, and the engine's timers are unref'd (they never hold an app open): without a
+// handle of its own this process could exit by itself before the test's SIGKILL, as it did on a
+// busy machine (the test then saw no signal).
+setInterval(() => {}, 60_000);
