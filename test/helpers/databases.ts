@@ -197,3 +197,20 @@ export function availableDbKinds(): Promise<DbKind[]> {
   })();
   return cached;
 }
+
+/**
+ * A client of a test's database for reading what replicas wrote: a read-only better-sqlite3
+ * handle, or a small pg / mysql2 pool (the connector clients the stores take).
+ */
+export async function openClient(db: FreshDatabase): Promise<{ client: any; close(): Promise<void> }> {
+  if (db.kind === 'sqlite') {
+    const client = new Database(db.url.slice('sqlite://'.length), { readonly: true });
+    return { client, close: async () => { client.close(); } };
+  }
+  if (db.kind === 'postgres') {
+    const client = new pg.Pool({ connectionString: db.url, max: 2 });
+    return { client, close: () => client.end() };
+  }
+  const client = mysql.createPool({ uri: db.url, connectionLimit: 2 });
+  return { client, close: () => client.end() };
+}

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableDbKinds, freshDatabase, type FreshDatabase } from '../helpers/databases.js';
+import { availableDbKinds, freshDatabase, openClient, type FreshDatabase } from '../helpers/databases.js';
 import { JOBS_TABLE_SQL } from '../helpers/jobs-resource.js';
 import { ADMINUSER_TABLE_SQL } from '../helpers/adminuser.js';
 import { query } from '../helpers/sql.js';
@@ -71,7 +71,7 @@ describe.each(kinds)('handler metrics across two replicas on one %s database', (
     b.child.kill('SIGUSR2');
     const jobId = await b.line('job ');
 
-    const { pool, close } = await openClient(db);
+    const { client: pool, close } = await openClient(db);
     try {
       await untilValue(`job ${jobId} to finish`, async () => (await query(kind, pool, 'SELECT status FROM af_bj_jobs WHERE job_id = ?', [jobId]))[0]?.status,
         (status) => status === 'DONE', { timeoutMs: 90_000, intervalMs: 100 });
@@ -96,18 +96,3 @@ describe.each(kinds)('handler metrics across two replicas on one %s database', (
   });
 });
 
-async function openClient(db: FreshDatabase): Promise<{ pool: any; close(): Promise<void> }> {
-  if (db.kind === 'sqlite') {
-    const { default: Database } = await import('better-sqlite3');
-    const client = new Database(db.url.slice('sqlite://'.length), { readonly: true });
-    return { pool: client, close: async () => { client.close(); } };
-  }
-  if (db.kind === 'postgres') {
-    const { default: pg } = await import('pg');
-    const client = new pg.Pool({ connectionString: db.url, max: 2 });
-    return { pool: client, close: () => client.end() };
-  }
-  const { default: mysql } = await import('mysql2/promise');
-  const client = mysql.createPool({ uri: db.url, connectionLimit: 2 });
-  return { pool: client, close: () => client.end() };
-}

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableDbKinds, freshDatabase, type FreshDatabase, type DbKind } from '../helpers/databases.js';
+import { availableDbKinds, freshDatabase, openClient, type FreshDatabase, type DbKind } from '../helpers/databases.js';
 import { JOBS_TABLE_SQL } from '../helpers/jobs-resource.js';
 import { query } from '../helpers/sql.js';
 import { SUPPORTED_DATABASES } from '../../plugin/src/adapter/options.js';
@@ -76,22 +76,6 @@ async function untilRowFinal(kind: DbKind, client: any, jobId: string, timeoutMs
     async () => (await query(kind, client, 'SELECT status, progress FROM jobs WHERE id = ?', [jobId]))[0],
     (row) => row && row.status !== 'IN_PROGRESS' && String(row.progress) === '100',
     { timeoutMs, intervalMs: 100 });
-}
-
-async function openClient(db: FreshDatabase): Promise<{ client: any; close(): Promise<void> }> {
-  if (db.kind === 'sqlite') {
-    const { default: Database } = await import('better-sqlite3');
-    const client = new Database(db.url.slice('sqlite://'.length), { readonly: true });
-    return { client, close: async () => { client.close(); } };
-  }
-  if (db.kind === 'postgres') {
-    const { default: pg } = await import('pg');
-    const client = new pg.Pool({ connectionString: db.url, max: 2 });
-    return { client, close: () => client.end() };
-  }
-  const { default: mysql } = await import('mysql2/promise');
-  const client = mysql.createPool({ uri: db.url, connectionLimit: 2 });
-  return { client, close: () => client.end() };
 }
 
 // Every database the plugin supports and this machine runs.

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableDbKinds, freshDatabase, type FreshDatabase } from '../helpers/databases.js';
+import { availableDbKinds, freshDatabase, openClient, type FreshDatabase } from '../helpers/databases.js';
 import { JOBS_TABLE_SQL } from '../helpers/jobs-resource.js';
 import { query } from '../helpers/sql.js';
 import { until } from '../helpers/wait.js';
@@ -41,22 +41,6 @@ async function startReplica(url: string): Promise<Replica> {
   void exited.then((how) => { gone = `the replica exited (${how}):\n${out}`; });
   const ready = await until('the replica to be ready', () => /^ready (\d+) (\S+)$/m.exec(out), { timeoutMs: 60_000, giveUpIf: () => gone });
   return { child, pid: Number(ready[1]), owner: ready[2], exited, output: () => out };
-}
-
-async function openClient(db: FreshDatabase): Promise<{ client: any; close(): Promise<void> }> {
-  if (db.kind === 'sqlite') {
-    const { default: Database } = await import('better-sqlite3');
-    const client = new Database(db.url.slice('sqlite://'.length), { readonly: true });
-    return { client, close: async () => { client.close(); } };
-  }
-  if (db.kind === 'postgres') {
-    const { default: pg } = await import('pg');
-    const client = new pg.Pool({ connectionString: db.url, max: 2 });
-    return { client, close: () => client.end() };
-  }
-  const { default: mysql } = await import('mysql2/promise');
-  const client = mysql.createPool({ uri: db.url, connectionLimit: 2 });
-  return { client, close: () => client.end() };
 }
 
 describe.each(kinds)('a schedule every second on two replicas of one %s database', (kind) => {
