@@ -6,6 +6,7 @@
  *   PORT=4000 DEMO_DB=/tmp/x.sqlite npm run demo
  *   DEMO_UI=off npm run demo          # without the admin UI at / (admin-ui.ts)
  *   DEMO_SCHEDULES=off npm run demo   # without the schedule that starts a job every minute
+ *   DEMO_SCHEDULE_CRON='0 3 * * *' npm run demo   # that schedule on another cron
  */
 import express from 'express';
 import path from 'path';
@@ -62,11 +63,12 @@ registerJobHandlers(admin);
 
 // A recurring schedule (docs/retention.md): every minute a small job of the quick
 // demo handler starts, on one replica however many run, so the Jobs page shows one arriving.
-// DEMO_SCHEDULES=off leaves it out (the tests that count the demo's jobs run it so).
+// DEMO_SCHEDULES=off leaves it out (the tests that count the demo's jobs run it so);
+// DEMO_SCHEDULE_CRON gives it another cron (a test that must see no tick uses one that never comes).
 if (process.env.DEMO_SCHEDULES !== 'off') {
   admin.getPluginByClassName<BackgroundJobsPlugin>('BackgroundJobsPlugin').registerSchedule({
     name: 'demo-every-minute',
-    cron: '* * * * *',
+    cron: process.env.DEMO_SCHEDULE_CRON ?? '* * * * *',
     jobHandlerName: 'quick_job',
     jobName: 'Scheduled demo job',
     tasks: () => Array.from({ length: 5 }, (_, i) => ({ state: { step: i + 1, taskMs: 200 } })),

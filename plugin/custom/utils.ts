@@ -4,6 +4,9 @@
  * job, and formatting.
  */
 import { callAdminForthApi } from '@/utils';
+import type { BulkAnswer, TaskAttempt } from './api-answers';
+
+export type { BulkAnswer, TaskAttempt } from './api-answers';
 
 export type JobStatus = 'QUEUED' | 'IN_PROGRESS' | 'DONE' | 'DONE_WITH_ERRORS' | 'CANCELLED';
 export type TaskStatus = 'SCHEDULED' | 'IN_PROGRESS' | 'DONE' | 'FAILED' | 'CANCELLED';
@@ -29,6 +32,25 @@ export interface JobSummary {
   finishedAt: string | null;
   tasks: { total: number; done: number; failed: number; cancelled: number };
   lastError: string | null;
+  /** The recurring schedule and tick (ISO; null for a run now) that started the job; null or absent otherwise. */
+  schedule?: { name: string; tick: string | null } | null;
+}
+
+/** A recurring schedule as `schedules/list` answers it (docs/http-api.md "Schedules"). */
+export interface ScheduleInfo {
+  name: string;
+  cron: string;
+  timezone: string;
+  jobHandlerName: string;
+  jobName: string;
+  overlap: string;
+  catchUp: string;
+  paused: boolean;
+  /** ISO 8601, or null (null while paused). */
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastTick: string | null;
+  lastJobId: string | null;
 }
 
 /** A row of the navbar's list. */
@@ -119,22 +141,6 @@ export interface JobSort {
   direction: 'asc' | 'desc';
 }
 
-/** What `jobs/cancel-matching` and `jobs/retry-matching` answer. */
-export interface BulkAnswer {
-  action: 'cancel' | 'retry';
-  dryRun: boolean;
-  matched: number;
-  count: number;
-  skipped: { notApplicable: number; forbidden: number; notFound: number };
-  selection: string;
-  jobIds: string[];
-  changed: number;
-  unchanged: number;
-  tasks: number;
-  failed: { jobId: string; code: string; message: string }[];
-  failedCount: number;
-}
-
 /** One handler of `metrics/handlers`. */
 export interface HandlerMetricsRow {
   handler: string;
@@ -158,16 +164,6 @@ export interface Facets {
   users: { id: string; name: string | null }[];
   usersComplete: boolean;
   isAdmin: boolean;
-}
-
-/** One attempt of a task (`jobs/task-attempts`). */
-export interface TaskAttempt {
-  attempt: number;
-  status: 'RUNNING' | 'DONE' | 'FAILED' | 'RETRIED' | 'CANCELLED';
-  startedAt: string | null;
-  endedAt: string | null;
-  durationMs: number | null;
-  error: string | null;
 }
 
 export interface ComponentDeclaration {
@@ -207,8 +203,8 @@ function failureOf(answer: any): JobsApiError | null {
   return null;
 }
 
-async function post<T = any>(path: string, body?: unknown): Promise<T> {
-  const answer = await callAdminForthApi({ path, method: 'POST', body: body ?? {} });
+async function post<T = any>(path: string, body?: unknown, options: { silentError?: boolean } = {}): Promise<T> {
+  const answer = await callAdminForthApi({ path, method: 'POST', body: body ?? {}, ...options });
   const failure = failureOf(answer);
   if (failure) throw failure;
   return answer as T;
@@ -259,6 +255,15 @@ export function jobsApi(pluginInstanceId: string) {
     /** `jobs/cancel-matching` / `jobs/retry-matching`: by ids or by filters; `dryRun` counts, `expect` acts only on the set counted. */
     bulk: (action: 'cancel' | 'retry', body: JobFilter & { jobIds?: string[]; dryRun?: boolean; expect?: string }) =>
       post<BulkAnswer>(`${base}/jobs/${action}-matching`, body),
+    /**
+     * `schedules/list` (admins only). Without an alert when it fails: a plugin older than schedules
+     * has no such route, and the page then just leaves its schedules out.
+     */
+    schedules: async () => (await post<{ schedules: ScheduleInfo[] }>(`${base}/schedules/list`, {}, { silentError: true })).schedules ?? [],
+    pauseSchedule: async (name: string) => (await post<{ schedule: ScheduleInfo }>(`${base}/schedules/pause`, { name })).schedule,
+    resumeSchedule: async (name: string) => (await post<{ schedule: ScheduleInfo }>(`${base}/schedules/resume`, { name })).schedule,
+    /** Starts a job of the schedule now, outside its ticks (also while paused). */
+    runSchedule: (name: string) => post<{ schedule: ScheduleInfo; jobId: string }>(`${base}/schedules/run`, { name }),
     caller(): Promise<Caller> {
       let caller = callers.get(pluginInstanceId);
       if (!caller) {

@@ -1,5 +1,5 @@
 /** Answers of the plugin's HTTP API as docs/http-api.md and plugin/src/http describe them. */
-import type { JobDetails, JobSummary } from '../../plugin/custom/utils';
+import type { JobDetails, JobSummary, ScheduleInfo } from '../../plugin/custom/utils';
 
 export function summary(overrides: Partial<JobSummary> = {}): JobSummary {
   return {
@@ -38,4 +38,23 @@ export function tasks(count: number, from = 0, status = 'DONE') {
   return Array.from({ length: count }, (_, i) => ({
     index: from + i, status, attempt: 1, error: null as string | null, state: { n: from + i },
   }));
+}
+
+/** A schedule as `schedules/list` answers it (docs/http-api.md "Schedules"). */
+export function schedule(overrides: Partial<ScheduleInfo> = {}): ScheduleInfo {
+  return {
+    name: 'nightly-export',
+    cron: '30 2 * * *',
+    timezone: 'Europe/Berlin',
+    jobHandlerName: 'export_orders',
+    jobName: 'Nightly export',
+    overlap: 'skip',
+    catchUp: 'last',
+    paused: false,
+    nextRunAt: new Date(Date.now() + 3 * 3600_000).toISOString(),
+    lastRunAt: new Date(Date.now() - 21 * 3600_000).toISOString(),
+    lastTick: new Date(Date.now() - 21 * 3600_000).toISOString(),
+    lastJobId: 'job-1',
+    ...overrides,
+  };
 }

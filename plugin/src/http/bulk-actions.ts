@@ -27,6 +27,7 @@ import type { ApiContext } from './context.js';
 import { registerApiEndpoint } from './endpoint.js';
 import { jobFilterShape, matchingRows, type JobFilter } from './jobs-list.js';
 import { jobIdSchema } from './validation.js';
+import type { BulkAnswer } from '../../custom/api-answers.js';
 
 /** Most jobs one request acts on. */
 export const MAX_MATCHING = 5000;
@@ -62,28 +63,6 @@ const STATUSES: Record<Action, JobStatus[]> = {
   cancel: ['QUEUED', 'IN_PROGRESS'],
   retry: ['DONE_WITH_ERRORS', 'CANCELLED', 'DONE'],
 };
-
-export interface BulkAnswer {
-  action: Action;
-  dryRun: boolean;
-  /** Jobs matching the ids or filters that the caller may see. */
-  matched: number;
-  /** Jobs the action applies to: the number a person confirms. */
-  count: number;
-  /** Matched but left alone: not in a state the action changes, or not the caller's to manage. Ids: not found (or not visible). */
-  skipped: { notApplicable: number; forbidden: number; notFound: number };
-  /** SHA-256 of the action and the ids of the jobs it applies to. */
-  selection: string;
-  /** The ids of those jobs, newest first. */
-  jobIds: string[];
-  /** What happened (not in a dry run). */
-  changed: number;
-  unchanged: number;
-  /** Tasks scheduled again (retry). */
-  tasks: number;
-  failed: { jobId: string; code: string; message: string }[];
-  failedCount: number;
-}
 
 function selectionOf(action: Action, scope: string, ids: string[]): string {
   return createHash('sha256').update(`${action}\n${scope}\n${[...ids].sort().join('\n')}`).digest('hex');

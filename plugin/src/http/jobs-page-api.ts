@@ -18,6 +18,7 @@ import { registerApiEndpoint } from './endpoint.js';
 import { visibleJob } from './jobs-api.js';
 import { RATE_MINUTES, WINDOW_MINUTES, type HandlerMetrics } from './handler-metrics.js';
 import { jobIdSchema } from './validation.js';
+import type { TaskAttempt } from '../../custom/api-answers.js';
 
 export const handlerMetricsSchema = z.object({}).strict();
 export const facetsSchema = z.object({}).strict();
@@ -30,16 +31,6 @@ export const taskAttemptsSchema = z.object({
 const MAX_USERS = 200;
 /** Rows of the event log read per request of `jobs/task-attempts` (the log keeps `maxEventsPerJob` events a job). */
 const READ_ROWS = 500;
-
-export interface TaskAttempt {
-  attempt: number;
-  /** RUNNING: started, no outcome logged yet; RETRIED: failed, and runs again; FAILED: failed for good. */
-  status: 'RUNNING' | 'DONE' | 'FAILED' | 'RETRIED' | 'CANCELLED';
-  startedAt: string | null;
-  endedAt: string | null;
-  durationMs: number | null;
-  error: string | null;
-}
 
 async function requireAdmin(ctx: ApiContext, adminUser: AdminUserLike): Promise<void> {
   if (!(await ctx.policy.isAdmin(adminUser))) {

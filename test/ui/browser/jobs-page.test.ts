@@ -3,8 +3,11 @@
  * navbar popup's "All jobs", its table and per-handler metrics checked against the demo's SQLite
  * database, filters kept in the address, bulk retry and cancel acting on exactly the jobs the
  * confirmation counted, job details (attempts, a task's JSON, retry of one task) by keyboard
- * alone, and every view in light, dark and 360 px with an axe-core check and a screenshot
- * (test-results/ui/2*.png).
+ * alone, the recurring schedules (pause, resume, run now) against the database, and every view in
+ * light, dark and 360 px with an axe-core check and a screenshot (test-results/ui/2*.png, 3*.png).
+ *
+ * The demo runs with its schedule (DEMO_SCHEDULES on) on a cron that does not tick during the
+ * tests, paused as soon as the demo listens, so no tick adds a job to what the tests count.
  *
  *   npm run test:browser            (CHROMIUM_PATH=... to use another chromium binary)
  */
@@ -18,6 +21,7 @@ import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess 
 import { until } from '../../helpers/wait.js';
 import { ROOT } from '../aliases.js';
 import { buildAdminUi } from '../page/build.js';
+import type { ScheduleInfo } from '../../../plugin/custom/utils.js';
 import { axeViolations } from './a11y.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,6 +30,9 @@ const LAUNCH_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run',
 ];
+/** The demo's schedule (examples/demo/index.ts), of quick_job; here on the cron below. */
+const SCHEDULE = 'demo-every-minute';
+const YEARLY = '0 12 1 1 *';
 /** The wrong password is not tried here; nothing else may log. */
 const ALLOWED_CONSOLE: RegExp[] = [];
 
@@ -89,6 +96,25 @@ function progressOf(job: DbJob): number {
   return Math.min(99, Math.floor(((job.done + job.failed) / job.total) * 100));
 }
 const settled = () => dbJobs().every((j) => j.status !== 'IN_PROGRESS' && j.status !== 'QUEUED');
+/** The schedule's durable row (paused: 0 or 1) and the jobs schedules started. */
+function dbSchedule(name: string): { name: string; paused: number } {
+  return db.prepare('SELECT name, paused FROM af_bj_schedules WHERE name = ?').get(name) as { name: string; paused: number };
+}
+function dbScheduledJobs(): { job_id: string; schedule_name: string; schedule_tick: number | null }[] {
+  return db.prepare('SELECT job_id, schedule_name, schedule_tick FROM af_bj_jobs WHERE schedule_name IS NOT NULL').all() as { job_id: string; schedule_name: string; schedule_tick: number | null }[];
+}
+
+/** The plugin's HTTP API as the logged-in page calls it (docs/http-api.md). */
+async function pluginApi<T = any>(action: string, body: Record<string, unknown> = {}): Promise<T> {
+  return page.evaluate(async ({ action, body }) => {
+    const id = (window as any).__page.meta.pluginInstanceId;
+    const response = await fetch(`/adminapi/v1/plugin/${id}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return response.json();
+  }, { action, body });
+}
+async function listedSchedules(): Promise<ScheduleInfo[]> {
+  return (await pluginApi<{ schedules: ScheduleInfo[] }>('schedules/list')).schedules;
+}
 
 async function startJob(body: Record<string, unknown>): Promise<string> {
   const answer = await page.evaluate((b) => (window as any).__page.startJob(b), body);
@@ -126,8 +152,13 @@ beforeAll(async () => {
   await buildAdminUi();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-page-'));
   dbFile = path.join(tmp, 'demo.sqlite');
-  demo = await startDemo({ DEMO_DB: dbFile, DEMO_UI: 'on' });
+  // The demo's schedule on a cron whose tick never comes in a test's time (noon on 1 January),
+  // paused (below) as an operator would find it: none of its ticks adds a job to what is counted.
+  demo = await startDemo({ DEMO_DB: dbFile, DEMO_UI: 'on', DEMO_SCHEDULES: 'on', DEMO_SCHEDULE_CRON: YEARLY });
+  await pauseDemoSchedule(demo.url);
   db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  expect(dbSchedule(SCHEDULE).paused).toBe(1);
+  expect(dbScheduledJobs(), 'a tick of the demo schedule fired before it was paused').toEqual([]);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
   const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
   page = await context.newPage();
@@ -154,6 +185,19 @@ beforeAll(async () => {
   await createDemoJob(demo.url, viewer, { handler: 'demo_job', tasks: 12, taskMs: 10 });
   await until('the demo jobs to finish', () => settled(), { timeoutMs: 60_000, intervalMs: 200 });
 }, 240_000);
+
+/** Pauses the demo's schedule through the HTTP API, as an admin. */
+async function pauseDemoSchedule(url: string): Promise<void> {
+  const cookie = await loginTo(url, 'adminforth', 'adminforth');
+  const post = async (apiPath: string, body: unknown) => {
+    const response = await fetch(`${url}/adminapi/v1${apiPath}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(response.status, apiPath).toBe(200);
+    return response.json() as Promise<any>;
+  };
+  const { instances } = await post('/plugin/background-jobs/instances', {});
+  const { schedule } = await post(`/plugin/${instances[0].instanceId}/schedules/pause`, { name: SCHEDULE });
+  expect(schedule).toMatchObject({ name: SCHEDULE, paused: true, nextRunAt: null });
+}
 
 afterAll(async () => {
   db?.close();
@@ -417,6 +461,146 @@ describe('the Jobs page in chromium', () => {
     await shot('26-job-details-360', false);
     await expectAccessible('job details at 360 px');
     await closeDetails();
+    await page.setViewportSize({ width: 1440, height: 960 });
+  });
+
+  it('lists the schedules as schedules/list has them; Resume and Pause by keyboard flip the badge and the database', async () => {
+    await openJobsPage();
+    const section = byTestId('schedules');
+    await section.waitFor();
+    const listed = await listedSchedules();
+    expect(listed.map((s) => s.name)).toEqual([SCHEDULE]);
+    await expect.poll(() => byTestId('schedule-row').count()).toBe(listed.length);
+    for (const s of listed) {
+      const r = page.locator(`[data-testid="schedule-row"][data-schedule="${s.name}"]`);
+      expect(await r.locator('[data-testid="schedule-name"]').textContent()).toBe(s.name);
+      expect(await r.locator('[data-testid="schedule-cron"] code').textContent()).toBe(s.cron);
+      expect(await r.locator('[data-testid="schedule-timezone"]').textContent()).toBe(s.timezone);
+      expect(await r.locator('[data-testid="schedule-handler"]').textContent()).toBe(s.jobHandlerName);
+      expect((await r.locator('[data-testid="schedule-state"]').textContent())!.trim()).toBe(s.paused ? 'Paused' : 'Active');
+      const next = r.locator('[data-testid="schedule-next"] time');
+      expect(await next.count()).toBe(s.nextRunAt ? 1 : 0);
+      if (s.nextRunAt) expect(await next.getAttribute('datetime')).toBe(s.nextRunAt);
+      expect(await r.locator('[data-testid="schedule-last"] time').count()).toBe(s.lastRunAt ? 1 : 0);
+      expect(await r.locator('[data-testid="schedule-last-job"]').count()).toBe(s.lastJobId ? 1 : 0);
+    }
+    const r = page.locator(`[data-testid="schedule-row"][data-schedule="${SCHEDULE}"]`);
+    const state = () => r.locator('[data-testid="schedule-state"]').textContent().then((text) => text!.trim());
+    expect(await state()).toBe('Paused');
+    expect(dbSchedule(SCHEDULE).paused).toBe(1);
+
+    // Resume, by keyboard: the badge, the database and the API agree; the next tick shows.
+    const toggle = r.locator('[data-testid="schedule-toggle"]');
+    await toggle.focus();
+    expect((await toggle.textContent())!.trim()).toBe(`Resume ${SCHEDULE}`);
+    await page.keyboard.press('Enter');
+    await expect.poll(state).toBe('Active');
+    expect(dbSchedule(SCHEDULE).paused).toBe(0);
+    const [resumed] = await listedSchedules();
+    expect(resumed).toMatchObject({ paused: false });
+    expect(resumed.nextRunAt).not.toBeNull();
+    // The next tick as the API has it.
+    const next = r.locator('[data-testid="schedule-next"] time');
+    await expect.poll(async () => (await next.getAttribute('datetime')) === (await listedSchedules())[0].nextRunAt).toBe(true);
+    expect(await next.getAttribute('title')).toBe(await page.evaluate((iso) => new Date(iso!).toLocaleString('en'), await next.getAttribute('datetime')));
+    expect(await byTestId('schedules-notice').textContent()).toContain(`Schedule ${SCHEDULE} resumed.`);
+    // The focus stays on the button, which now pauses.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('schedule-toggle');
+    expect((await toggle.textContent())!.trim()).toBe(`Pause ${SCHEDULE}`);
+    await shot('29-jobs-page-schedules');
+    await expectAccessible('the Jobs page with its schedules');
+    await expectNoSidewaysScroll(1440);
+
+    // Pause again (Enter on the same button): no next run, paused in the database.
+    await page.keyboard.press('Enter');
+    await expect.poll(state).toBe('Paused');
+    expect(dbSchedule(SCHEDULE).paused).toBe(1);
+    expect((await listedSchedules())[0]).toMatchObject({ paused: true, nextRunAt: null });
+    expect((await r.locator('[data-testid="schedule-next"]').textContent())!.trim()).toBe('—');
+    expect(await byTestId('schedules-notice').textContent()).toContain(`Schedule ${SCHEDULE} paused`);
+  });
+
+  it('runs a schedule now after a confirmation: the job shows in the jobs table, and its details name the schedule', async () => {
+    await openJobsPage();
+    const r = page.locator(`[data-testid="schedule-row"][data-schedule="${SCHEDULE}"]`);
+    const run = r.locator('[data-testid="schedule-run"]');
+    const before = dbScheduledJobs().length;
+    await run.focus();
+    await page.keyboard.press('Enter');
+    await byTestId('confirm-dialog').waitFor();
+    expect(await byTestId('confirm-message').textContent()).toBe(`Start a job of the schedule ${SCHEDULE} now, outside its ticks? It runs the handler quick_job. The schedule stays paused.`);
+    expect((await byTestId('confirm-yes').textContent())!.trim()).toBe('Run now');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('confirm-no');
+    await shot('31-run-now-confirmation', false);
+    await expectAccessible('the run now confirmation');
+    // Escape answers no: nothing starts, the focus is back on the button.
+    await page.keyboard.press('Escape');
+    await byTestId('confirm-dialog').waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('schedule-run');
+    expect(dbScheduledJobs()).toHaveLength(before);
+
+    await page.keyboard.press('Enter');
+    await byTestId('confirm-dialog').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('confirm-yes');
+    await page.keyboard.press('Enter');
+    const started = byTestId('schedules-started-job');
+    await started.waitFor();
+    expect(await byTestId('schedules-notice').textContent()).toContain(`Schedule ${SCHEDULE} started a job.`);
+    const jobId = (await started.getAttribute('data-job-id'))!;
+    // The engine's row: a job of the schedule with no tick (a run now), started by nobody.
+    expect(dbScheduledJobs()).toHaveLength(before + 1);
+    expect(dbScheduledJobs().find((j) => j.job_id === jobId)).toEqual({ job_id: jobId, schedule_name: SCHEDULE, schedule_tick: null });
+    expect(dbJob(jobId)).toMatchObject({ handler: 'quick_job', name: 'Scheduled demo job', started_by: null });
+    expect((await listedSchedules())[0]).toMatchObject({ lastJobId: jobId, paused: true });
+    // It arrives in the jobs table by itself, and is the schedule's last job.
+    await row(jobId).waitFor();
+    await until('the run-now job to finish', () => settled(), { timeoutMs: 30_000, intervalMs: 200 });
+    await expect.poll(() => row(jobId).getAttribute('data-status')).toBe(dbJob(jobId).status);
+    await expect.poll(() => r.locator('[data-testid="schedule-last-job"]').getAttribute('data-job-id')).toBe(jobId);
+    expect(await r.locator('[data-testid="schedule-last"] time').count()).toBe(1);
+
+    // Its details, from the notice's link by keyboard, say which schedule started it.
+    await started.focus();
+    await page.keyboard.press('Enter');
+    await details().waitFor();
+    expect(await details().getAttribute('data-job-id')).toBe(jobId);
+    await expect.poll(() => byTestId('job-schedule').textContent().then((t) => t!.trim())).toBe(`Started by schedule ${SCHEDULE} (run now)`);
+    await closeDetails();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('schedules-started-job');
+    // And from the jobs table's row.
+    await row(jobId).locator('[data-testid="jobs-row-name"]').click();
+    await expect.poll(() => byTestId('job-schedule').textContent().then((t) => t!.trim())).toBe(`Started by schedule ${SCHEDULE} (run now)`);
+    await closeDetails();
+  });
+
+  it('shows the schedules at 360 px in dark mode as stacked rows: no sideways scrolling, no serious axe violation', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await openJobsPage();
+    await setDark(true);
+    const r = page.locator(`[data-testid="schedule-row"][data-schedule="${SCHEDULE}"]`);
+    await r.waitFor();
+    // The cron, state and runs move under the name; the buttons stay in reach.
+    expect(await r.locator('[data-testid="schedule-cron"]').isVisible()).toBe(false);
+    expect(await r.locator('td').first().innerText()).toContain(`${YEARLY} (UTC)`);
+    expect(await r.locator('td').first().innerText()).toContain('Paused');
+    expect(await r.locator('[data-testid="schedule-toggle"]').isVisible()).toBe(true);
+    expect(await r.locator('[data-testid="schedule-run"]').isVisible()).toBe(true);
+    await expectNoSidewaysScroll(360);
+    await shot('30-jobs-page-schedules-360-dark');
+    // The last job, under the name, is in reach (not cut off) and opens by keyboard.
+    const cell = (await r.locator('td').first().boundingBox())!;
+    const lastJob = r.locator('td').first().getByRole('button', { name: 'last job' });
+    const box = (await lastJob.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(cell.x + cell.width);
+    await lastJob.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => byTestId('job-schedule').textContent().then((t) => t!.trim())).toBe(`Started by schedule ${SCHEDULE} (run now)`);
+    await expectNoSidewaysScroll(360);
+    await closeDetails();
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('last job');
+    await expectAccessible('the schedules at 360 px, dark');
+    await setDark(false);
     await page.setViewportSize({ width: 1440, height: 960 });
   });
 
