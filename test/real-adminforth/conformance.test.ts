@@ -204,6 +204,29 @@ describe.skipIf(!REAL_ADMINFORTH)(`the packed plugin on real AdminForth (${REAL_
     expect(viewer.json.instances).toEqual([expect.objectContaining({ instanceId: INSTANCE_ID, isAdmin: false })]);
   });
 
+  it('schedules/*: the admin lists, pauses, resumes and runs the app\'s schedule (its job says so); the viewer gets 403', async () => {
+    requireApp();
+    const schedules = (action: string, body: unknown, cookie?: string) => api(`/plugin/${INSTANCE_ID}/schedules/${action}`, body, cookie);
+    const list = await schedules('list', {}, cookies.admin);
+    expect(list.status, list.text).toBe(200);
+    expect(list.json.schedules).toEqual([expect.objectContaining({
+      name: 'conformance-yearly', cron: '0 12 1 1 *', timezone: 'UTC', jobHandlerName: 'slow_job_handler', paused: false,
+      nextRunAt: expect.stringMatching(/-01-01T12:00:00\.000Z$/),
+    })]);
+    const paused = await schedules('pause', { name: 'conformance-yearly' }, cookies.admin);
+    expect([paused.status, paused.json?.schedule?.paused, paused.json?.schedule?.nextRunAt]).toEqual([200, true, null]);
+    const resumed = await schedules('resume', { name: 'conformance-yearly' }, cookies.admin);
+    expect([resumed.status, resumed.json?.schedule?.paused]).toEqual([200, false]);
+    const run = await schedules('run', { name: 'conformance-yearly' }, cookies.admin);
+    expect(run.status, run.text).toBe(200);
+    const job = await api(`/plugin/${INSTANCE_ID}/jobs/get`, { jobId: run.json.jobId }, cookies.admin);
+    expect(job.json.job).toMatchObject({ name: 'Scheduled conformance job', handler: 'slow_job_handler', startedBy: null, schedule: { name: 'conformance-yearly', tick: null } });
+    const unknown = await schedules('run', { name: 'no-such-schedule' }, cookies.admin);
+    expect([unknown.status, unknown.json?.error?.code, unknown.json?.error?.field]).toEqual([404, 'NOT_FOUND', 'name']);
+    const viewer = await schedules('list', {}, cookies.viewer);
+    expect([viewer.status, viewer.json?.error?.code]).toEqual([403, 'FORBIDDEN']);
+  });
+
   it("jobs/list and jobs/get: the admin sees its job; the viewer gets 404 NOT_FOUND and an empty list of it", async () => {
     requireApp();
     const id = await theAdminJob();

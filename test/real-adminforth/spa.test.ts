@@ -55,7 +55,7 @@ describe.skipIf(!REAL_ADMINFORTH)('the real SPA, built by real AdminForth, in ch
   let real: MysqlScratchApp | undefined;
   let component: { name: string; text: string };
   let browser: Browser | undefined;
-  let page: Page;
+  let page: Page | undefined;
   const consoleErrors: string[] = [];
   const consoleWarnings: string[] = [];
 
@@ -124,5 +124,26 @@ describe.skipIf(!REAL_ADMINFORTH)('the real SPA, built by real AdminForth, in ch
 
     expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
     expect(consoleWarnings.filter((line) => /deprecated/i.test(line)), consoleWarnings.join('\n')).toEqual([]);
+  });
+
+  it('the Jobs page from its menu entry: the job in its table, handler cards, details from a row; no console error', async () => {
+    if (!page) throw new Error('no browser page: the check before failed');
+    const jobId = await real!.startJob('example_job_handler', EXAMPLE_TASKS, 'Jobs page job');
+    await real!.waitForStatus(jobId, 'DONE');
+    // The plugin's menu entry (registerMenuContribution on this AdminForth) opens its custom page.
+    await page.getByRole('link', { name: 'Background jobs' }).first().click();
+    await page.locator('[data-testid="jobs-page"]').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/background-jobs');
+    const row = page.locator('[data-testid="jobs-row"]', { hasText: 'Jobs page job' });
+    await expect.poll(() => row.count(), POLL).toBe(1);
+    await expect.poll(() => row.locator('[data-testid="jobs-row-status"]').textContent(), POLL).toMatch(/Done/);
+    await expect.poll(() => page!.locator('[data-testid="handler-card"]').count(), POLL).toBeGreaterThan(0);
+    await row.locator('[data-testid="jobs-row-name"]').click();
+    const details = page.locator('[data-testid="job-details"]');
+    await details.waitFor();
+    await expect.poll(() => details.locator('[data-testid="job-name"]').textContent(), POLL).toBe('Jobs page job');
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached' });
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
   });
 });

@@ -168,6 +168,12 @@ if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
       await setTaskStateField({ ranOnAttempt: attempt });
     },
   });
+  // Not in the seed: a recurring schedule (2.x) whose cron never comes in a test's time (noon on
+  // 1 January), for the schedules endpoints and the Jobs page; the tests run it now.
+  backgroundJobsPlugin.registerSchedule({
+    name: 'conformance-yearly', cron: '0 12 1 1 *', jobHandlerName: 'slow_job_handler', jobName: 'Scheduled conformance job',
+    tasks: () => [{ state: { ms: 100 } }],
+  });
   // ...and the seed's "Custom job state renderer" section, verbatim but for the types: the same
   // handler registered again through `getPluginByClassName('default')` (the later registration
   // wins), with the seed's component. Caught and logged, not thrown, so that a failing lookup
