@@ -44,6 +44,7 @@ export default class BackgroundJobsPlugin extends JobOperations {
   readonly events = new EngineEvents((error, event) => log('error', `background-jobs: a listener of ${event.type} failed: ${errorMessage(error)}`));
   /** The jobs resource's rows (adapter/job-rows.ts), once AdminForth hands the resource over. */
   private jobRows: JobRows | null = null;
+  /** @internal */
   protected readonly runtime: PluginRuntime;
   /** Who may see and manage which job (design D7), for the HTTP API and the resource's own pages. @internal */
   readonly policy: JobsPolicy;
@@ -169,7 +170,7 @@ export default class BackgroundJobsPlugin extends JobOperations {
     return this.rows();
   }
 
-  /** AdminForth hands the resource over before anything here runs. */
+  /** AdminForth hands the resource over before anything here runs. @internal */
   protected rows(): JobRows {
     if (!this.jobRows) throw new JobsError('INVALID_STATE', 'BackgroundJobsPlugin is not attached to its jobs resource yet: add it to the resource\'s plugins and let AdminForth start.');
     return this.jobRows;

@@ -15,8 +15,9 @@ import type { AdminUserLike, RetryScope, StartJobOptions, TaskSource } from './t
 type User = AdminUserLike | AdminUser | null;
 
 export abstract class JobOperations extends AdminForthPlugin {
+  /** The engine's start-up and stop (adapter/runtime.ts). @internal */
   protected abstract readonly runtime: PluginRuntime;
-  /** The jobs resource's rows, once AdminForth hands the resource over. */
+  /** The jobs resource's rows, once AdminForth hands the resource over. @internal */
   protected abstract rows(): JobRows;
 
   /**
