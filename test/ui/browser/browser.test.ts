@@ -11,18 +11,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { killDemoProcesses, startDemo, type DemoProcess } from '../../helpers/demo-process.js';
-import { ROOT } from '../aliases.js';
 import { buildAdminUi } from '../page/build.js';
 import { axeViolations } from './a11y.js';
+import { SHOTS, launchPage } from './chromium-page.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'test-results', 'ui');
-const LAUNCH_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-];
 /**
  * Console output that is not ours: the seed's JobCustomComponent.vue unsubscribes with the
  * deprecated `websocket.unsubscribe(topic)`, which warns in AdminForth (and in the stand-in);
@@ -100,21 +94,11 @@ async function reachable(locator: Locator): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  fs.mkdirSync(SHOTS, { recursive: true });
   // The demo's start-up builds the page too; building here first keeps that out of its 30 s start.
   await buildAdminUi();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-ui-'));
   demo = await startDemo({ DEMO_DB: path.join(tmp, 'demo.sqlite'), DEMO_UI: 'on' });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
-  page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() !== 'error' && message.type() !== 'warning') return;
-    if (ALLOWED_CONSOLE.some((re) => re.test(message.text()))) return;
-    consoleProblems.push(`${message.type()}: ${message.text()} (${message.location().url})`);
-  });
-  page.on('pageerror', (error) => consoleProblems.push(`page error: ${error.message}`));
+  ({ browser, page } = await launchPage(ALLOWED_CONSOLE, consoleProblems));
 }, 180_000);
 
 afterAll(async () => {

@@ -16,20 +16,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { createDemoJob, killDemoProcesses, loginTo, startDemo, type DemoProcess } from '../../helpers/demo-process.js';
 import { until } from '../../helpers/wait.js';
-import { ROOT } from '../aliases.js';
 import { buildAdminUi } from '../page/build.js';
 import type { ScheduleInfo } from '../../../plugin/custom/utils.js';
 import { axeViolations } from './a11y.js';
+import { SHOTS, launchPage } from './chromium-page.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'test-results', 'ui');
-const LAUNCH_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-];
 /** The demo's schedule (examples/demo/index.ts), of quick_job; here on the cron below. */
 const SCHEDULE = 'demo-every-minute';
 const YEARLY = '0 12 1 1 *';
@@ -147,8 +141,6 @@ async function closeDetails(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  fs.mkdirSync(SHOTS, { recursive: true });
   await buildAdminUi();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'af-jobs-page-'));
   dbFile = path.join(tmp, 'demo.sqlite');
@@ -159,15 +151,7 @@ beforeAll(async () => {
   db = new Database(dbFile, { readonly: true, fileMustExist: true });
   expect(dbSchedule(SCHEDULE).paused).toBe(1);
   expect(dbScheduledJobs(), 'a tick of the demo schedule fired before it was paused').toEqual([]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
-  page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() !== 'error' && message.type() !== 'warning') return;
-    if (ALLOWED_CONSOLE.some((re) => re.test(message.text()))) return;
-    consoleProblems.push(`${message.type()}: ${message.text()} (${message.location().url})`);
-  });
-  page.on('pageerror', (error) => consoleProblems.push(`page error: ${error.message}`));
+  ({ browser, page } = await launchPage(ALLOWED_CONSOLE, consoleProblems));
 
   await page.goto(`${demo.url}/`);
   await byTestId('login-username').fill('adminforth');
