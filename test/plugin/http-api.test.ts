@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskHandler } from '@adminforth/background-jobs';
-import { startJobsApp, type JobsApp } from './fixtures.js';
-import { APP_WAIT, Gate, pluginCall, post, settle, type Credentials } from './http-helpers.js';
+import type { JobsApp } from './fixtures.js';
+import { APP_WAIT, Gate, pluginCall, startAppWithUsers, post, settle, type Credentials } from './http-helpers.js';
 import { until, untilStatus } from '../helpers/wait.js';
 import { availableDbKinds } from '../helpers/databases.js';
 import { SUPPORTED_DATABASES } from '../../plugin/src/adapter/options.js';
@@ -25,11 +25,7 @@ describe.each(kinds)('HTTP API (%s)', (kind) => {
   const failOnce = new Set<string>();
 
   beforeAll(async () => {
-    app = await startJobsApp({ kind });
-    admin = { cookie: await app.login('adminforth', 'adminforth') };
-    viewer = { cookie: await app.login('viewer', 'viewer') };
-    adminPk = await app.userPk('adminforth');
-    viewerPk = await app.userPk('viewer');
+    ({ app, admin, viewer, adminPk, viewerPk } = await startAppWithUsers(kind));
     const quick: TaskHandler = async ({ getTaskStateField }) => {
       const state = await getTaskStateField();
       if (state.fail) throw new Error(`task ${state.n} failed on purpose`);

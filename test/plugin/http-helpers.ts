@@ -4,7 +4,8 @@
 Waiting: test/helpers/wait.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobsApp } from './fixtures.js';
+import { startJobsApp, type JobsApp } from './fixtures.js';
+import type { DbKind } from '../helpers/databases.js';
 import type { TestSocket } from '../helpers/ws-client.js';
 import { until } from '../helpers/wait.js';
 
@@ -100,4 +101,16 @@ export async function settle(app: JobsApp, gates: Iterable<Gate>): Promise<void>
   for (const gate of gates) gate.open();
   const engine = await app.plugin.engineReady();
   await until('running jobs to finish', async () => (await engine.store.listRunnableJobs()).length === 0, APP_WAIT);
+}
+
+/** The HTTP tests' app on `kind`, its two seeded users logged in (cookies) and their primary keys. */
+export async function startAppWithUsers(kind: DbKind): Promise<{ app: JobsApp; admin: Credentials; viewer: Credentials; adminPk: string; viewerPk: string }> {
+  const app = await startJobsApp({ kind });
+  return {
+    app,
+    admin: { cookie: await app.login('adminforth', 'adminforth') },
+    viewer: { cookie: await app.login('viewer', 'viewer') },
+    adminPk: await app.userPk('adminforth'),
+    viewerPk: await app.userPk('viewer'),
+  };
 }

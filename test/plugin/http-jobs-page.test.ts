@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskHandler } from '@adminforth/background-jobs';
-import { startJobsApp, type JobsApp } from './fixtures.js';
-import { APP_WAIT, Gate, pluginCall, settle, type Credentials } from './http-helpers.js';
+import type { JobsApp } from './fixtures.js';
+import { APP_WAIT, Gate, pluginCall, startAppWithUsers, settle, type Credentials } from './http-helpers.js';
 import { untilStatus } from '../helpers/wait.js';
 import { availableDbKinds } from '../helpers/databases.js';
 import { SUPPORTED_DATABASES } from '../../plugin/src/adapter/options.js';
@@ -26,11 +26,7 @@ describe.each(kinds)('Jobs page API (%s)', (kind) => {
   const failOnce = new Set<string>();
 
   beforeAll(async () => {
-    app = await startJobsApp({ kind });
-    admin = { cookie: await app.login('adminforth', 'adminforth') };
-    viewer = { cookie: await app.login('viewer', 'viewer') };
-    adminPk = await app.userPk('adminforth');
-    viewerPk = await app.userPk('viewer');
+    ({ app, admin, viewer, adminPk, viewerPk } = await startAppWithUsers(kind));
     const work: TaskHandler = async ({ getTaskStateField, signal }) => {
       const state = await getTaskStateField();
       if (state.gate) await gates.get(state.gate)?.wait(signal);

@@ -5,8 +5,8 @@
  * commands are written against exactly these answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startJobsApp, type JobsApp } from './fixtures.js';
-import { pluginCall, post, type Credentials } from './http-helpers.js';
+import type { JobsApp } from './fixtures.js';
+import { pluginCall, post, startAppWithUsers, type Credentials } from './http-helpers.js';
 import { untilValue } from '../helpers/wait.js';
 import { availableDbKinds } from '../helpers/databases.js';
 import { SUPPORTED_DATABASES } from '../../plugin/src/adapter/options.js';
@@ -20,9 +20,7 @@ describe.each(kinds)('schedules over HTTP (%s)', (kind) => {
   let viewer: Credentials;
 
   beforeAll(async () => {
-    app = await startJobsApp({ kind });
-    admin = { cookie: await app.login('adminforth', 'adminforth') };
-    viewer = { cookie: await app.login('viewer', 'viewer') };
+    ({ app, admin, viewer } = await startAppWithUsers(kind));
     app.plugin.registerTaskHandler({ jobHandlerName: 'report', handler: async () => {} });
     // Once a year: it does not tick while the test runs; `run` starts its jobs.
     app.plugin.registerSchedule({ name: 'yearly-report', cron: '0 0 1 1 *', timezone: 'Europe/Berlin', jobHandlerName: 'report', jobName: 'Yearly report', tasks: () => [{ state: { n: 1 } }] });
